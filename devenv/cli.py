@@ -1,0 +1,181 @@
+"""The ``devenv`` command line.
+
+Only the standard library is imported at module level so that ``devenv --help``
+starts fast; each command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from devenv import __version__
+from devenv.errors import DevenvError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _not_there_yet(command: str, what: str) -> Handler:
+    def handler(args: argparse.Namespace) -> int:
+        print(
+            f"devenv {command}: not there yet in devenv {__version__} ({what}). "
+            "See README.md, 'Status'.",
+            file=sys.stderr,
+        )
+        return 3
+
+    return handler
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from devenv.scaffold import init_project
+
+    result = init_project(Path.cwd(), force=args.force)
+    for line in result.report():
+        print(line)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from devenv.demo import create_demo
+
+    demo = create_demo(Path(args.dir).expanduser().resolve())
+    print(f"Created the demo project in {demo.path}")
+    print(f"  a git repository whose 'origin' is {demo.origin}")
+    print("Next:")
+    print(f"  cd {demo.path} && devenv up")
+    return 0
+
+
+def _add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("up", help="start services and processes (the TUI on a terminal)")
+    p.add_argument("--no-tui", action="store_true", help="run in the foreground, plain output")
+    p.add_argument("-d", "--detach", action="store_true",
+                   help="start the services only and return once they are ready")
+    p.set_defaults(func=_not_there_yet("up", "services and processes are being built"))
+
+    p = sub.add_parser("down", help="stop everything this project runs (never deletes data)")
+    p.set_defaults(func=_not_there_yet("down", "services are being built"))
+
+    p = sub.add_parser("status", help="services and processes with state, pid, port")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_not_there_yet("status", "services are being built"))
+
+    p = sub.add_parser("env", help="print export lines for DATABASE_URL, REDIS_URL, PG* ...")
+    p.set_defaults(func=_not_there_yet("env", "services are being built"))
+
+    for name in ("psql", "redis-cli"):
+        p = sub.add_parser(name, help=f"run {name} connected to this project's server")
+        p.add_argument("args", nargs=argparse.REMAINDER, help=f"passed on to {name}")
+        p.set_defaults(func=_not_there_yet(name, "services are being built"))
+
+    p = sub.add_parser("logs", help="show a process's or service's log")
+    p.add_argument("name")
+    p.add_argument("-f", "--follow", action="store_true")
+    p.add_argument("-n", "--lines", type=int, default=100, metavar="N")
+    p.set_defaults(func=_not_there_yet("logs", "the supervisor is being built"))
+
+    p = sub.add_parser("reset", help="wipe a service's data (asks, snapshots first)")
+    p.add_argument("service", nargs="?")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask")
+    p.set_defaults(func=_not_there_yet("reset", "services are being built"))
+
+    p = sub.add_parser("snapshot", help="snapshot the databases")
+    p.add_argument("name", nargs="?")
+    p.set_defaults(func=_not_there_yet("snapshot", "services are being built"))
+
+    p = sub.add_parser("restore", help="restore a snapshot (asks, snapshots first)")
+    p.add_argument("name")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask")
+    p.set_defaults(func=_not_there_yet("restore", "services are being built"))
+
+    p = sub.add_parser("sync", help="install what the lockfiles pin, restart what it affects")
+    p.set_defaults(func=_not_there_yet("sync", "drift detection is being built"))
+
+    p = sub.add_parser("doctor", help="diagnose, repair safe things, write a support bundle")
+    p.add_argument("--fix", action="store_true")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--bundle", action="store_true")
+    p.set_defaults(func=_not_there_yet("doctor", "diagnostics are being built"))
+
+    p = sub.add_parser("onboard", help="the first-day onboarding")
+    p.add_argument("--reset", action="store_true", help="start the onboarding over")
+    p.set_defaults(func=_not_there_yet("onboard", "onboarding is being built"))
+
+    p = sub.add_parser("init", help="write devenv.toml (and a Procfile) for this project")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite an existing devenv.toml (the old one is kept as .bak)")
+    p.set_defaults(func=_cmd_init)
+
+    p = sub.add_parser("demo", help="copy the bundled demo project out to DIR")
+    p.add_argument("dir", metavar="DIR")
+    p.set_defaults(func=_cmd_demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="devenv",
+        description="A project's native PostgreSQL, Redis and Procfile processes, "
+        "supervised in one terminal UI. No VMs, no Docker.",
+    )
+    parser.add_argument("--version", action="version", version=f"devenv {__version__}")
+    parser.add_argument("-C", dest="directory", metavar="DIR",
+                        help="run as if devenv was started in DIR")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_commands(sub)
+    return parser
+
+
+_PASSTHROUGH = ("psql", "redis-cli")
+
+
+def _protect_passthrough(argv: list[str]) -> list[str]:
+    """Make ``devenv psql -c 'select 1'`` hand ``-c`` to psql, not to argparse."""
+    i = 0
+    while i < len(argv):
+        if argv[i] == "-C":
+            i += 2
+            continue
+        if argv[i] in _PASSTHROUGH:
+            rest = argv[i + 1 :]
+            if rest[:1] != ["--"]:
+                return [*argv[: i + 1], "--", *rest]
+            return argv
+        if not argv[i].startswith("-"):
+            return argv
+        i += 1
+    return argv
+
+
+def parse_args(argv: Sequence[str], parser: argparse.ArgumentParser | None = None):
+    """Parse ``argv`` (without the program name) as the ``devenv`` command does."""
+    parser = parser or build_parser()
+    args = parser.parse_args(_protect_passthrough(list(argv)))
+    if getattr(args, "args", None) and args.args[0] == "--":
+        args.args = args.args[1:]
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parse_args(sys.argv[1:] if argv is None else argv, parser)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        if args.directory:
+            os.chdir(args.directory)
+        return args.func(args)
+    except DevenvError as err:
+        print(f"devenv: {err}", file=sys.stderr)
+        return err.exit_code
+    except FileNotFoundError as err:
+        if args.directory and err.filename == args.directory:
+            print(f"devenv: -C {args.directory}: no such folder", file=sys.stderr)
+            return 2
+        raise
+    except KeyboardInterrupt:
+        return 130

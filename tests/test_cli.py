@@ -1,0 +1,93 @@
+"""The command-line contract: names, help, version, start-up cost, errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from devenv import __version__
+from devenv.cli import parse_args
+
+CONTRACT = [
+    "up", "down", "status", "env", "psql", "redis-cli", "logs", "reset", "snapshot",
+    "restore", "sync", "doctor", "onboard", "init", "demo",
+]
+
+
+def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "devenv", *args],
+        capture_output=True, text=True, timeout=60, cwd=cwd,
+    )
+
+
+def test_help_lists_every_command_of_the_contract():
+    result = run("--help")
+    assert result.returncode == 0
+    for command in CONTRACT:
+        assert f"    {command} " in result.stdout or f"    {command}\n" in result.stdout
+
+
+def test_version():
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"devenv {__version__}"
+
+
+def test_no_command_prints_help_and_fails():
+    result = run()
+    assert result.returncode == 2
+    assert "usage: devenv" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["up", "--no-tui"], ["up", "-d"], ["up", "--detach"], ["status", "--json"],
+        ["logs", "web", "-f", "-n", "5"], ["reset", "postgres", "--yes"], ["snapshot"],
+        ["snapshot", "before-migration"], ["restore", "before-migration"],
+        ["doctor", "--fix", "--json", "--bundle"], ["onboard", "--reset"], ["init", "--force"],
+        ["psql", "-c", "select 1"], ["redis-cli", "ping"], ["demo", "somewhere"],
+    ],
+)
+def test_the_documented_flags_parse(argv):
+    args = parse_args(argv)
+    assert args.command == argv[0]
+    if argv[0] in ("psql", "redis-cli"):
+        assert args.args == argv[1:]
+
+
+def test_help_does_not_import_heavy_modules():
+    code = (
+        "import sys\n"
+        "from devenv.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = {'textual', 'psycopg2', 'redis', 'psutil', 'watchdog', 'honcho'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_unfinished_commands_say_so_plainly(tmp_path):
+    result = run("sync", cwd=tmp_path)
+    assert result.returncode == 3
+    assert "Traceback" not in result.stderr
+    assert "devenv sync: not there yet" in result.stderr
+
+
+def test_dash_C_runs_in_another_folder(tmp_path):
+    project = tmp_path / "p"
+    project.mkdir()
+    result = run("-C", str(project), "init")
+    assert result.returncode == 0, result.stderr
+    assert (project / "devenv.toml").exists()
+
+
+def test_dash_C_with_a_missing_folder_is_a_clear_error(tmp_path):
+    result = run("-C", str(tmp_path / "nope"), "status")
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"devenv: -C {tmp_path / 'nope'}: no such folder"

@@ -1,0 +1,133 @@
+"""`devenv init` in real folders, through the real command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+
+def devenv(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "devenv", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_init_in_an_empty_folder_writes_a_valid_config_and_a_runnable_procfile(tmp_path):
+    project = tmp_path / "Shop-Front"
+    project.mkdir()
+
+    result = devenv("init", cwd=project)
+
+    assert result.returncode == 0, result.stderr
+    assert "wrote devenv.toml" in result.stdout
+    assert "wrote Procfile" in result.stdout
+    assert "Next: review devenv.toml, then run `devenv up`." in result.stdout
+    config = tomllib.loads((project / "devenv.toml").read_text())
+    assert config["project"]["name"] == "Shop-Front"
+    assert config["services"]["postgres"]["databases"] == [
+        {"name": "shop_front", "owner": "shop_front", "extensions": []}
+    ]
+    assert "redis" in config["services"]
+    assert config["lockfiles"]["watch"] == []
+    assert (project / "Procfile").read_text().count("web: ") == 1
+    assert (project / ".gitignore").read_text().splitlines()[-1] == ".devenv/"
+
+    from devenv.config import load_config
+
+    loaded = load_config(project / "devenv.toml")
+    assert list(loaded.processes) == ["web"]
+    assert loaded.project.name == "Shop-Front"
+
+
+def test_init_uses_the_existing_procfile_lockfiles_and_pyproject_name(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "billing-api"\n')
+    procfile = "web: gunicorn app:app --bind 127.0.0.1:$PORT\nworker: python -m jobs\n"
+    (tmp_path / "Procfile").write_text(procfile)
+    (tmp_path / "requirements.txt").write_text("flask==3.0.0\n")
+    (tmp_path / "package-lock.json").write_text("{}\n")
+    (tmp_path / ".gitignore").write_text("*.pyc")
+
+    result = devenv("init", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "kept Procfile" in result.stdout
+    assert (tmp_path / "Procfile").read_text() == procfile
+    config = tomllib.loads((tmp_path / "devenv.toml").read_text())
+    assert config["project"]["name"] == "billing-api"
+    assert config["services"]["postgres"]["databases"][0]["name"] == "billing_api"
+    assert sorted(config["processes"]) == ["web", "worker"]
+    assert config["processes"]["web"]["depends_on"] == ["postgres", "redis"]
+    assert sorted(config["lockfiles"]["watch"]) == ["package-lock.json", "requirements.txt"]
+    assert config["lockfiles"]["sync"] == {
+        "requirements.txt": "pip install -r requirements.txt",
+        "package-lock.json": "npm ci",
+    } or config["lockfiles"]["sync"] == {
+        "package-lock.json": "npm ci",
+        "requirements.txt": "pip install -r requirements.txt",
+    }
+    assert (tmp_path / ".gitignore").read_text() == (
+        "*.pyc\n# devenv's local state: databases, sockets, logs\n.devenv/\n"
+    )
+
+
+def test_init_refuses_to_overwrite_and_changes_nothing(tmp_path):
+    (tmp_path / "devenv.toml").write_text('[project]\nname = "mine"\n')
+    before = sorted(p.name for p in tmp_path.iterdir())
+
+    result = devenv("init", cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "already has a devenv config (devenv.toml); nothing was written" in result.stderr
+    assert "devenv init --force" in result.stderr
+    assert (tmp_path / "devenv.toml").read_text() == '[project]\nname = "mine"\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_init_refuses_when_pyproject_holds_the_config(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.devenv.project]\nname = "mine"\n')
+
+    result = devenv("init", cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert "pyproject.toml [tool.devenv]" in result.stderr
+    assert not (tmp_path / "devenv.toml").exists()
+
+
+def test_init_force_replaces_the_config_and_keeps_a_backup(tmp_path):
+    (tmp_path / "devenv.toml").write_text('[project]\nname = "old"\n')
+    (tmp_path / "Procfile").write_text("web: python3 -m http.server $PORT\n")
+
+    result = devenv("init", "--force", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "kept the old one as devenv.toml.bak" in result.stdout
+    assert (tmp_path / "devenv.toml.bak").read_text() == '[project]\nname = "old"\n'
+    assert tomllib.loads((tmp_path / "devenv.toml").read_text())["project"]["name"] == (
+        tmp_path.name
+    )
+
+
+def test_init_leaves_an_existing_gitignore_entry_alone(tmp_path):
+    (tmp_path / ".gitignore").write_text("/.devenv/\nnode_modules/\n")
+
+    assert devenv("init", cwd=tmp_path).returncode == 0
+
+    assert (tmp_path / ".gitignore").read_text() == "/.devenv/\nnode_modules/\n"
+
+
+@pytest.mark.parametrize("line", ["web python app.py", ": nothing"])
+def test_init_reports_a_broken_procfile_instead_of_guessing(tmp_path, line):
+    (tmp_path / "Procfile").write_text(f"{line}\n")
+
+    result = devenv("init", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "Procfile:1:" in result.stderr
+    assert not (tmp_path / "devenv.toml").exists()
