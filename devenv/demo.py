@@ -44,7 +44,7 @@ def create_demo(dest: Path) -> Demo:
         shutil.copytree(
             templates_dir() / "demo",
             dest,
-            ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.pyc"),
+            ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", ".ruff_cache", "*.pyc"),
             dirs_exist_ok=True,
         )
         _git(git, "init", "--quiet", "--bare", str(origin))
