@@ -53,8 +53,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("up", help="start services and processes (the TUI on a terminal)")
     p.add_argument("--no-tui", action="store_true", help="run in the foreground, plain output")
-    p.add_argument("-d", "--detach", action="store_true",
-                   help="start the services only and return once they are ready")
+    p.add_argument(
+        "-d",
+        "--detach",
+        action="store_true",
+        help="start the services only and return once they are ready",
+    )
     p.set_defaults(func=_not_there_yet("up", "services and processes are being built"))
 
     p = sub.add_parser("down", help="stop everything this project runs (never deletes data)")
@@ -106,8 +110,11 @@ def _add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_not_there_yet("onboard", "onboarding is being built"))
 
     p = sub.add_parser("init", help="write devenv.toml (and a Procfile) for this project")
-    p.add_argument("--force", action="store_true",
-                   help="overwrite an existing devenv.toml (the old one is kept as .bak)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite an existing devenv.toml (the old one is kept as .bak)",
+    )
     p.set_defaults(func=_cmd_init)
 
     p = sub.add_parser("demo", help="copy the bundled demo project out to DIR")
@@ -122,8 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
         "supervised in one terminal UI. No VMs, no Docker.",
     )
     parser.add_argument("--version", action="version", version=f"devenv {__version__}")
-    parser.add_argument("-C", dest="directory", metavar="DIR",
-                        help="run as if devenv was started in DIR")
+    parser.add_argument(
+        "-C", dest="directory", metavar="DIR", help="run as if devenv was started in DIR"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_commands(sub)
     return parser

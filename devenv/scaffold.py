@@ -104,7 +104,7 @@ def _render_config(root: Path, process_names: list[str]) -> str:
     name = _project_name(root)
     lockfiles = [p.relative_to(root).as_posix() for p in detect_lockfiles(root)]
     processes = "".join(
-        f'\n[processes.{_toml_str(p) if not re.fullmatch(r"[A-Za-z0-9_-]+", p) else p}]\n'
+        f"\n[processes.{_toml_str(p) if not re.fullmatch(r'[A-Za-z0-9_-]+', p) else p}]\n"
         'depends_on = ["postgres", "redis"]\n'
         for p in process_names
     )
@@ -127,8 +127,10 @@ def _render_config(root: Path, process_names: list[str]) -> str:
 def _ensure_gitignored(root: Path, result: InitResult) -> None:
     gitignore = root / ".gitignore"
     text = gitignore.read_text() if gitignore.exists() else ""
-    if any(line.strip() in (".devenv", ".devenv/", "/.devenv", "/.devenv/")
-           for line in text.splitlines()):
+    if any(
+        line.strip() in (".devenv", ".devenv/", "/.devenv", "/.devenv/")
+        for line in text.splitlines()
+    ):
         return
     if text and not text.endswith("\n"):
         text += "\n"

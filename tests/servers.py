@@ -100,39 +100,75 @@ def start_servers(database: str = "demo", owner: str = "demo") -> Servers:
     privileges.give_to(base, user)
     bindir = pg_bindir()
     subprocess.run(
-        [bindir / "initdb", "-N", "-A", "trust", "-U", "postgres", "-E", "UTF8",
-         "--locale=C", "-D", data],
-        check=True, capture_output=True, **user.popen_kwargs(),
-    )
-    pg_port, redis_port = free_port(), free_port()
-    pg = subprocess.Popen(
-        [bindir / "postgres", "-D", data, "-p", str(pg_port), "-k", sock,
-         "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
-        stdout=subprocess.DEVNULL, stderr=open(base / "pg.log", "wb"),
+        [
+            bindir / "initdb",
+            "-N",
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "-D",
+            data,
+        ],
+        check=True,
+        capture_output=True,
         **user.popen_kwargs(),
     )
+    pg_port, redis_port = free_port(), free_port()
+    with open(base / "pg.log", "wb") as log:
+        pg = subprocess.Popen(
+            [
+                bindir / "postgres",
+                "-D",
+                data,
+                "-p",
+                str(pg_port),
+                "-k",
+                sock,
+                "-c",
+                "listen_addresses=127.0.0.1",
+                "-c",
+                "fsync=off",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            **user.popen_kwargs(),
+        )
     redis_bin = shutil.which("redis-server")
     if redis_bin is None:
         pg.send_signal(signal.SIGINT)
         raise RuntimeError("redis-server not found (run ./bootstrap.sh setup)")
     rd = subprocess.Popen(
-        [redis_bin, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(base)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            redis_bin,
+            "--port",
+            str(redis_port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(base),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     servers = Servers(base, pg_port, redis_port, pg, rd)
 
     def pg_ready() -> bool:
-        psycopg2.connect(host="127.0.0.1", port=pg_port, user="postgres",
-                         dbname="postgres").close()
+        psycopg2.connect(host="127.0.0.1", port=pg_port, user="postgres", dbname="postgres").close()
         return True
 
     try:
         _wait(pg_ready, "PostgreSQL")
-        client = redis.Redis(port=redis_port, retry_on_timeout=False)
+        client = redis.Redis(port=redis_port, retry=None)
         _wait(client.ping, "Redis")
-        conn = psycopg2.connect(host="127.0.0.1", port=pg_port, user="postgres",
-                                dbname="postgres")
+        conn = psycopg2.connect(host="127.0.0.1", port=pg_port, user="postgres", dbname="postgres")
         conn.autocommit = True
         with conn.cursor() as cur:
             cur.execute(f'CREATE ROLE "{owner}" LOGIN')

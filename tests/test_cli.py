@@ -11,15 +11,31 @@ from devenv import __version__
 from devenv.cli import parse_args
 
 CONTRACT = [
-    "up", "down", "status", "env", "psql", "redis-cli", "logs", "reset", "snapshot",
-    "restore", "sync", "doctor", "onboard", "init", "demo",
+    "up",
+    "down",
+    "status",
+    "env",
+    "psql",
+    "redis-cli",
+    "logs",
+    "reset",
+    "snapshot",
+    "restore",
+    "sync",
+    "doctor",
+    "onboard",
+    "init",
+    "demo",
 ]
 
 
 def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "devenv", *args],
-        capture_output=True, text=True, timeout=60, cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
     )
 
 
@@ -45,11 +61,21 @@ def test_no_command_prints_help_and_fails():
 @pytest.mark.parametrize(
     "argv",
     [
-        ["up", "--no-tui"], ["up", "-d"], ["up", "--detach"], ["status", "--json"],
-        ["logs", "web", "-f", "-n", "5"], ["reset", "postgres", "--yes"], ["snapshot"],
-        ["snapshot", "before-migration"], ["restore", "before-migration"],
-        ["doctor", "--fix", "--json", "--bundle"], ["onboard", "--reset"], ["init", "--force"],
-        ["psql", "-c", "select 1"], ["redis-cli", "ping"], ["demo", "somewhere"],
+        ["up", "--no-tui"],
+        ["up", "-d"],
+        ["up", "--detach"],
+        ["status", "--json"],
+        ["logs", "web", "-f", "-n", "5"],
+        ["reset", "postgres", "--yes"],
+        ["snapshot"],
+        ["snapshot", "before-migration"],
+        ["restore", "before-migration"],
+        ["doctor", "--fix", "--json", "--bundle"],
+        ["onboard", "--reset"],
+        ["init", "--force"],
+        ["psql", "-c", "select 1"],
+        ["redis-cli", "ping"],
+        ["demo", "somewhere"],
     ],
 )
 def test_the_documented_flags_parse(argv):

@@ -12,7 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_ruff_check_is_clean():
     result = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--no-cache", "."],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -20,6 +22,8 @@ def test_ruff_check_is_clean():
 def test_ruff_format_is_clean():
     result = subprocess.run(
         [sys.executable, "-m", "ruff", "format", "--check", "--no-cache", "."],
-        cwd=ROOT, capture_output=True, text=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -34,7 +34,9 @@ def test_root_runs_postgres_as_an_unprivileged_account_and_initdb_works():
         privileges.ensure_reachable(base / "data", user)
         done = subprocess.run(
             [pg_bindir() / "initdb", "-N", "-A", "trust", "-D", base / "data"],
-            capture_output=True, text=True, **user.popen_kwargs(),
+            capture_output=True,
+            text=True,
+            **user.popen_kwargs(),
         )
         assert done.returncode == 0, done.stderr
         assert (base / "data" / "PG_VERSION").stat().st_uid == user.uid

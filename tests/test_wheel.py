@@ -15,16 +15,36 @@ def test_pip_installed_devenv_runs_init_from_its_own_data(tmp_path):
     # Copy the checkout so the build cannot see or leave anything in it.
     source = tmp_path / "src"
     shutil.copytree(
-        ROOT, source,
-        ignore=shutil.ignore_patterns(".git", ".venv", ".devenv", "__pycache__", "*.pyc",
-                                      ".pytest_cache", ".ruff_cache", "dist", "build"),
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            ".venv",
+            ".devenv",
+            "__pycache__",
+            "*.pyc",
+            ".pytest_cache",
+            ".ruff_cache",
+            "dist",
+            "build",
+        ),
     )
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", venv], check=True)
     pip = subprocess.run(
-        [venv / "bin" / "python", "-m", "pip", "install", "-q",
-         "-c", ROOT / "requirements.lock", str(source)],
-        capture_output=True, text=True, timeout=600,
+        [
+            venv / "bin" / "python",
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "-c",
+            ROOT / "requirements.lock",
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert pip.returncode == 0, pip.stderr
     shutil.rmtree(source)  # the installed devenv must not lean on the source tree
@@ -32,7 +52,10 @@ def test_pip_installed_devenv_runs_init_from_its_own_data(tmp_path):
     project = tmp_path / "empty-project"
     project.mkdir()
     result = subprocess.run(
-        [venv / "bin" / "devenv", "init"], cwd=project, capture_output=True, text=True,
+        [venv / "bin" / "devenv", "init"],
+        cwd=project,
+        capture_output=True,
+        text=True,
     )
 
     assert result.returncode == 0, result.stderr
@@ -41,10 +64,16 @@ def test_pip_installed_devenv_runs_init_from_its_own_data(tmp_path):
     assert (project / "Procfile").exists()
 
     where = subprocess.run(
-        [venv / "bin" / "python", "-c",
-         "from devenv.resources import services_dir, templates_dir;"
-         "print(services_dir()); print(templates_dir())"],
-        capture_output=True, text=True, check=True,
+        [
+            venv / "bin" / "python",
+            "-c",
+            "from devenv.resources import services_dir, templates_dir;"
+            "print(services_dir()); print(templates_dir())",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     for found in where:
         assert found.startswith(str(venv)), found
