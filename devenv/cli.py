@@ -19,7 +19,12 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _not_there_yet(command: str, what: str) -> Handler:
+    """A command whose work lands later: it checks the project's config, then says so."""
+
     def handler(args: argparse.Namespace) -> int:
+        from devenv.config import load_project
+
+        load_project(Path.cwd())
         print(
             f"devenv {command}: not there yet in devenv {__version__} ({what}). "
             "See README.md, 'Status'.",
@@ -46,8 +51,19 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"Created the demo project in {demo.path}")
     print(f"  a git repository whose 'origin' is {demo.origin}")
     print("Next:")
-    print(f"  cd {demo.path} && devenv up")
+    print(f"  cd {demo.path} && {_devenv_command()} up")
     return 0
+
+
+def _devenv_command() -> str:
+    """How the user can run devenv again: ``devenv`` if that is on PATH, else its full path."""
+    import shutil
+
+    beside_python = Path(sys.executable).parent / "devenv"
+    on_path = shutil.which("devenv")
+    if on_path and (not beside_python.exists() or Path(on_path).samefile(beside_python)):
+        return "devenv"
+    return str(beside_python) if beside_python.exists() else "devenv"
 
 
 def _add_commands(sub: argparse._SubParsersAction) -> None:

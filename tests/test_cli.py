@@ -98,11 +98,29 @@ def test_help_does_not_import_heavy_modules():
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_unfinished_commands_say_so_plainly(tmp_path):
+def test_unfinished_commands_check_the_config_then_say_so_plainly(tmp_path):
+    (tmp_path / "devenv.toml").write_text('[project]\nname = "shop"\n')
     result = run("sync", cwd=tmp_path)
     assert result.returncode == 3
     assert "Traceback" not in result.stderr
     assert "devenv sync: not there yet" in result.stderr
+
+
+def test_a_command_outside_a_project_says_how_to_start_one(tmp_path):
+    result = run("up", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "run `devenv init` to create one" in result.stderr
+
+
+def test_a_broken_config_is_reported_by_the_command_without_a_traceback(tmp_path):
+    (tmp_path / "devenv.toml").write_text('[project]\nname = "shop"\n\n[servics.redis]\n')
+    (tmp_path / "src").mkdir()
+    result = run("up", "--no-tui", cwd=tmp_path / "src")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "devenv: devenv.toml:4: unknown key 'servics'; did you mean 'services'?\n"
+    )
 
 
 def test_dash_C_runs_in_another_folder(tmp_path):

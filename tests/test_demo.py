@@ -168,3 +168,30 @@ def test_the_demo_test_suite_passes_against_real_services(tmp_path, real_service
     assert result.returncode == 0, result.stdout + result.stderr
     assert " passed" in result.stdout
     assert git(demo.path, "status", "--porcelain") == ""  # the tests leave nothing behind
+
+
+def test_the_demo_command_copies_it_out_and_says_what_to_run_next(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "devenv", "demo", "shop"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"Created the demo project in {tmp_path / 'shop'}"
+    assert lines[1] == f"  a git repository whose 'origin' is {tmp_path / 'shop-origin.git'}"
+    assert lines[3].startswith(f"  cd {tmp_path / 'shop'} && ")
+    assert lines[3].endswith("devenv up")
+    assert git(tmp_path / "shop", "status", "--porcelain") == ""
+
+    again = subprocess.run(
+        [sys.executable, "-m", "devenv", "demo", "shop"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert again.returncode == 1
+    assert "the folder is not empty; choose another folder" in again.stderr
+    assert "Traceback" not in again.stderr

@@ -1,0 +1,215 @@
+"""Reading one config file and checking its values.
+
+``_Document`` reads the file and turns a key into an error on the right line;
+``_Checks`` reads typed values (strings, ports, paths, versions, ...), each
+failure a ``ConfigError`` at the value's key.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Collection
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+from devenv.config.model import Scalar
+from devenv.errors import ConfigError, did_you_mean
+from devenv.tomlpos import KeyPath, find_nearest_line, format_key
+from devenv.versions import Version, VersionConstraint
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENTIFIER_MAX = 63
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+
+T = TypeVar("T")
+
+
+class _Document:
+    """One config file: its text, for line numbers, and how errors name it."""
+
+    def __init__(self, path: Path, prefix: KeyPath = ()) -> None:
+        self.path = path
+        self.root = path.parent
+        self.shown = Path(path.name)
+        self.prefix = prefix
+        self.text = ""
+        self.pyproject: dict[str, Any] | None = None
+
+    def parse(self) -> dict[str, Any]:
+        try:
+            self.text = self.path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as err:
+            raise ConfigError(f"is not UTF-8 text ({err.reason})", path=self.shown) from None
+        except OSError as err:
+            raise ConfigError(f"cannot read it: {err.strerror or err}", path=self.shown) from None
+        try:
+            return tomllib.loads(self.text)
+        except tomllib.TOMLDecodeError as err:
+            raise self._syntax_error(str(err)) from None
+
+    def _syntax_error(self, message: str) -> ConfigError:
+        match = _TOML_POSITION.search(message)
+        line = column = None
+        if match is not None:
+            line, column = int(match.group(1)), int(match.group(2))
+            message = message[: match.start()]
+        return ConfigError(f"invalid TOML: {message}", path=self.shown, line=line, column=column)
+
+    def error(self, key: KeyPath, message: str, *, at: KeyPath | None = None) -> ConfigError:
+        """An error about ``key``, on the line of ``at`` (default: ``key``)."""
+        line = find_nearest_line(self.text, key if at is None else at, self.prefix)
+        full = (*self.prefix, *key)
+        return ConfigError(message, path=self.shown, line=line, key=format_key(full) or None)
+
+    def fail(self, key: KeyPath, message: str, *, at: KeyPath | None = None) -> NoReturn:
+        raise self.error(key, message, at=at)
+
+    def relative(self, path: Path) -> Path:
+        try:
+            return path.relative_to(self.root)
+        except ValueError:
+            return path
+
+
+# ---------------------------------------------------------------- value checks
+
+
+def _show(value: object) -> str:
+    """A value as the user wrote it, for 'got ...' in messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, int | float):
+        return str(value)
+    return f"a {type(value).__name__}"
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_scalar(value: object) -> bool:
+    return isinstance(value, str | int | float | bool)
+
+
+def _env_text(value: Scalar) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class _Checks:
+    """Typed reads of values; each failure is a ConfigError at the value's key."""
+
+    def __init__(self, doc: _Document) -> None:
+        self.doc = doc
+
+    def mapping(self, value: object, key: KeyPath) -> dict[str, Any]:
+        """A table whose keys are the user's names (services, env, settings, ...)."""
+        if not isinstance(value, dict):
+            self.doc.fail(key, f"expected a table, got {_show(value)}")
+        return value
+
+    def table(self, value: object, key: KeyPath, allowed: Collection[str]) -> dict[str, Any]:
+        """A table with a fixed set of keys."""
+        value = self.mapping(value, key)
+        for name in value:
+            if name not in allowed:
+                hint = did_you_mean(name, allowed)
+                self.doc.fail(key, f"unknown key '{name}'{hint}", at=(*key, name))
+        return value
+
+    def string(self, value: object, key: KeyPath, what: str = "a string") -> str:
+        if not isinstance(value, str) or not value.strip():
+            got = "an empty string" if value == "" else _show(value)
+            self.doc.fail(key, f"expected {what}, got {got}")
+        return value
+
+    def optional(
+        self, table: dict[str, Any], name: str, key: KeyPath, read: Callable[[Any, KeyPath], T]
+    ) -> T | None:
+        """``read(table[name])``, or None when the key is absent."""
+        return read(table[name], (*key, name)) if name in table else None
+
+    def command(self, value: object, key: KeyPath) -> str:
+        return self.string(value, key, "a shell command")
+
+    def boolean(self, value: object, key: KeyPath) -> bool:
+        if not isinstance(value, bool):
+            self.doc.fail(key, f"expected true or false, got {_show(value)}")
+        return value
+
+    def integer(self, value: object, key: KeyPath, low: int, high: int | None = None) -> int:
+        if not _is_int(value) or value < low or (high is not None and value > high):
+            expected = f"from {low} to {high}" if high is not None else f">= {low}"
+            self.doc.fail(key, f"expected an integer {expected}, got {_show(value)}")
+        return value
+
+    def seconds(self, value: object, key: KeyPath) -> float:
+        if not _is_number(value) or value <= 0:
+            self.doc.fail(key, f"expected a number of seconds > 0, got {_show(value)}")
+        return float(value)
+
+    def port(self, value: object, key: KeyPath) -> int:
+        return self.integer(value, key, 1, 65535)
+
+    def strings(self, value: object, key: KeyPath) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            self.doc.fail(key, f"expected a list of strings, got {_show(value)}")
+        return tuple(self.string(item, (*key, index)) for index, item in enumerate(value))
+
+    def scalars(self, value: object, key: KeyPath) -> dict[str, Scalar]:
+        value = self.mapping(value, key)
+        for name, item in value.items():
+            if not _is_scalar(item):
+                self.doc.fail(
+                    (*key, name), f"expected a string, number or boolean, got {_show(item)}"
+                )
+        return value
+
+    def path(self, value: object, key: KeyPath) -> Path:
+        return self.doc.root / self.string(value, key, "a path")
+
+    def existing_file(self, value: object, key: KeyPath) -> Path:
+        path = self.path(value, key)
+        if path.is_dir():
+            self.doc.fail(key, f"'{value}' is a folder; expected a file")
+        if not path.is_file():
+            self.doc.fail(
+                key, f"file '{value}' does not exist (paths are relative to the project folder)"
+            )
+        return path
+
+    def version_constraint(self, value: object, key: KeyPath) -> VersionConstraint:
+        text = self.string(value, key, 'a version constraint string like "15" or ">=14,<17"')
+        try:
+            return VersionConstraint.parse(text)
+        except ValueError as err:
+            self.doc.fail(key, str(err))
+
+    def version(self, value: object, key: KeyPath) -> Version:
+        text = self.string(value, key, 'a version string like "15" or "7.0.11"')
+        try:
+            return Version.parse(text)
+        except ValueError as err:
+            self.doc.fail(key, str(err))
+
+    def identifier(self, value: object, key: KeyPath) -> str:
+        what = (
+            "a PostgreSQL identifier (letters, digits and _, not starting with a digit, "
+            f"at most {_IDENTIFIER_MAX} characters)"
+        )
+        text = self.string(value, key, what)
+        if not _IDENTIFIER.fullmatch(text) or len(text) > _IDENTIFIER_MAX:
+            self.doc.fail(key, f"expected {what}, got {_show(text)}")
+        return text

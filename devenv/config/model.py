@@ -1,0 +1,132 @@
+"""What a loaded config holds: frozen dataclasses, and the keys and values of the schema."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Literal
+
+from devenv.versions import Version, VersionConstraint
+
+TOP_KEYS = ("project", "services", "processes", "lockfiles", "prod", "onboarding", "hooks")
+PROJECT_KEYS = ("name", "procfile", "env_file")
+SERVICE_KEYS = ("version", "port", "prod_like", "settings", "recipe", "databases")
+DATABASE_KEYS = ("name", "owner", "extensions", "init_sql")
+PROCESS_KEYS = (
+    "env",
+    "restart",
+    "max_restarts",
+    "depends_on",
+    "ready",
+    "stop_timeout",
+    "concurrency",
+)
+READY_PROBES = ("http", "tcp", "log")
+READY_KEYS = (*READY_PROBES, "timeout")
+LOCKFILES_KEYS = ("watch", "sync")
+ONBOARDING_KEYS = ("test", "lint", "ship", "first_change")
+FIRST_CHANGE_KEYS = ("title", "file", "hint")
+HOOKS_KEYS = ("after_ready",)
+
+RESTART_POLICIES = ("on-failure", "always", "never")
+CONDITIONS = ("started", "ready", "completed")
+PROD_RUNTIMES = ("python", "node")
+DATABASES_SERVICE = "postgres"
+DEFAULT_SHIP = "git push -u origin HEAD"
+
+Scalar = str | int | float | bool
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    name: str
+    procfile: Path  # absolute; may not exist when it was not set explicitly
+    env_file: Path  # absolute; optional file in honcho's .env format
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    name: str
+    owner: str
+    extensions: tuple[str, ...] = ()
+    init_sql: Path | None = None  # absolute
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    name: str
+    recipe: Path  # the bundled recipe, or the project's own (absolute)
+    bundled: bool
+    version: VersionConstraint | None = None
+    port: int | None = None  # None: the recipe's default port
+    prod_like: bool = False
+    settings: Mapping[str, Scalar] = field(default_factory=lambda: MappingProxyType({}))
+    databases: tuple[DatabaseConfig, ...] = ()
+
+
+@dataclass(frozen=True)
+class Dependency:
+    name: str
+    kind: Literal["service", "process"]
+    condition: Literal["started", "ready", "completed"]
+
+
+@dataclass(frozen=True)
+class ReadyProbe:
+    kind: Literal["http", "tcp", "log"]
+    target: str | int  # http: URL (may contain $PORT); tcp: port; log: regex
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class ProcessConfig:
+    name: str
+    command: str
+    env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    restart: Literal["on-failure", "always", "never"] = "on-failure"
+    max_restarts: int = 5
+    depends_on: tuple[Dependency, ...] = ()
+    ready: ReadyProbe | None = None
+    stop_timeout: float = 5.0
+    concurrency: int = 1
+
+
+@dataclass(frozen=True)
+class LockfilesConfig:
+    watch: tuple[Path, ...] = ()  # absolute
+    sync: Mapping[Path, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class FirstChange:
+    title: str
+    file: Path  # absolute
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class OnboardingConfig:
+    test: str
+    lint: str | None = None
+    ship: str = DEFAULT_SHIP
+    first_change: FirstChange | None = None
+
+
+@dataclass(frozen=True)
+class HooksConfig:
+    after_ready: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path  # the project folder (absolute)
+    source: Path  # devenv.toml or pyproject.toml (absolute)
+    project: ProjectConfig
+    services: Mapping[str, ServiceConfig]
+    processes: Mapping[str, ProcessConfig]  # every Procfile process type, in file order
+    lockfiles: LockfilesConfig
+    prod: Mapping[str, Version]  # service name, "python" or "node" -> version
+    onboarding: OnboardingConfig | None
+    hooks: HooksConfig

@@ -1,0 +1,260 @@
+"""The Procfile and [processes.*]: commands, restarts, dependencies and ready probes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Literal
+
+from devenv.config.checks import _Checks, _Document, _env_text, _show
+from devenv.config.model import (
+    CONDITIONS,
+    PROCESS_KEYS,
+    READY_KEYS,
+    READY_PROBES,
+    RESTART_POLICIES,
+    Dependency,
+    ProcessConfig,
+    ProjectConfig,
+    ReadyProbe,
+    ServiceConfig,
+)
+from devenv.errors import ConfigError, did_you_mean
+from devenv.procfile import ProcfileEntry, parse_procfile
+from devenv.tomlpos import KeyPath
+
+
+class _Processes:
+    """Reads every Procfile process type, with its [processes.<name>] table if any."""
+
+    def __init__(self, doc: _Document, check: _Checks) -> None:
+        self.doc = doc
+        self.check = check
+
+    def load(
+        self, value: object, project: ProjectConfig, services: dict[str, ServiceConfig]
+    ) -> dict[str, ProcessConfig]:
+        procfile = self._procfile(project)
+        return self._processes(value, project, procfile, services)
+
+    def _procfile(self, project: ProjectConfig) -> dict[str, ProcfileEntry]:
+        if not project.procfile.is_file():
+            return {}
+        return parse_procfile(project.procfile, self.doc.relative(project.procfile))
+
+    def _processes(
+        self,
+        value: object,
+        project: ProjectConfig,
+        procfile: dict[str, ProcfileEntry],
+        services: dict[str, ServiceConfig],
+    ) -> dict[str, ProcessConfig]:
+        value = self.check.mapping(value, ("processes",))
+        shown = self.doc.relative(project.procfile)
+        for name in value:
+            self._check_process_name(name, project.procfile, procfile)
+        for name, entry in procfile.items():
+            if name in services:
+                raise ConfigError(
+                    f"process '{name}' has the name of a service declared in "
+                    f"{self.doc.shown}; rename one of them",
+                    path=shown,
+                    line=entry.line,
+                )
+        processes = {
+            name: self._process(name, entry.command, value.get(name, {}), procfile, services)
+            for name, entry in procfile.items()
+        }
+        self._check_cycles(processes)
+        return processes
+
+    def _check_process_name(
+        self, name: str, path: Path, procfile: dict[str, ProcfileEntry]
+    ) -> None:
+        key: KeyPath = ("processes", name)
+        shown = self.doc.relative(path)
+        if not path.is_file():
+            self.doc.fail(
+                key,
+                f"there is no {shown} to take process '{name}' from; create {shown} with a "
+                f"line '{name}: <command>', or remove [processes.{name}]",
+            )
+        if name not in procfile:
+            known = f"{shown} has: {', '.join(procfile)}" if procfile else f"{shown} is empty"
+            self.doc.fail(
+                key,
+                f"'{name}' is not a process type in {shown}{did_you_mean(name, procfile)} "
+                f"({known})",
+            )
+
+    def _process(
+        self,
+        name: str,
+        command: str,
+        value: object,
+        procfile: dict[str, ProcfileEntry],
+        services: dict[str, ServiceConfig],
+    ) -> ProcessConfig:
+        key: KeyPath = ("processes", name)
+        table = self.check.table(value, key, PROCESS_KEYS)
+        env = self.check.scalars(table.get("env", {}), (*key, "env"))
+        restart = table.get("restart", "on-failure")
+        if restart not in RESTART_POLICIES:
+            expected = ", ".join(f"'{policy}'" for policy in RESTART_POLICIES)
+            self.doc.fail((*key, "restart"), f"expected one of {expected}, got {_show(restart)}")
+        depends_on: tuple[Dependency, ...] = ()
+        if "depends_on" in table:
+            depends_on = self._depends_on(name, table["depends_on"], procfile, services)
+        ready = self.check.optional(table, "ready", key, self._ready)
+        return ProcessConfig(
+            name=name,
+            command=command,
+            env=MappingProxyType({k: _env_text(v) for k, v in env.items()}),
+            restart=restart,
+            max_restarts=self.check.integer(
+                table.get("max_restarts", 5), (*key, "max_restarts"), 0
+            ),
+            depends_on=depends_on,
+            ready=ready,
+            stop_timeout=self.check.seconds(table.get("stop_timeout", 5), (*key, "stop_timeout")),
+            concurrency=self.check.integer(table.get("concurrency", 1), (*key, "concurrency"), 1),
+        )
+
+    def _depends_on(
+        self,
+        process: str,
+        value: object,
+        procfile: dict[str, ProcfileEntry],
+        services: dict[str, ServiceConfig],
+    ) -> tuple[Dependency, ...]:
+        key: KeyPath = ("processes", process, "depends_on")
+        if isinstance(value, list):
+            names = self.check.strings(value, key)
+            pairs = [((*key, index), name, None) for index, name in enumerate(names)]
+        elif isinstance(value, dict):
+            pairs = [((*key, name), name, condition) for name, condition in value.items()]
+        else:
+            self.doc.fail(
+                key,
+                f"expected a list of names or a table of name = condition, got {_show(value)}",
+            )
+        seen: set[str] = set()
+        dependencies = []
+        for item_key, name, condition in pairs:
+            if name in seen:
+                self.doc.fail(item_key, f"'{name}' is listed twice")
+            seen.add(name)
+            dependencies.append(
+                self._dependency(process, item_key, name, condition, procfile, services)
+            )
+        return tuple(dependencies)
+
+    def _dependency(
+        self,
+        process: str,
+        key: KeyPath,
+        name: str,
+        condition: object,
+        procfile: dict[str, ProcfileEntry],
+        services: dict[str, ServiceConfig],
+    ) -> Dependency:
+        if name == process:
+            self.doc.fail(key, f"process '{process}' cannot depend on itself")
+        if name in services:
+            kind: Literal["service", "process"] = "service"
+        elif name in procfile:
+            kind = "process"
+        else:
+            known = [*services, *procfile]
+            self.doc.fail(
+                key,
+                f"unknown name '{name}' (expected a service declared in [services] or a "
+                f"process type in the Procfile){did_you_mean(name, known)}",
+            )
+        if condition is None:
+            condition = "ready" if kind == "service" else "started"
+        if condition not in CONDITIONS:
+            expected = ", ".join(f"'{c}'" for c in CONDITIONS)
+            self.doc.fail(key, f"expected one of {expected}, got {_show(condition)}")
+        if condition == "completed" and kind == "service":
+            self.doc.fail(
+                key,
+                f"'completed' is only for processes; '{name}' is a service, "
+                "use 'ready' or 'started'",
+            )
+        return Dependency(name=name, kind=kind, condition=condition)
+
+    def _check_cycles(self, processes: dict[str, ProcessConfig]) -> None:
+        graph = {
+            name: [dep.name for dep in process.depends_on if dep.kind == "process"]
+            for name, process in processes.items()
+        }
+        cycle = _find_cycle(graph)
+        if cycle:
+            self.doc.fail(
+                ("processes", cycle[0], "depends_on"),
+                f"dependency cycle: {' -> '.join(cycle)}",
+            )
+
+    def _ready(self, value: object, key: KeyPath) -> ReadyProbe:
+        table = self.check.table(value, key, READY_KEYS)
+        probes = [name for name in READY_PROBES if name in table]
+        if len(probes) != 1:
+            got = " and ".join(probes) if probes else "none"
+            self.doc.fail(key, f"expected exactly one of http, tcp or log, got {got}")
+        kind = probes[0]
+        probe_key = (*key, kind)
+        target: str | int
+        if kind == "http":
+            target = self._url(table[kind], probe_key)
+        elif kind == "tcp":
+            target = self.check.port(table[kind], probe_key)
+        else:
+            target = self._regex(table[kind], probe_key)
+        timeout = self.check.seconds(table.get("timeout", 30), (*key, "timeout"))
+        return ReadyProbe(kind=kind, target=target, timeout=timeout)
+
+    def _url(self, value: object, key: KeyPath) -> str:
+        url = self.check.string(value, key, "a URL")
+        scheme, _, rest = url.partition("://")
+        if scheme not in ("http", "https") or not rest.split("/", 1)[0]:
+            self.doc.fail(
+                key,
+                f"expected a URL starting with http:// or https:// and a host, got {_show(url)}",
+            )
+        return url
+
+    def _regex(self, value: object, key: KeyPath) -> str:
+        pattern = self.check.string(value, key, "a regular expression")
+        try:
+            re.compile(pattern)
+        except re.error as err:
+            self.doc.fail(key, f"not a valid regular expression ({err}): {_show(pattern)}")
+        return pattern
+
+
+def _find_cycle(graph: Mapping[str, Iterable[str]]) -> list[str] | None:
+    """A dependency cycle as [a, b, ..., a], or None; nodes are visited in graph order."""
+    done: set[str] = set()
+    for start in graph:
+        cycle = _walk(graph, start, [], done)
+        if cycle:
+            return cycle
+    return None
+
+
+def _walk(
+    graph: Mapping[str, Iterable[str]], node: str, path: list[str], done: set[str]
+) -> list[str] | None:
+    if node in path:
+        return [*path[path.index(node) :], node]
+    if node in done:
+        return None
+    for nxt in graph.get(node, ()):
+        cycle = _walk(graph, nxt, [*path, node], done)
+        if cycle:
+            return cycle
+    done.add(node)
+    return None
