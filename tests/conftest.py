@@ -16,3 +16,20 @@ def real_services():
         yield servers.env()
     finally:
         servers.stop()
+
+
+@pytest.fixture
+def reachable_dir():
+    """A temporary folder that PostgreSQL's unprivileged account can enter when tests run as root.
+
+    (pytest's tmp_path lives below a root-only 0700 folder.) Removed afterwards.
+    """
+    import shutil
+
+    from tests.servers import reachable_tmpdir
+
+    path = reachable_tmpdir("devenv-test-")
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,68 @@
+"""Pid records that survive devenv: a pid plus its process's create time.
+
+A pid alone is not enough to find "our" process again after devenv was
+SIGKILLed: the pid may have been recycled by an unrelated process. The create
+time psutil reports pins it down; a record whose process has a different
+create time is stale and is never signalled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class PidRecord:
+    pid: int
+    create_time: float
+    argv0: str = ""
+
+    @classmethod
+    def of(cls, pid: int) -> PidRecord:
+        import psutil
+
+        proc = psutil.Process(pid)
+        try:
+            argv0 = (proc.cmdline() or [""])[0]
+        except psutil.Error:
+            argv0 = ""
+        return cls(pid, proc.create_time(), argv0)
+
+    def alive(self) -> bool:
+        """True when the process is still the one recorded (same pid, same create time)."""
+        import psutil
+
+        try:
+            proc = psutil.Process(self.pid)
+            same = abs(proc.create_time() - self.create_time) < 0.01
+            return same and proc.status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
+
+def write(path: Path, record: PidRecord) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(asdict(record)))
+    os.replace(tmp, path)
+
+
+def read(path: Path) -> PidRecord | None:
+    try:
+        data = json.loads(path.read_text())
+        return PidRecord(int(data["pid"]), float(data["create_time"]), str(data.get("argv0", "")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def read_alive(path: Path) -> PidRecord | None:
+    """The record at ``path`` if its process is still running; a stale record is removed."""
+    record = read(path)
+    if record is None:
+        return None
+    if record.alive():
+        return record
+    path.unlink(missing_ok=True)
+    return None

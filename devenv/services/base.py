@@ -1,0 +1,269 @@
+"""What every native service shares: spawning, readiness polling, adoption, stopping.
+
+A subclass says how to prepare its data, which argv runs the server, how to
+probe readiness once, and how to ask the server to stop. This class does the
+rest the same way for all of them: the server runs in its own session (so a
+Ctrl-C in the terminal does not reach it and it outlives ``devenv up -d``),
+its output is appended to ``.devenv/logs/<name>.log``, its pid and create
+time are recorded so the next devenv can adopt it, and readiness is polled
+every few milliseconds, never with a sleep of a fixed length.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from devenv import pidrecord
+from devenv.config import ServiceConfig
+from devenv.errors import DevenvError
+from devenv.events import Emit, ServiceReady, ServiceStarting, ServiceStopped, ignore
+from devenv.layout import Layout
+from devenv.privileges import ServiceUser
+from devenv.recipes import Installation, Recipe
+
+READY_POLL_SECONDS = 0.005
+
+
+class ServiceFailed(DevenvError):
+    """A service did not start; ``log_tail`` holds the last lines of its log."""
+
+    def __init__(self, name: str, message: str, log_tail: Sequence[str] = ()) -> None:
+        self.name = name
+        self.log_tail = tuple(log_tail)
+        text = f"{name}: {message}"
+        if self.log_tail:
+            text += "\n  last lines of its log:\n" + "\n".join(f"    {x}" for x in self.log_tail)
+        super().__init__(text)
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    """Everything a service needs to know, decided before it starts."""
+
+    project: str
+    config: ServiceConfig
+    recipe: Recipe
+    installation: Installation
+    layout: Layout
+    port: int
+    user: ServiceUser  # who the server runs as (see devenv.privileges)
+    emit: Emit = ignore
+
+
+class Service(ABC):
+    """One native server owned by the project."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+        self.name = ctx.config.name
+
+    # -- paths -------------------------------------------------------------
+
+    @property
+    def data_dir(self) -> Path:
+        return self.ctx.layout.data_dir(self.name)
+
+    @property
+    def log_file(self) -> Path:
+        return self.ctx.layout.log_file(self.name)
+
+    @property
+    def pid_file(self) -> Path:
+        return self.ctx.layout.state / f"{self.name}.pid.json"
+
+    @property
+    def port(self) -> int:
+        return self.ctx.port
+
+    @property
+    def version(self) -> str:
+        return str(self.ctx.installation.version)
+
+    def binary(self, role: str) -> Path:
+        try:
+            return self.ctx.installation.binaries[role]
+        except KeyError:
+            raise DevenvError(
+                f"{self.name}: '{self.ctx.recipe.binaries.get(role, role)}' was not found in "
+                f"{self.ctx.installation.bindir}; {self.ctx.recipe.name}'s installation looks "
+                "incomplete"
+            ) from None
+
+    # -- what a subclass says ----------------------------------------------
+
+    @abstractmethod
+    def prepare(self) -> None:
+        """Create the data and render the config; idempotent, called before every spawn."""
+
+    @abstractmethod
+    def argv(self) -> list[str]:
+        """The server's command line."""
+
+    @abstractmethod
+    def is_ready(self) -> bool:
+        """Probe once, quickly; False (or an exception) means not yet."""
+
+    @abstractmethod
+    def env(self) -> dict[str, str]:
+        """The variables a process uses to reach this service (DATABASE_URL, ...)."""
+
+    def provision(self) -> None:
+        """Create what the config declares inside the running server; idempotent."""
+
+    def request_stop(self, pid: int) -> None:
+        """Ask the server to shut down cleanly."""
+        os.kill(pid, signal.SIGTERM)
+
+    def find_running(self) -> int | None:
+        """The pid of this project's server if it is running (perhaps started by a killed devenv)."""
+        record = pidrecord.read_alive(self.pid_file)
+        return record.pid if record else None
+
+    def clean_stale(self) -> None:
+        """Remove what a dead server left behind (lock files, sockets); it is not running."""
+
+    def client_argv(self, args: Sequence[str]) -> list[str]:
+        raise DevenvError(f"{self.name} has no client to open")
+
+    # -- what every service does the same way -------------------------------
+
+    def start(self, timeout: float = 30.0) -> ServiceReady:
+        """Start the server (or adopt the running one) and return once it is ready."""
+        started = time.monotonic()
+        pid = self.find_running()
+        if pid is not None:
+            self._wait_ready(None, started + timeout)
+            event = ServiceReady(self.name, pid, self.port, time.monotonic() - started, True)
+            self.ctx.emit(event)
+            return event
+        self.ctx.emit(ServiceStarting(self.name, f"version {self.version}, port {self.port}"))
+        self.clean_stale()
+        self.prepare()
+        proc = self._spawn()
+        self._wait_ready(proc, started + timeout)
+        event = ServiceReady(self.name, proc.pid, self.port, time.monotonic() - started)
+        self.ctx.emit(event)
+        return event
+
+    def _spawn(self) -> subprocess.Popen:
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_file, "ab") as log:
+            try:
+                proc = subprocess.Popen(
+                    self.argv(),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    **self.ctx.user.popen_kwargs(),
+                )
+            except OSError as err:
+                raise ServiceFailed(self.name, f"could not run {self.argv()[0]}: {err}") from err
+        pidrecord.write(self.pid_file, pidrecord.PidRecord.of(proc.pid))
+        return proc
+
+    def _wait_ready(self, proc: subprocess.Popen | None, deadline: float) -> None:
+        while True:
+            if proc is not None and proc.poll() is not None:
+                self.pid_file.unlink(missing_ok=True)
+                raise ServiceFailed(
+                    self.name, f"the server exited with code {proc.returncode}", self.log_tail()
+                )
+            try:
+                if self.is_ready():
+                    return
+            except Exception:  # a refused connection is the normal "not yet"
+                pass
+            if time.monotonic() > deadline:
+                if proc is not None:
+                    self._kill(proc.pid)
+                raise ServiceFailed(self.name, "did not become ready in time", self.log_tail())
+            time.sleep(READY_POLL_SECONDS)
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Stop the server if it runs; True when it was running. Never deletes data."""
+        pid = self.find_running()
+        if pid is None:
+            self.clean_stale()
+            return False
+        try:
+            self.request_stop(pid)
+        except (OSError, DevenvError):
+            os.kill(pid, signal.SIGTERM)
+        if not _wait_gone(pid, timeout):
+            self._kill(pid)
+        self.pid_file.unlink(missing_ok=True)
+        self.clean_stale()
+        self.ctx.emit(ServiceStopped(self.name, pid))
+        return True
+
+    def _kill(self, pid: int) -> None:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                return
+        _wait_gone(pid, 5.0)
+
+    def log_tail(self, lines: int = 15) -> list[str]:
+        try:
+            with open(self.log_file, "rb") as log:
+                log.seek(0, os.SEEK_END)
+                log.seek(max(0, log.tell() - 64 * 1024))
+                text = log.read().decode("utf-8", "replace")
+        except OSError:
+            return []
+        return list(deque(text.splitlines(), maxlen=lines))
+
+    def status(self) -> dict:
+        pid = self.find_running()
+        state = "stopped"
+        if pid is not None:
+            try:
+                state = "ready" if self.is_ready() else "starting"
+            except Exception:
+                state = "starting"
+        return {
+            "state": state,
+            "pid": pid,
+            "port": self.port,
+            "version": self.version,
+            "data_dir": str(self.data_dir),
+            "log": str(self.log_file),
+        }
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return True
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                _reap(pid)
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(READY_POLL_SECONDS)
+    return not proc.is_running()
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
