@@ -66,6 +66,26 @@ def _devenv_command() -> str:
     return str(beside_python) if beside_python.exists() else "devenv"
 
 
+def _lazy(module: str, function: str, *extra: str) -> Handler:
+    """A handler that imports ``devenv.commands.<module>`` only when the command runs."""
+
+    def handler(args: argparse.Namespace) -> int:
+        import importlib
+
+        target = getattr(importlib.import_module(f"devenv.commands.{module}"), function)
+        return (target(*extra) if extra else target)(args)
+
+    return handler
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    from devenv.commands import services
+
+    if args.detach:
+        return services.up_detached(args)
+    return services.up_foreground(args)
+
+
 def _add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("up", help="start services and processes (the TUI on a terminal)")
     p.add_argument("--no-tui", action="store_true", help="run in the foreground, plain output")
@@ -75,42 +95,43 @@ def _add_commands(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="start the services only and return once they are ready",
     )
-    p.set_defaults(func=_not_there_yet("up", "services and processes are being built"))
+    p.set_defaults(func=_cmd_up)
 
     p = sub.add_parser("down", help="stop everything this project runs (never deletes data)")
-    p.set_defaults(func=_not_there_yet("down", "services are being built"))
+    p.set_defaults(func=_lazy("services", "down"))
 
     p = sub.add_parser("status", help="services and processes with state, pid, port")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=_not_there_yet("status", "services are being built"))
+    p.set_defaults(func=_lazy("services", "status"))
 
     p = sub.add_parser("env", help="print export lines for DATABASE_URL, REDIS_URL, PG* ...")
-    p.set_defaults(func=_not_there_yet("env", "services are being built"))
+    p.set_defaults(func=_lazy("services", "env"))
 
     for name in ("psql", "redis-cli"):
         p = sub.add_parser(name, help=f"run {name} connected to this project's server")
         p.add_argument("args", nargs=argparse.REMAINDER, help=f"passed on to {name}")
-        p.set_defaults(func=_not_there_yet(name, "services are being built"))
+        p.set_defaults(func=_lazy("services", "client", name))
 
     p = sub.add_parser("logs", help="show a process's or service's log")
     p.add_argument("name")
     p.add_argument("-f", "--follow", action="store_true")
     p.add_argument("-n", "--lines", type=int, default=100, metavar="N")
-    p.set_defaults(func=_not_there_yet("logs", "the supervisor is being built"))
+    p.set_defaults(func=_lazy("services", "logs"))
 
     p = sub.add_parser("reset", help="wipe a service's data (asks, snapshots first)")
     p.add_argument("service", nargs="?")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask")
-    p.set_defaults(func=_not_there_yet("reset", "services are being built"))
+    p.set_defaults(func=_lazy("data", "reset"))
 
     p = sub.add_parser("snapshot", help="snapshot the databases")
-    p.add_argument("name", nargs="?")
-    p.set_defaults(func=_not_there_yet("snapshot", "services are being built"))
+    p.add_argument("name", nargs="?", help="default: the date and time")
+    p.add_argument("--list", action="store_true", help="list the snapshots")
+    p.set_defaults(func=_lazy("data", "snapshot"))
 
     p = sub.add_parser("restore", help="restore a snapshot (asks, snapshots first)")
     p.add_argument("name")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask")
-    p.set_defaults(func=_not_there_yet("restore", "services are being built"))
+    p.set_defaults(func=_lazy("data", "restore"))
 
     p = sub.add_parser("sync", help="install what the lockfiles pin, restart what it affects")
     p.set_defaults(func=_not_there_yet("sync", "drift detection is being built"))

@@ -11,6 +11,7 @@ every few milliseconds, never with a sleep of a fixed length.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -115,7 +116,7 @@ class Service(ABC):
     def env(self) -> dict[str, str]:
         """The variables a process uses to reach this service (DATABASE_URL, ...)."""
 
-    def provision(self) -> None:
+    def provision(self) -> None:  # noqa: B027 - optional hook, most services need nothing
         """Create what the config declares inside the running server; idempotent."""
 
     def request_stop(self, pid: int) -> None:
@@ -123,11 +124,11 @@ class Service(ABC):
         os.kill(pid, signal.SIGTERM)
 
     def find_running(self) -> int | None:
-        """The pid of this project's server if it is running (perhaps started by a killed devenv)."""
+        """The pid of this project's server if it runs (perhaps started by a killed devenv)."""
         record = pidrecord.read_alive(self.pid_file)
         return record.pid if record else None
 
-    def clean_stale(self) -> None:
+    def clean_stale(self) -> None:  # noqa: B027 - optional hook
         """Remove what a dead server left behind (lock files, sockets); it is not running."""
 
     def client_argv(self, args: Sequence[str]) -> list[str]:
@@ -263,7 +264,5 @@ def _wait_gone(pid: int, timeout: float) -> bool:
 
 
 def _reap(pid: int) -> None:
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass

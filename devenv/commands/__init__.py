@@ -1,0 +1,1 @@
+"""The implementations behind the CLI's subcommands (imported lazily by devenv.cli)."""

@@ -1,0 +1,194 @@
+"""``up``, ``down``, ``status``, ``env``, ``psql``, ``redis-cli``, ``logs`` for services."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from devenv.config import Config, load_project
+from devenv.errors import DevenvError
+
+
+def _stack(emit=None):
+    from devenv.console import ConsolePrinter
+    from devenv.stack import Stack
+
+    config = load_project(Path.cwd())
+    return Stack(config, emit if emit is not None else ConsolePrinter())
+
+
+def _start(stack) -> None:
+    """Start the services; a failure raises ServiceFailed, whose message holds the log tail."""
+    from devenv.runlock import operation_lock
+
+    with operation_lock(stack.layout):
+        stack.start()
+
+
+def up_detached(args: argparse.Namespace) -> int:
+    """Start the services only; return 0 once all are ready."""
+    stack = _stack()
+    _start(stack)
+    _print_urls(stack)
+    return 0
+
+
+def _print_urls(stack) -> None:
+    env = stack.env()
+    for key in ("DATABASE_URL", "REDIS_URL"):
+        if key in env:
+            stack.emit.line("system", f"{key}={env[key]}")
+
+
+def up_foreground(args: argparse.Namespace) -> int:
+    """Start the services, then stay in the foreground until Ctrl-C, SIGTERM or SIGHUP."""
+    from devenv.runlock import ForegroundLock
+
+    stack = _stack()
+    stop = threading.Event()
+    received: list[str] = []
+
+    def on_signal(signum: int, frame: object) -> None:
+        received.append(signal.Signals(signum).name)
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, on_signal)
+    with ForegroundLock(stack.layout):
+        try:
+            _start(stack)
+            _print_urls(stack)
+            stack.emit.line("system", "ready; press Ctrl-C to stop")
+            code = _watch(stack, stop)
+        finally:
+            if received:
+                stack.emit.line("system", f"{received[0]} received, stopping")
+            from devenv.runlock import operation_lock
+
+            with operation_lock(stack.layout):
+                stack.stop()
+    return code
+
+
+def _watch(stack, stop: threading.Event) -> int:
+    """Wait for a stop request; a service that dies meanwhile ends the run with code 1."""
+    while not stop.wait(0.25):
+        for name in stack.names:
+            service = stack.service(name)
+            if service.find_running() is None:
+                tail = service.log_tail(10)
+                stack.emit.line(name, "exited unexpectedly; last lines of its log:")
+                for line in tail:
+                    stack.emit.line(name, f"  {line}")
+                return 1
+    return 0
+
+
+def down(args: argparse.Namespace) -> int:
+    from devenv.runlock import operation_lock, stop_foreground
+
+    stack = _stack()
+    pid = stop_foreground(stack.layout)
+    if pid is not None:
+        stack.emit.line("system", f"stopped the running devenv (pid {pid})")
+    with operation_lock(stack.layout):
+        stopped = stack.stop()
+    if not stopped and pid is None:
+        stack.emit.line("system", "nothing was running")
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    from devenv.events import ignore
+    from devenv.runlock import foreground_pid
+
+    stack = _stack(ignore)
+    services = stack.status()
+    if args.json:
+        payload = {"services": services, "processes": {}}
+        payload["devenv"] = {"pid": foreground_pid(stack.layout)}
+        print(json.dumps(payload, indent=2))
+        return 0
+    print(f"{'NAME':<12} {'STATE':<9} {'PID':>7} {'PORT':>6}  VERSION")
+    for name, info in services.items():
+        pid = info.get("pid") or "-"
+        port = info.get("port") or "-"
+        print(f"{name:<12} {info['state']:<9} {pid!s:>7} {port!s:>6}  {info.get('version') or '-'}")
+        if info.get("error"):
+            print(f"  {info['error']}")
+    return 0
+
+
+def env(args: argparse.Namespace) -> int:
+    from devenv.events import ignore
+    from devenv.stack import export_lines
+
+    for line in export_lines(_stack(ignore).env()):
+        print(line)
+    return 0
+
+
+def client(service: str):
+    def run(args: argparse.Namespace) -> int:
+        from devenv.events import ignore
+        from devenv.stack import client_command
+
+        stack = _stack(ignore)
+        if service not in stack.config.services:
+            raise DevenvError(
+                f"this project has no {service} service (see [services] in "
+                f"{stack.config.source.name})"
+            )
+        argv = client_command(stack, service, list(args.args))
+        os.execvpe(argv[0], argv, {**os.environ, **stack.env()})
+
+    return run
+
+
+def logs(args: argparse.Namespace) -> int:
+    from devenv.layout import Layout
+
+    config: Config = load_project(Path.cwd())
+    layout = Layout(config.root)
+    path = layout.log_file(args.name)
+    if not path.exists():
+        known = sorted(p.stem for p in layout.logs.glob("*.log")) if layout.logs.is_dir() else []
+        names = sorted({*config.services, *config.processes, *known})
+        raise DevenvError(
+            f"no log for '{args.name}' yet ({path}); logs exist for: "
+            f"{', '.join(known) or 'nothing yet'}; names in this project: {', '.join(names)}"
+        )
+    _print_tail(path, args.lines)
+    if args.follow:
+        _follow(path)
+    return 0
+
+
+def _print_tail(path: Path, lines: int) -> None:
+    from collections import deque
+
+    with open(path, "rb") as f:
+        for raw in deque(f, maxlen=max(lines, 0)):
+            sys.stdout.write(raw.decode("utf-8", "replace"))
+    sys.stdout.flush()
+
+
+def _follow(path: Path) -> None:
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        try:
+            while True:
+                chunk = f.read()
+                if chunk:
+                    sys.stdout.write(chunk.decode("utf-8", "replace"))
+                    sys.stdout.flush()
+                else:
+                    time.sleep(0.1)
+        except KeyboardInterrupt:
+            return

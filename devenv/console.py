@@ -1,0 +1,83 @@
+"""Plain terminal output for ``--no-tui``, ``up -d`` and scripts, in honcho's format.
+
+``HH:MM:SS name | line``, one colour per name, colour only on a terminal and
+never when NO_COLOR is set. Safe to call from several threads.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import sys
+import threading
+from typing import TextIO
+
+from devenv.events import (
+    Event,
+    HookFinished,
+    HookOutput,
+    HookStarted,
+    Notice,
+    ServiceFailed,
+    ServiceReady,
+    ServiceStarting,
+    ServiceStopped,
+    StepDone,
+)
+
+SYSTEM = "system"
+
+
+def describe(event: Event) -> str | None:
+    """One line for an event, or None for events that print nothing."""
+    match event:
+        case ServiceStarting(detail=detail):
+            return f"starting ({detail})" if detail else "starting"
+        case StepDone(step=step, seconds=seconds):
+            return f"{step} ({seconds * 1000:.0f} ms)"
+        case ServiceReady(pid=pid, port=port, seconds=seconds, adopted=adopted):
+            how = "already running" if adopted else f"ready in {seconds * 1000:.0f} ms"
+            return f"{how} (pid {pid}, port {port})"
+        case ServiceFailed(message=message):
+            return f"failed: {message}"
+        case ServiceStopped(pid=pid):
+            return f"stopped (pid {pid})" if pid else "stopped"
+        case Notice(message=message):
+            return message
+        case HookStarted(command=command):
+            return f"running `{command}`"
+        case HookOutput(line=line):
+            return line
+        case HookFinished(command=command, returncode=code, seconds=seconds):
+            return f"`{command}` exited with {code} ({seconds * 1000:.0f} ms)"
+    return None
+
+
+class ConsolePrinter:
+    """An ``Emit`` that prints events (and raw lines) through honcho's Printer."""
+
+    def __init__(self, output: TextIO = sys.stdout, colour: bool | None = None) -> None:
+        from honcho.colour import get_colours
+        from honcho.printer import Message, Printer
+
+        if colour is None:
+            colour = not os.environ.get("NO_COLOR")
+        self._message = Message
+        self._printer = Printer(output, colour=colour, width=8)
+        self._colours = get_colours()
+        self._by_name: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def line(self, name: str, text: str) -> None:
+        with self._lock:
+            colour = self._by_name.get(name)
+            if colour is None:
+                colour = self._by_name[name] = next(self._colours)
+            self._printer.width = max(self._printer.width, len(name))
+            now = datetime.datetime.now()
+            self._printer.write(self._message("line", text, now, name, colour))
+
+    def __call__(self, event: Event) -> None:
+        text = describe(event)
+        if text is not None:
+            self.line(event.name if event.name != "devenv" else SYSTEM, text)

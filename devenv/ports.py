@@ -1,0 +1,226 @@
+"""Per-project ports: chosen once, remembered in ``.devenv/ports.json``, reported when taken.
+
+Two projects run side by side: when a service's default port is held by
+someone else, the project gets another one and keeps it across runs. A port
+set in devenv.toml is used as is; when it is taken, the error names the
+process that holds it.
+
+psutil is imported inside the functions that need it: the CLI must start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from devenv.errors import DevenvError
+
+ANOTHER_USER = "another user's process"
+
+
+class PortTaken(DevenvError):
+    """A port set in devenv.toml is held by another process."""
+
+
+def is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether ``port`` can be listened on at ``host``.
+
+    The bind test uses SO_REUSEADDR, as servers do, so a connection lingering
+    in TIME_WAIT does not count as taken. BSD (macOS) lets a specific address
+    be bound while the wildcard address listens; there a refused connect
+    confirms that nobody listens.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    if sys.platform == "linux":
+        return True
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        try:
+            sock.connect((host, port))
+        except OSError:
+            return True
+        return False
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who listens on a port: ``pid`` None when the process is not ours to see."""
+
+    pid: int | None
+    name: str
+
+    def __str__(self) -> str:
+        return self.name if self.pid is None else f"{self.name} (pid {self.pid})"
+
+
+def port_holder(port: int) -> Holder | None:
+    """The process listening on ``port`` (any local address), or None when nobody listens."""
+    import psutil
+
+    try:
+        connections = psutil.net_connections(kind="inet")
+    except psutil.AccessDenied:  # macOS, not root: look at the processes we may see
+        return _holder_from_processes(port)
+    pids = [
+        conn.pid
+        for conn in connections
+        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port
+    ]
+    if not pids:
+        return None
+    for pid in sorted(pids, key=lambda pid: pid is None):
+        holder = _describe(pid)
+        if holder is not None:
+            return holder
+    return Holder(None, ANOTHER_USER)
+
+
+def _describe(pid: int | None) -> Holder | None:
+    """A holder for ``pid``; None when that process has exited meanwhile."""
+    import psutil
+
+    if pid is None:
+        return Holder(None, ANOTHER_USER)
+    try:
+        return Holder(pid, psutil.Process(pid).name())
+    except psutil.NoSuchProcess:
+        return None
+    except psutil.AccessDenied:
+        return Holder(pid, ANOTHER_USER)
+
+
+def _holder_from_processes(port: int) -> Holder | None:
+    import psutil
+
+    for proc in psutil.process_iter():
+        try:
+            connections = proc.net_connections(kind="inet")
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+            continue
+        for conn in connections:
+            if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port:
+                holder = _describe(proc.pid)
+                if holder is not None:
+                    return holder
+    return None if is_free(port) else Holder(None, ANOTHER_USER)
+
+
+def _taken_by(port: int) -> str:
+    holder = port_holder(port)
+    return "another process" if holder is None else str(holder)
+
+
+def os_port(host: str = "127.0.0.1") -> int:
+    """A port the OS says is free now (bind to port 0)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The port a service gets, and a sentence for people when it is not the usual one."""
+
+    port: int
+    notice: str | None = None
+
+
+class PortBook:
+    """The ports a project's services use, remembered in a small JSON file (``ports.json``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @property
+    def _shown(self) -> str:
+        return f"{self.path.parent.name}/{self.path.name}"
+
+    def _read(self) -> dict[str, int]:
+        """The remembered ports; an unreadable or damaged file is an empty memory."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {
+            name: port
+            for name, port in data.items()
+            if isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536
+        }
+
+    def _write(self, ports: dict[str, int]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".ports-", suffix=".json", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(dict(sorted(ports.items())), out, indent=2)
+                out.write("\n")
+            os.replace(tmp, self.path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+    def remembered(self, name: str) -> int | None:
+        return self._read().get(name)
+
+    def remember(self, name: str, port: int) -> None:
+        ports = self._read()
+        if ports.get(name) != port:
+            ports[name] = port
+            self._write(ports)
+
+    def forget(self, name: str) -> None:
+        ports = self._read()
+        if name in ports:
+            del ports[name]
+            self._write(ports)
+
+    def allocate(self, name: str, *, configured: int | None, default: int | None) -> Allocation:
+        """The port for service ``name``.
+
+        ``configured`` (set in devenv.toml) is used as is, or ``PortTaken`` is
+        raised. Otherwise the remembered port if free, else ``default`` if
+        free, else one from the OS. The result is always remembered (so the
+        remembered port is the one the service last got, where a running
+        server of ours is found), and ``notice`` says so when a port we wanted
+        was taken.
+        """
+        if configured is not None:
+            if not is_free(configured):
+                raise PortTaken(
+                    f"port {configured} for {name} (services.{name}.port in devenv.toml) is "
+                    f"taken by {_taken_by(configured)}; stop it or choose another port"
+                )
+            self.remember(name, configured)
+            return Allocation(configured)
+        wanted = [port for port in (self.remembered(name), default) if port is not None]
+        taken: int | None = None
+        port = None
+        for candidate in dict.fromkeys(wanted):
+            if is_free(candidate):
+                port = candidate
+                break
+            if taken is None:
+                taken = candidate
+        if port is None:
+            port = os_port()
+        self.remember(name, port)
+        notice = None
+        if taken is not None:
+            notice = (
+                f"port {taken} is taken by {_taken_by(taken)}; {name} uses {port} "
+                f"(remembered in {self._shown})"
+            )
+        return Allocation(port, notice)

@@ -1,0 +1,223 @@
+"""A project's services as one unit: start them (in parallel), provision, run hooks, stop.
+
+This is the core the CLI and the TUI drive. It never prints: everything it
+does is an event passed to ``emit``.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import threading
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+from devenv import privileges
+from devenv.config import Config, ServiceConfig
+from devenv.errors import DevenvError
+from devenv.events import Emit, HookFinished, HookOutput, HookStarted, Notice, ignore
+from devenv.layout import Layout
+from devenv.ports import PortBook
+from devenv.recipes import find_installation, recipe_for
+from devenv.services.base import Service, ServiceContext, ServiceFailed
+from devenv.services.registry import service_class
+
+
+class HookFailed(DevenvError):
+    pass
+
+
+class Stack:
+    """The services of one project, built from its config."""
+
+    def __init__(self, config: Config, emit: Emit = ignore) -> None:
+        self.config = config
+        self.emit = emit
+        self.layout = Layout(config.root)
+        self.ports = PortBook(self.layout.ports_file)
+        self._services: dict[str, Service] = {}
+        self._user: privileges.ServiceUser | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.config.services)
+
+    @property
+    def user(self) -> privileges.ServiceUser:
+        if self._user is None:
+            self._user = privileges.service_user()
+        return self._user
+
+    def service(self, name: str, *, allocate: bool = False) -> Service:
+        """The Service for ``name``; with ``allocate`` a port is chosen (and remembered)."""
+        with self._lock:
+            cached = self._services.get(name)
+            if cached is not None:
+                return cached
+        try:
+            config = self.config.services[name]
+        except KeyError:
+            from devenv.errors import did_you_mean
+
+            raise DevenvError(
+                f"no service '{name}' in this project{did_you_mean(name, self.config.services)}"
+            ) from None
+        recipe = recipe_for(config)
+        installation = find_installation(recipe, config.version)
+        port = self._port(config, recipe.default_port, allocate)
+        ctx = ServiceContext(
+            project=self.config.project.name,
+            config=config,
+            recipe=recipe,
+            installation=installation,
+            layout=self.layout,
+            port=port,
+            user=self.user,
+            emit=self.emit,
+        )
+        service = service_class(recipe)(ctx)
+        with self._lock:
+            return self._services.setdefault(name, service)
+
+    def _port(self, config: ServiceConfig, default: int | None, allocate: bool) -> int:
+        remembered = self.ports.remembered(config.name)
+        if not allocate:
+            return config.port or remembered or default or 0
+        if remembered is not None and self._running_on_record(config.name):
+            return remembered
+        allocation = self.ports.allocate(config.name, configured=config.port, default=default)
+        if allocation.notice:
+            self.emit(Notice(config.name, allocation.notice))
+        return allocation.port
+
+    def _running_on_record(self, name: str) -> bool:
+        from devenv import pidrecord
+
+        return pidrecord.read_alive(self.layout.state / f"{name}.pid.json") is not None
+
+    # -- starting ------------------------------------------------------------
+
+    def prepare_layout(self) -> None:
+        user = self.user
+        if privileges.is_root() and user.uid != 0:
+            self.emit(
+                Notice(
+                    "devenv",
+                    f"running as root: the services run as the unprivileged user '{user.name}' "
+                    "(PostgreSQL refuses root; set DEVENV_SERVICE_USER to choose another)",
+                )
+            )
+            privileges.ensure_reachable(self.layout.base, user, "the project's .devenv folder")
+        self.layout.ensure(runtime_owner=user.uid)
+        privileges.give_to(self.layout.state, user)
+
+    def start(self, names: Iterable[str] | None = None, *, hooks: bool = True) -> None:
+        """Start the services (all by default) in parallel, provision them, then run the hooks.
+
+        Raises ServiceFailed for the first service that failed (the others are
+        left running, so a fixed config starts fast), or HookFailed.
+        """
+        wanted = list(names) if names is not None else self.names
+        if not wanted:
+            return
+        self.prepare_layout()
+        services = [self.service(name, allocate=True) for name in wanted]
+        errors: list[BaseException] = []
+
+        def bring_up(service: Service) -> None:
+            try:
+                service.start()
+                service.provision()
+            except BaseException as err:  # reported below, in config order
+                errors.append(err)
+
+        with ThreadPoolExecutor(max_workers=len(services)) as pool:
+            list(pool.map(bring_up, services))
+        if errors:
+            raise errors[0]
+        if hooks:
+            self.run_hooks()
+
+    def env(self) -> dict[str, str]:
+        """What processes and hooks get: every service's variables."""
+        merged: dict[str, str] = {}
+        for name in self.names:
+            merged.update(self.service(name).env())
+        return merged
+
+    def run_hooks(self) -> None:
+        env = {**os.environ, **self.env()}
+        for command in self.config.hooks.after_ready:
+            self._run_hook(command, env)
+
+    def _run_hook(self, command: str, env: dict[str, str]) -> None:
+        name = "hook"
+        self.emit(HookStarted(name, command))
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            command,
+            shell=True,
+            cwd=self.config.root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            self.emit(HookOutput(name, raw.decode("utf-8", "replace").rstrip("\r\n")))
+        code = proc.wait()
+        self.emit(HookFinished(name, command, code, time.monotonic() - started))
+        if code != 0:
+            raise HookFailed(
+                f"the after_ready hook `{command}` failed with exit code {code} "
+                f"(hooks.after_ready in {self.config.source.name}); its output is above"
+            )
+
+    # -- stopping and looking ------------------------------------------------
+
+    def stop(self) -> list[str]:
+        """Stop every running service; return the names that were running. Never deletes data."""
+        stopped: list[str] = []
+
+        def bring_down(name: str) -> None:
+            if self.service(name).stop():
+                stopped.append(name)
+
+        with ThreadPoolExecutor(max_workers=max(1, len(self.names))) as pool:
+            list(pool.map(bring_down, self.names))
+        return [name for name in self.names if name in stopped]
+
+    def status(self) -> dict[str, dict]:
+        result: dict[str, dict] = {}
+        for name in self.names:
+            try:
+                result[name] = self.service(name).status()
+            except DevenvError as err:
+                result[name] = {
+                    "state": "failed",
+                    "pid": None,
+                    "port": None,
+                    "version": None,
+                    "error": str(err),
+                }
+        return result
+
+
+def client_command(stack: Stack, service: str, args: list[str]) -> list[str]:
+    """argv of the real client (psql, redis-cli) connected to the project's server."""
+    srv = stack.service(service)
+    if srv.find_running() is None:
+        raise DevenvError(f"{service} is not running; start it with `devenv up -d`")
+    return srv.client_argv(args)
+
+
+def export_lines(env: dict[str, str]) -> list[str]:
+    return [f"export {key}={shlex.quote(value)}" for key, value in env.items()]
+
+
+__all__ = ["HookFailed", "ServiceFailed", "Stack", "client_command", "export_lines"]
