@@ -17,6 +17,9 @@ ROOT="$(cd "$ROOT_GIVEN" 2>/dev/null && pwd)" ||
 VENV="$ROOT/.venv"
 STAMP_FILE="$VENV/.bootstrap-stamp"
 MIN_PYTHON_MINOR=11 # Python 3.11 or newer
+# Prefixed to every fixed system path the script looks in: tests stand a folder
+# in for / (empty, or with stub binaries laid out as in the real folders).
+SYSROOT="${DEVENV_BOOTSTRAP_SYSROOT:-}"
 
 OS=""           # Linux or Darwin
 PKG=""          # apt-get, dnf or brew, found when something has to be installed
@@ -36,15 +39,16 @@ in this checkout and installs devenv there from requirements.lock. Then:
 
   ./bootstrap.sh               copies the demo project out (once) and runs `devenv up` in it
   ./bootstrap.sh setup         stops after the set-up
-  ./bootstrap.sh test [ARGS]   also installs git and tmux, then runs the test suite
-                               (.venv/bin/python -m pytest ARGS)
+  ./bootstrap.sh test [ARGS]   also installs git, tmux, shellcheck and memcached, then
+                               runs the test suite (.venv/bin/python -m pytest ARGS)
 
 Running it again is quick: it only installs what is missing or changed.
 
 Environment:
-  DEVENV_DEMO_DIR        where the demo project goes (default: <checkout>/.devenv/demo)
-  DEVENV_BOOTSTRAP_ROOT  the devenv checkout to set up (default: this script's directory)
-  NO_COLOR               set it to turn colours off
+  DEVENV_DEMO_DIR           where the demo project goes (default: <checkout>/.devenv/demo)
+  DEVENV_BOOTSTRAP_ROOT     the devenv checkout to set up (default: this script's directory)
+  DEVENV_BOOTSTRAP_SYSROOT  for testing the script: a folder standing in for / (default: empty)
+  NO_COLOR                  set it to turn colours off
 EOF
 }
 
@@ -84,7 +88,7 @@ find_package_manager() {
   [[ -n "$PKG" ]] && return 0
   if [[ "$OS" == Darwin ]]; then
     local candidate
-    for candidate in brew /opt/homebrew/bin/brew /usr/local/bin/brew; do
+    for candidate in brew "$SYSROOT/opt/homebrew/bin/brew" "$SYSROOT/usr/local/bin/brew"; do
       if command -v "$candidate" >/dev/null 2>&1; then
         BREW="$(command -v "$candidate")"
         # A fresh Homebrew is often not on PATH yet; what it installs must be.
@@ -126,10 +130,12 @@ need_root() {
 # 5432; devenv runs its own per-project servers and does not need it. Before
 # postgresql-common is first installed, its config can say not to.
 skip_debian_main_cluster() {
-  local conf=/etc/postgresql-common/createcluster.conf
-  [[ -e "$conf" ]] && return 0
+  local dir="$SYSROOT/etc/postgresql-common"
+  [[ -e "$dir/createcluster.conf" ]] && return 0
   say "asking Debian's postgresql-common not to create a system cluster on port 5432"
-  as_root sh -c "mkdir -p /etc/postgresql-common && echo 'create_main_cluster = false' > $conf"
+  # shellcheck disable=SC2016 # $1 is expanded by sh -c
+  as_root sh -c 'mkdir -p "$1" && echo "create_main_cluster = false" >"$1/createcluster.conf"' \
+    sh "$dir"
 }
 
 # pkg_install WHAT PACKAGES: install PACKAGES (names for this package manager).
@@ -169,10 +175,11 @@ find_initdb() {
   local candidate
   if command -v initdb 2>/dev/null; then return 0; fi
   if [[ "$OS" == Darwin ]]; then
-    set -- /opt/homebrew/opt/postgresql@*/bin/initdb /usr/local/opt/postgresql@*/bin/initdb \
-      /Applications/Postgres.app/Contents/Versions/*/bin/initdb
+    set -- "$SYSROOT"/opt/homebrew/opt/postgresql@*/bin/initdb \
+      "$SYSROOT"/usr/local/opt/postgresql@*/bin/initdb \
+      "$SYSROOT"/Applications/Postgres.app/Contents/Versions/*/bin/initdb
   else
-    set -- /usr/lib/postgresql/*/bin/initdb /usr/pgsql-*/bin/initdb
+    set -- "$SYSROOT"/usr/lib/postgresql/*/bin/initdb "$SYSROOT"/usr/pgsql-*/bin/initdb
   fi
   for candidate in "$@"; do
     if [[ -x "$candidate" ]]; then
@@ -186,7 +193,7 @@ find_initdb() {
 find_redis_server() {
   local candidate
   if command -v redis-server 2>/dev/null; then return 0; fi
-  for candidate in /opt/homebrew/bin/redis-server /usr/local/bin/redis-server; do
+  for candidate in "$SYSROOT/opt/homebrew/bin/redis-server" "$SYSROOT/usr/local/bin/redis-server"; do
     if [[ -x "$candidate" ]]; then
       echo "$candidate"
       return 0
@@ -319,18 +326,23 @@ setup() {
   fi
 }
 
-# The test suite also drives real git and tmux.
+# The test suite also drives real git, tmux, shellcheck and memcached.
 ensure_test_tools() {
-  local missing="" tool
-  for tool in git tmux; do
+  local missing="" names="" tool
+  for tool in git tmux shellcheck memcached; do
     command -v "$tool" >/dev/null 2>&1 || missing="${missing:+$missing }$tool"
   done
   if [[ -z "$missing" ]]; then
-    say "git and tmux found"
+    say "git, tmux, shellcheck and memcached found"
     return 0
   fi
   find_package_manager "$missing"
-  pkg_install "$missing" "$missing"
+  # Package names are the command names, except Fedora's ShellCheck.
+  for tool in $missing; do
+    if [[ "$PKG" == dnf && "$tool" == shellcheck ]]; then tool=ShellCheck; fi
+    names="${names:+$names }$tool"
+  done
+  pkg_install "$missing" "$names"
 }
 
 main() {

@@ -107,10 +107,10 @@ def _add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("env", help="print export lines for DATABASE_URL, REDIS_URL, PG* ...")
     p.set_defaults(func=_lazy("services", "env"))
 
-    for name in ("psql", "redis-cli"):
-        p = sub.add_parser(name, help=f"run {name} connected to this project's server")
+    for name, service in (("psql", "postgres"), ("redis-cli", "redis")):
+        p = sub.add_parser(name, help=f"run {name} connected to this project's {service}")
         p.add_argument("args", nargs=argparse.REMAINDER, help=f"passed on to {name}")
-        p.set_defaults(func=_lazy("services", "client", name))
+        p.set_defaults(func=_lazy("services", "client", service))
 
     p = sub.add_parser("logs", help="show a process's or service's log")
     p.add_argument("name")

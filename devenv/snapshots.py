@@ -53,8 +53,13 @@ class Snapshots:
 
     def __init__(self, folder: Path, connect, databases: dict[str, str]) -> None:
         self.folder = folder
-        self.connect = connect  # callable(dbname) -> psycopg2 connection (autocommit)
+        self._connect = connect  # callable(dbname) -> psycopg2 connection as a superuser
         self.databases = databases  # database -> owner
+
+    def connect(self, dbname: str):
+        conn = self._connect(dbname)
+        conn.autocommit = True  # CREATE/DROP DATABASE refuse to run in a transaction
+        return conn
 
     def _record(self, name: str) -> Path:
         return self.folder / f"{name}.json"

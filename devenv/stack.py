@@ -93,6 +93,22 @@ class Stack:
             self.emit(Notice(config.name, allocation.notice))
         return allocation.port
 
+    def _after_port_race(self, service: Service, failed: ServiceFailed) -> Service:
+        """The service again on a new port, if another program took its port meanwhile.
+
+        Two projects starting at once can both find the same default port free;
+        the loser's server fails to bind. Anything else is re-raised.
+        """
+        from devenv.ports import is_free
+
+        config = service.ctx.config
+        if config.port is not None or is_free(service.port):
+            raise failed
+        self.ports.forget(config.name)
+        with self._lock:
+            self._services.pop(config.name, None)
+        return self.service(config.name, allocate=True)
+
     def _running_on_record(self, name: str) -> bool:
         from devenv import pidrecord
 
@@ -129,7 +145,11 @@ class Stack:
 
         def bring_up(service: Service) -> None:
             try:
-                service.start()
+                try:
+                    service.start()
+                except ServiceFailed as failed:
+                    service = self._after_port_race(service, failed)
+                    service.start()
                 service.provision()
             except BaseException as err:  # reported below, in config order
                 errors.append(err)

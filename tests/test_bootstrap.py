@@ -7,15 +7,15 @@ sudo, brew, apt-get, dnf, python3.12, initdb, ...) that log their argv and cwd. 
 Python creates a fake .venv whose pip, python and devenv log too, so the venv and pip
 steps are observed, not performed.
 
-PostgreSQL's usual install directories (/usr/lib/postgresql/*/bin, ...) are checked by
-the script on the real filesystem; where this machine has one, the expected install
-list is computed from it.
+The fixed directories the script also looks in (/usr/lib/postgresql/*/bin,
+/opt/homebrew/bin, ...) are looked up under DEVENV_BOOTSTRAP_SYSROOT, an empty folder of
+the sandbox standing in for /, so what this machine has installed does not matter; a test
+puts stub binaries there to check that they are found.
 """
 
 from __future__ import annotations
 
 import contextlib
-import glob
 import json
 import os
 import pty
@@ -34,6 +34,9 @@ UNSUPPORTED_OS = (
     "(Homebrew); install PostgreSQL and Redis yourself, then: python3 -m venv .venv && "
     ".venv/bin/pip install -r requirements.lock && .venv/bin/pip install --no-deps -e ."
 )
+
+# What the script has sh run (as root) to stop Debian creating a cluster on port 5432.
+SKIP_MAIN_CLUSTER = 'mkdir -p "$1" && echo "create_main_cluster = false" >"$1/createcluster.conf"'
 
 # One stub program for every stubbed command; CONFIG is prepended when it is written.
 STUB_BODY = r"""
@@ -94,34 +97,16 @@ def python_stub_config(version: str = "3.12") -> dict:
     }
 
 
-def host_has_postgres(os_name: str) -> bool:
-    """Whether the script will find PostgreSQL in its fixed directories on this machine."""
-    if os_name == "Darwin":
-        patterns = [
-            "/opt/homebrew/opt/postgresql@*/bin/initdb",
-            "/usr/local/opt/postgresql@*/bin/initdb",
-            "/Applications/Postgres.app/Contents/Versions/*/bin/initdb",
-        ]
-    else:
-        patterns = ["/usr/lib/postgresql/*/bin/initdb", "/usr/pgsql-*/bin/initdb"]
-    return any(os.access(p, os.X_OK) for pattern in patterns for p in glob.glob(pattern))
-
-
-def host_has_redis() -> bool:
-    return any(
-        os.access(p, os.X_OK)
-        for p in ("/opt/homebrew/bin/redis-server", "/usr/local/bin/redis-server")
-    )
-
-
 class Sandbox:
     def __init__(self, tmp_path: Path):
         self.tmp = tmp_path
         self.root = tmp_path / "checkout"
         self.bin = tmp_path / "bin"
         self.log = tmp_path / "calls.jsonl"
+        self.sysroot = tmp_path / "sysroot"  # stands in for /
         self.root.mkdir()
         self.bin.mkdir()
+        self.sysroot.mkdir()
         for name in ("bootstrap.sh", "requirements.lock", "pyproject.toml"):
             shutil.copy2(CHECKOUT / name, self.root / name)
         for tool in REAL_TOOLS:
@@ -134,6 +119,7 @@ class Sandbox:
             "LANG": "C.UTF-8",
             "STUB_LOG": str(self.log),
             "DEVENV_BOOTSTRAP_ROOT": str(self.root),
+            "DEVENV_BOOTSTRAP_SYSROOT": str(self.sysroot),
         }
 
     # -- stubs ----------------------------------------------------------------
@@ -143,6 +129,15 @@ class Sandbox:
         path = self.bin / name
         path.write_text(stub_text(config))
         path.chmod(0o755)
+
+    def system_stub(self, path: str, **config) -> Path:
+        """A stub at PATH under the stand-in for / (e.g. /usr/lib/postgresql/16/bin/initdb)."""
+        config.setdefault("kind", "log")
+        stub = self.sysroot / path.lstrip("/")
+        stub.parent.mkdir(parents=True, exist_ok=True)
+        stub.write_text(stub_text(config))
+        stub.chmod(0o755)
+        return stub
 
     def remove(self, name: str) -> None:
         (self.bin / name).unlink()
@@ -249,11 +244,8 @@ def test_macos_installs_only_what_is_missing(sandbox: Sandbox) -> None:
     result = sandbox.run("setup")
 
     assert result.returncode == 0, result.stderr
-    if host_has_redis():
-        assert sandbox.calls("brew") == []
-    else:
-        assert sandbox.calls("brew") == [["install", "redis"]]
-        assert "==> installing Redis with brew" in result.stdout
+    assert sandbox.calls("brew") == [["install", "redis"]]
+    assert "==> installing Redis with brew" in result.stdout
 
 
 def test_a_changed_lockfile_reinstalls_into_the_venv(sandbox: Sandbox) -> None:
@@ -306,17 +298,7 @@ def test_macos_installs_python_with_brew_when_there_is_none(sandbox: Sandbox) ->
 # --- Linux ---------------------------------------------------------------------------
 
 
-def expected_linux_packages(postgres: str, redis: str) -> list[str]:
-    packages = [] if host_has_postgres("Linux") else [postgres]
-    if not host_has_redis():
-        packages.append(redis)
-    if not packages:
-        pytest.skip("this machine has PostgreSQL and Redis in the script's fixed directories")
-    return packages
-
-
 def test_linux_apt_as_a_user_uses_sudo(sandbox: Sandbox) -> None:
-    packages = expected_linux_packages("postgresql", "redis-server")
     sandbox.machine("Linux", uid=1000)
     sandbox.stub("apt-get")
     sandbox.stub("dnf")  # apt-get wins
@@ -324,27 +306,44 @@ def test_linux_apt_as_a_user_uses_sudo(sandbox: Sandbox) -> None:
     result = sandbox.run("setup")
 
     assert result.returncode == 0, result.stderr
-    what = " and ".join({"postgresql": "PostgreSQL", "redis-server": "Redis"}[p] for p in packages)
-    assert f"==> installing {what} with apt-get" in result.stdout
-    install = ["apt-get", "install", "-y", "--no-install-recommends", *packages]
-    sudo = sandbox.calls("sudo")
-    assert sudo[0] == ["apt-get", "update"]
-    assert sudo[-1] == ["env", "DEBIAN_FRONTEND=noninteractive", "UCF_FORCE_CONFFOLD=1", *install]
+    assert "==> installing PostgreSQL and Redis with apt-get" in result.stdout
+    install = ["apt-get", "install", "-y", "--no-install-recommends", "postgresql", "redis-server"]
+    conf_dir = str(sandbox.sysroot / "etc" / "postgresql-common")
+    assert sandbox.calls("sudo") == [
+        ["apt-get", "update"],
+        ["sh", "-c", SKIP_MAIN_CLUSTER, "sh", conf_dir],
+        ["env", "DEBIAN_FRONTEND=noninteractive", "UCF_FORCE_CONFFOLD=1", *install],
+    ]
+    assert "==> asking Debian's postgresql-common not to create a system cluster" in result.stdout
     assert sandbox.calls("apt-get") == [["update"], install[1:]]
     assert sandbox.entries("apt-get")[-1]["env"] == {"DEBIAN_FRONTEND": "noninteractive"}
     assert sandbox.calls("dnf") == []
     assert sandbox.calls("pip") == PIP_CALLS
 
 
+def test_linux_apt_keeps_an_existing_postgresql_common_config(sandbox: Sandbox) -> None:
+    sandbox.machine("Linux", uid=1000)
+    sandbox.stub("apt-get")
+    conf = sandbox.sysroot / "etc" / "postgresql-common" / "createcluster.conf"
+    conf.parent.mkdir(parents=True)
+    conf.write_text("create_main_cluster = true\n")
+
+    result = sandbox.run("setup")
+
+    assert result.returncode == 0, result.stderr
+    assert [call[0] for call in sandbox.calls("sudo")] == ["apt-get", "env"]
+    assert "postgresql-common" not in result.stdout
+    assert conf.read_text() == "create_main_cluster = true\n"
+
+
 def test_linux_dnf_as_root_runs_without_sudo(sandbox: Sandbox) -> None:
-    packages = expected_linux_packages("postgresql-server", "redis")
     sandbox.machine("Linux", uid=0)
     sandbox.stub("dnf")
 
     result = sandbox.run("setup")
 
     assert result.returncode == 0, result.stderr
-    assert sandbox.calls("dnf") == [["install", "-y", *packages]]
+    assert sandbox.calls("dnf") == [["install", "-y", "postgresql-server", "redis"]]
     assert sandbox.calls("sudo") == []
     assert " with dnf" in result.stdout
     assert sandbox.calls("pip") == PIP_CALLS
@@ -368,8 +367,6 @@ def test_linux_without_apt_or_dnf_says_so(sandbox: Sandbox) -> None:
 
     result = sandbox.run("setup")
 
-    if host_has_redis():
-        pytest.skip("this machine has redis-server in /usr/local/bin")
     assert result.returncode == 1
     assert "no supported package manager found to install Redis" in result.stderr
     assert "apt-get or dnf" in result.stderr
@@ -378,7 +375,6 @@ def test_linux_without_apt_or_dnf_says_so(sandbox: Sandbox) -> None:
 
 
 def test_linux_user_without_sudo_is_told_what_to_run(sandbox: Sandbox) -> None:
-    packages = expected_linux_packages("postgresql", "redis-server")
     sandbox.machine("Linux", uid=1000, sudo=False)
     sandbox.stub("apt-get")
 
@@ -388,7 +384,7 @@ def test_linux_user_without_sudo_is_told_what_to_run(sandbox: Sandbox) -> None:
     assert "needs root: you are not root and sudo was not found" in result.stderr
     assert "==> installing" not in result.stdout
     assert "Run this as root, then re-run ./bootstrap.sh:" in result.stderr
-    command = "apt-get update && apt-get install -y --no-install-recommends " + " ".join(packages)
+    command = "apt-get update && apt-get install -y --no-install-recommends postgresql redis-server"
     assert command in result.stderr
     assert sandbox.calls("apt-get") == []
     assert sandbox.calls("pip") == []
@@ -408,6 +404,76 @@ def test_linux_apt_installs_python_and_venv_support_when_missing(sandbox: Sandbo
     assert "==> installing Python 3 with apt-get" in result.stdout
     assert result.returncode == 1  # the stub apt-get installed nothing
     assert "tried python3.13, python3.12, python3.11, python3" in result.stderr
+
+
+# --- the fixed directories, under DEVENV_BOOTSTRAP_SYSROOT ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("os_name", "initdb"),
+    [
+        ("Linux", "/usr/lib/postgresql/16/bin/initdb"),
+        ("Linux", "/usr/pgsql-16/bin/initdb"),
+        ("Darwin", "/opt/homebrew/opt/postgresql@16/bin/initdb"),
+        ("Darwin", "/usr/local/opt/postgresql@16/bin/initdb"),
+        ("Darwin", "/Applications/Postgres.app/Contents/Versions/16/bin/initdb"),
+    ],
+)
+def test_postgres_is_found_in_its_usual_directories(
+    sandbox: Sandbox, os_name: str, initdb: str
+) -> None:
+    sandbox.machine(os_name, uid=1000)
+    sandbox.stub("redis-server")
+    found = sandbox.system_stub(initdb)
+
+    result = sandbox.run("setup")
+
+    assert result.returncode == 0, result.stderr
+    assert f"==> PostgreSQL found: {found}" in result.stdout
+    assert "installing PostgreSQL" not in result.stdout
+    assert sandbox.calls("pip") == PIP_CALLS
+
+
+@pytest.mark.parametrize("redis", ["/opt/homebrew/bin/redis-server", "/usr/local/bin/redis-server"])
+def test_redis_is_found_in_its_usual_directories(sandbox: Sandbox, redis: str) -> None:
+    sandbox.machine("Linux", uid=1000)
+    sandbox.stub("initdb")
+    found = sandbox.system_stub(redis)
+
+    result = sandbox.run("setup")
+
+    assert result.returncode == 0, result.stderr
+    assert f"==> Redis found: {found}" in result.stdout
+    assert sandbox.calls("pip") == PIP_CALLS
+
+
+def test_linux_does_not_look_in_the_macos_directories(sandbox: Sandbox) -> None:
+    sandbox.machine("Linux", uid=1000)
+    sandbox.stub("apt-get")
+    sandbox.stub("redis-server")
+    sandbox.system_stub("/opt/homebrew/opt/postgresql@16/bin/initdb")
+    sandbox.system_stub("/Applications/Postgres.app/Contents/Versions/16/bin/initdb")
+
+    result = sandbox.run("setup")
+
+    assert result.returncode == 0, result.stderr
+    assert "==> installing PostgreSQL with apt-get" in result.stdout
+    assert sandbox.calls("apt-get")[-1][-1] == "postgresql"
+
+
+@pytest.mark.parametrize("brew", ["/opt/homebrew/bin/brew", "/usr/local/bin/brew"])
+def test_macos_finds_homebrew_off_path_and_puts_it_on_path(sandbox: Sandbox, brew: str) -> None:
+    sandbox.machine("Darwin")
+    found = sandbox.system_stub(brew, log_as="brew")
+    sandbox.system_stub(str(Path(brew).parent / "redis-server"))  # on PATH once brew is
+    sandbox.stub("initdb")
+
+    result = sandbox.run("test")
+
+    assert result.returncode == 0, result.stderr
+    assert f"==> Redis found: {found.parent / 'redis-server'}" in result.stdout
+    assert sandbox.calls("brew") == [["install", "git", "tmux", "shellcheck", "memcached"]]
+    assert found.parent.is_dir()
 
 
 # --- unsupported systems, usage ------------------------------------------------------
@@ -437,6 +503,11 @@ def test_help_and_an_unknown_command(sandbox: Sandbox) -> None:
     assert helped.returncode == 0
     assert "Usage: ./bootstrap.sh [setup | test [PYTEST ARGS...] | help]" in helped.stdout
     assert "DEVENV_DEMO_DIR" in helped.stdout
+    assert "also installs git, tmux, shellcheck and memcached" in helped.stdout
+    assert (
+        "DEVENV_BOOTSTRAP_SYSROOT  for testing the script: a folder standing in for /"
+        in helped.stdout
+    )
     assert unknown.returncode == 2
     assert "unknown command: frobnicate" in unknown.stderr
     assert "Usage:" in unknown.stderr
@@ -483,29 +554,53 @@ def test_default_honours_devenv_demo_dir(sandbox: Sandbox) -> None:
     assert sandbox.entries("devenv")[-1]["cwd"] == str(demo)
 
 
-def test_test_installs_git_and_tmux_then_runs_pytest_with_the_args(sandbox: Sandbox) -> None:
+def test_test_installs_its_tools_then_runs_pytest_with_the_args(sandbox: Sandbox) -> None:
     ready_mac(sandbox)
 
     result = sandbox.run("test", "-x", "-k", "not slow")
 
     assert result.returncode == 0, result.stderr
-    assert sandbox.calls("brew") == [["install", "git", "tmux"]]
-    assert "==> installing git tmux with brew" in result.stdout
+    assert sandbox.calls("brew") == [["install", "git", "tmux", "shellcheck", "memcached"]]
+    assert "==> installing git tmux shellcheck memcached with brew" in result.stdout
     assert sandbox.calls("venv-python")[-1] == ["-m", "pytest", "-x", "-k", "not slow"]
     assert sandbox.entries("venv-python")[-1]["cwd"] == str(sandbox.root)
     assert sandbox.calls("devenv") == []
 
 
-def test_test_with_git_and_tmux_present_passes_pytest_exit_code_through(sandbox: Sandbox) -> None:
+@pytest.mark.parametrize(
+    ("manager", "install"),
+    [
+        ("apt-get", ["install", "-y", "--no-install-recommends", "shellcheck", "memcached"]),
+        ("dnf", ["install", "-y", "ShellCheck", "memcached"]),
+    ],
+)
+def test_test_on_linux_installs_only_the_missing_tools(
+    sandbox: Sandbox, manager: str, install: list[str]
+) -> None:
+    sandbox.machine("Linux", uid=0)
+    sandbox.stub(manager)
+    for tool in ("initdb", "redis-server", "git", "tmux"):
+        sandbox.stub(tool)
+
+    result = sandbox.run("test")
+
+    assert result.returncode == 0, result.stderr
+    assert sandbox.calls(manager)[-1] == install
+    assert f"==> installing shellcheck memcached with {manager}" in result.stdout
+    assert sandbox.calls("sudo") == []
+    assert sandbox.calls("venv-python")[-1] == ["-m", "pytest"]
+
+
+def test_test_with_its_tools_present_passes_pytest_exit_code_through(sandbox: Sandbox) -> None:
     ready_mac(sandbox)
-    sandbox.stub("git")
-    sandbox.stub("tmux")
+    for tool in ("git", "tmux", "shellcheck", "memcached"):
+        sandbox.stub(tool)
 
     result = sandbox.run("test", STUB_PYTEST_EXIT="5")  # 5: no tests collected
 
     assert result.returncode == 5
     assert sandbox.calls("brew") == []
-    assert "==> git and tmux found" in result.stdout
+    assert "==> git, tmux, shellcheck and memcached found" in result.stdout
     assert sandbox.calls("venv-python")[-1] == ["-m", "pytest"]
 
 
@@ -552,8 +647,8 @@ def test_ci_runs_the_readme_test_command() -> None:
         assert os.access(script, os.X_OK), f"{script} is not executable"
 
 
-@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck is not installed")
 def test_bootstrap_is_shellcheck_clean() -> None:
+    assert shutil.which("shellcheck"), "shellcheck is not installed: run ./bootstrap.sh test"
     result = subprocess.run(
         ["shellcheck", str(CHECKOUT / "bootstrap.sh"), str(CHECKOUT / ".ci" / "run")],
         capture_output=True,

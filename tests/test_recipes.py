@@ -4,7 +4,6 @@ PostgreSQL and Redis, and stub server scripts in temporary folders for the searc
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 import textwrap
 from pathlib import Path
@@ -230,12 +229,12 @@ def test_install_hint_uses_this_machines_package_manager(tmp_path):
 
 
 def test_missing_server_names_the_package_for_this_machine(tmp_path):
-    # The real PATH of this Debian machine: apt-get is found, and only its hint is shown.
-    if shutil.which("memcached"):
-        pytest.skip("memcached is installed here")
+    # A PATH with apt-get but no memcached, as on a fresh Debian machine: only apt's hint.
+    tools = tmp_path / "tools"
+    stub_server(tools, "apt-get", "")
     recipe = load_recipe(memcached_recipe(tmp_path, tmp_path / "nowhere"))
     with pytest.raises(MissingBinary) as err:
-        find_installation(recipe, None, system="Linux")
+        find_installation(recipe, None, system="Linux", path=str(tools))
     assert str(err.value) == (
         f"Memcached (memcached) is not installed: install it with `{SUDO}apt-get install memcached`"
     )

@@ -181,6 +181,8 @@ class Service(ABC):
             try:
                 if self.is_ready():
                     return
+            except ImportError:
+                raise  # a broken installation, not a server that is still starting
             except Exception:  # a refused connection is the normal "not yet"
                 pass
             if time.monotonic() > deadline:

@@ -1,0 +1,443 @@
+"""PostgreSQL, owned by the project: data in ``.devenv/state/postgres``, sockets in the runtime dir.
+
+A new cluster is copied from a per-user template cache (see
+``devenv.services.pgtemplate``) or made with ``initdb``; ``postgresql.conf``
+and ``pg_hba.conf`` are rendered on every start. The server is the
+``postgres`` binary itself (not ``pg_ctl``, which polls every 100 ms), stopped
+with SIGINT (fast shutdown). As root the server and its files belong to the
+unprivileged ``ctx.user`` (see ``devenv.privileges``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import string
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import quote
+
+from devenv import pidrecord, privileges
+from devenv.config import DatabaseConfig, Scalar
+from devenv.errors import DevenvError
+from devenv.events import StepDone
+from devenv.resources import templates_dir
+from devenv.services.base import Service, ServiceFailed
+from devenv.services.pgtemplate import TemplateCache
+
+SUPERUSER = "postgres"
+INITDB_ARGS = ("-N", "-A", "trust", "-U", SUPERUSER, "-E", "UTF8", "--locale=C")
+# fsync off keeps a commit to a write() into the page cache: it survives a crash of
+# PostgreSQL (kill -9), not one of the machine. synchronous_commit stays on, since with
+# it off the last ~200 ms of commits live only in shared memory and die with the server.
+FAST_DURABILITY = "fsync = off\nfull_page_writes = off\n"
+_SETTING_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
+_NOT_INSTALLED = ("0A000", "58P01")  # "extension ... is not available" (15), older: no file
+
+
+def conf_value(value: Scalar) -> str:
+    """A value as postgresql.conf reads it: numbers and booleans bare, strings quoted."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, int | float):
+        return str(value)
+    return f"'{conf_escape(value)}'"
+
+
+def conf_escape(text: str) -> str:
+    """The inside of a single-quoted postgresql.conf string."""
+    text = text.replace("\\", "\\\\").replace("'", "''")
+    return text.replace("\n", "\\n").replace("\r", "\\r")
+
+
+class PostgresService(Service):
+    # -- files ---------------------------------------------------------------
+
+    def prepare(self) -> None:
+        self.ctx.layout.check_socket_path(f".s.PGSQL.{self.port}")
+        if self.ctx.user.uid != os.geteuid():  # root runs it as ctx.user: can it get there?
+            privileges.ensure_reachable(self.data_dir, self.ctx.user, "PostgreSQL's data")
+            privileges.ensure_reachable(self.ctx.layout.runtime, self.ctx.user, "its sockets")
+        version_file = self.data_dir / "PG_VERSION"
+        if not version_file.exists():
+            self._create_cluster()
+        else:
+            self._check_cluster(version_file)
+        self._render()
+
+    def _create_cluster(self) -> None:
+        user, data = self.ctx.user, self.data_dir
+        if data.is_dir() and not data.is_symlink() and not any(data.iterdir()):
+            data.rmdir()
+        elif data.exists() or data.is_symlink():
+            raise DevenvError(
+                f"{self.name}: {data} exists but holds no PostgreSQL cluster (no PG_VERSION). "
+                "Move it away (devenv never deletes data) and start again."
+            )
+        data.parent.mkdir(parents=True, exist_ok=True)
+        for leftover in data.parent.glob(f".{self.name}.init-*"):  # an interrupted bootstrap
+            shutil.rmtree(leftover, ignore_errors=True)
+        work = Path(tempfile.mkdtemp(prefix=f".{self.name}.init-", dir=data.parent))
+        try:
+            privileges.give_to(work, user)
+            target = work / "data"
+            self._bootstrap(target)
+            if target.stat().st_uid != user.uid:  # a template made for another service user
+                privileges.give_to(target, user)
+            target.chmod(0o700)
+            os.rename(target, data)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _bootstrap(self, target: Path) -> None:
+        """Fill ``target`` (which does not exist) with a fresh cluster: cached, else initdb."""
+        major = self.ctx.installation.version.major
+        cache: TemplateCache | None = TemplateCache(major, INITDB_ARGS, self.binary("server"))
+        with contextlib.ExitStack() as stack:
+            try:
+                if self._copy_template(cache, target):
+                    return
+                stack.enter_context(cache.locked(exclusive=True))  # one initdb at a time
+                if self._copy_template(cache, target, lock=False):  # someone else just made it
+                    return
+            except OSError:
+                cache = None  # no cache here: only slower
+            self._initdb(target)
+            if cache is not None:
+                with contextlib.suppress(OSError):
+                    cache.store(target)
+
+    def _copy_template(self, cache: TemplateCache, target: Path, lock: bool = True) -> bool:
+        started = time.perf_counter()
+        try:
+            if not cache.copy_to(target, lock=lock):
+                return False
+        except OSError:
+            shutil.rmtree(target, ignore_errors=True)
+            return False
+        self.ctx.emit(StepDone(self.name, "copied template cluster", time.perf_counter() - started))
+        return True
+
+    def _initdb(self, target: Path) -> None:
+        started = time.perf_counter()
+        argv = [str(self.binary("init")), *INITDB_ARGS, "-D", str(target)]
+        try:
+            result = subprocess.run(
+                argv,
+                cwd=target.parent,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                **self.ctx.user.popen_kwargs(),
+            )
+        except OSError as err:
+            raise ServiceFailed(self.name, f"could not run {argv[0]}: {err}") from err
+        if result.returncode != 0:
+            output = (result.stdout + result.stderr).strip().splitlines()
+            raise ServiceFailed(
+                self.name, f"initdb failed with exit code {result.returncode}", output[-15:]
+            )
+        self.ctx.emit(StepDone(self.name, "initdb", time.perf_counter() - started))
+
+    def _check_cluster(self, version_file: Path) -> None:
+        found = version_file.read_text().strip()
+        major = self.ctx.installation.version.major
+        if found != str(major):
+            raise DevenvError(
+                f"{self.name}: the data in {self.data_dir} was made by PostgreSQL {found}, but "
+                f"this is PostgreSQL {self.version}. Install PostgreSQL {found} (or set "
+                f'services.{self.name}.version = "{found}"), or move the data away to start over.'
+            )
+        st = self.data_dir.stat()
+        if privileges.is_root() and st.st_uid != self.ctx.user.uid:
+            privileges.give_to(self.data_dir, self.ctx.user)
+
+    def _render(self) -> None:
+        config = self.ctx.config
+        lines = []
+        for key, value in config.settings.items():
+            if not _SETTING_NAME.fullmatch(key):
+                raise DevenvError(
+                    f"services.{self.name}.settings: {key!r} is not a PostgreSQL setting name"
+                )
+            lines.append(f"{key} = {conf_value(value)}")
+        values = {
+            "project": " ".join(self.ctx.project.split()),
+            "port": str(self.port),
+            "socket_dir": conf_escape(str(self.ctx.layout.runtime)),
+            "durability": "" if config.prod_like else FAST_DURABILITY,
+            "settings": "\n".join(lines),
+        }
+        recipe = self.ctx.recipe
+        for which, name, default in (
+            ("config", "postgresql.conf", "postgres/postgresql.conf"),
+            ("hba", "pg_hba.conf", "postgres/pg_hba.conf"),
+        ):
+            template = recipe.template_path(which) or templates_dir() / default
+            text = string.Template(template.read_text()).safe_substitute(values)
+            self._write_if_changed(self.data_dir / name, text)
+
+    def _write_if_changed(self, path: Path, text: str) -> None:
+        with contextlib.suppress(OSError):
+            if path.read_text() == text:
+                return
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text)
+        tmp.chmod(0o600)
+        if privileges.is_root() and self.ctx.user.uid != 0:
+            os.chown(tmp, self.ctx.user.uid, self.ctx.user.gid)
+        os.replace(tmp, path)
+
+    # -- the server ----------------------------------------------------------
+
+    def argv(self) -> list[str]:
+        return [str(self.binary("server")), "-D", str(self.data_dir)]
+
+    def is_ready(self) -> bool:
+        conn = self.superuser_connect(connect_timeout=1)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1")
+        finally:
+            conn.close()
+        return True
+
+    def request_stop(self, pid: int) -> None:
+        os.kill(pid, signal.SIGINT)  # fast shutdown
+
+    def find_running(self) -> int | None:
+        pid = super().find_running()
+        if pid is not None:
+            return pid
+        pid = _first_line_pid(self.data_dir / "postmaster.pid")
+        if pid is None or not self._is_our_postmaster(pid):
+            return None
+        with contextlib.suppress(Exception):  # adopt it: a killed devenv, or started by hand
+            pidrecord.write(self.pid_file, pidrecord.PidRecord.of(pid))
+        return pid
+
+    def _is_our_postmaster(self, pid: int) -> bool:
+        import psutil
+
+        try:
+            proc = psutil.Process(pid)
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return False
+            argv = proc.cmdline()
+            if not argv or os.path.basename(argv[0]) != "postgres":
+                return False  # not a postgres, or a backend ("postgres: checkpointer")
+            try:
+                where = proc.cwd()  # the postmaster chdirs into its data dir
+            except psutil.AccessDenied:
+                where = argv[argv.index("-D") + 1] if "-D" in argv[:-1] else ""
+        except psutil.Error:
+            return False
+        return os.path.realpath(where) == os.path.realpath(self.data_dir)
+
+    def clean_stale(self) -> None:
+        lock = self.data_dir / "postmaster.pid"
+        if lock.exists():
+            pid = _first_line_pid(lock)
+            if pid is None or not self._is_our_postmaster(pid):
+                lock.unlink(missing_ok=True)
+                self._wait_orphans()
+        sock = self.ctx.layout.socket(f".s.PGSQL.{self.port}")
+        sock_lock = sock.with_name(sock.name + ".lock")
+        pid = _first_line_pid(sock_lock)
+        if pid is None or not self._is_our_postmaster(pid):
+            sock.unlink(missing_ok=True)
+            sock_lock.unlink(missing_ok=True)
+
+    def _wait_orphans(self, timeout: float = 5.0) -> None:
+        """Backends of a killed postmaster exit by themselves; wait (then kill) so none is left."""
+        import psutil
+
+        ours = os.path.realpath(self.data_dir)
+        orphans = []
+        for proc in psutil.process_iter(["name"]):
+            with contextlib.suppress(psutil.Error):
+                if proc.info["name"] == "postgres" and proc.cwd() == ours:
+                    orphans.append(proc)
+        _gone, alive = psutil.wait_procs(orphans, timeout=timeout)
+        for proc in alive:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        psutil.wait_procs(alive, timeout=timeout)
+
+    # -- inside the server ---------------------------------------------------
+
+    def superuser_connect(self, dbname: str = "postgres", connect_timeout: int = 5):
+        """A psycopg2 connection as the superuser, over this project's socket."""
+        return self._connect(SUPERUSER, dbname, connect_timeout)
+
+    def _connect(self, user: str, dbname: str, connect_timeout: int = 5):
+        import psycopg2
+
+        return psycopg2.connect(
+            host=str(self.ctx.layout.runtime),
+            port=self.port,
+            user=user,
+            dbname=dbname,
+            connect_timeout=connect_timeout,
+        )
+
+    def provision(self) -> None:
+        databases = self.ctx.config.databases
+        if not databases:
+            return
+        from psycopg2 import sql
+
+        conn = self.superuser_connect()
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute("SELECT rolname FROM pg_roles")
+                roles = {row[0] for row in cur.fetchall()}
+                cur.execute("SELECT datname FROM pg_database")
+                names = {row[0] for row in cur.fetchall()}
+                for db in databases:
+                    started = time.perf_counter()
+                    if db.owner not in roles:
+                        role = sql.Identifier(db.owner)
+                        cur.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
+                        roles.add(db.owner)
+                        self._step(f"created role {db.owner}", started)
+                    created = db.name not in names
+                    if created:
+                        cur.execute(
+                            sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                                sql.Identifier(db.name), sql.Identifier(db.owner)
+                            )
+                        )
+                        names.add(db.name)
+                    try:
+                        self._fill(db, created)
+                    except BaseException:
+                        if created:  # so that the next start runs everything again
+                            cur.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(db.name)))
+                        raise
+                    if created:
+                        self._step(f"created database {db.name}", started)
+        finally:
+            conn.close()
+
+    def _step(self, what: str, started: float) -> None:
+        self.ctx.emit(StepDone(self.name, what, time.perf_counter() - started))
+
+    def _fill(self, db: DatabaseConfig, created: bool) -> None:
+        """Extensions (every time, if missing), then init_sql (only for a new database)."""
+        import psycopg2
+        from psycopg2 import sql
+
+        if db.extensions:
+            conn = self.superuser_connect(db.name)
+            try:
+                conn.autocommit = True
+                with conn.cursor() as cur:
+                    cur.execute("SELECT extname FROM pg_extension")
+                    present = {row[0] for row in cur.fetchall()}
+                    for ext in db.extensions:
+                        if ext in present:
+                            continue
+                        try:
+                            cur.execute(
+                                sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(
+                                    sql.Identifier(ext)
+                                )
+                            )
+                        except psycopg2.Error as err:
+                            raise DevenvError(self._extension_error(db, ext, err)) from None
+            finally:
+                conn.close()
+        if created and db.init_sql is not None:
+            self._run_init_sql(db, db.init_sql)
+
+    def _extension_error(self, db: DatabaseConfig, ext: str, err: Exception) -> str:
+        text = (
+            f"{self.name}: database '{db.name}': could not create extension '{ext}': "
+            f"{_pg_message(err)}"
+        )
+        if getattr(err, "pgcode", None) in _NOT_INSTALLED:
+            major = self.ctx.installation.version.major
+            text += (
+                f". It is not installed for PostgreSQL {major}: extensions outside the core "
+                "need their package (the contrib package, e.g. postgresql-contrib, or one of "
+                f"their own, e.g. postgresql-{major}-postgis-3)"
+            )
+        return text
+
+    def _run_init_sql(self, db: DatabaseConfig, path: Path) -> None:
+        import psycopg2
+
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise DevenvError(
+                f"{self.name}: database '{db.name}': cannot read {path}: {err}"
+            ) from None
+        if not text.strip():
+            return
+        conn = self._connect(db.owner, db.name)  # as the owner: the app owns what it makes
+        try:
+            with conn.cursor() as cur:
+                cur.execute(text)  # one transaction: all of the file or nothing
+            conn.commit()
+        except psycopg2.Error as err:
+            where = ""
+            position = getattr(getattr(err, "diag", None), "statement_position", None)
+            if position and position.isdigit():
+                where = f" (line {text.count(chr(10), 0, int(position) - 1) + 1})"
+            raise DevenvError(
+                f"{self.name}: database '{db.name}': init_sql {path}{where} failed: "
+                f"{_pg_message(err)}"
+            ) from None
+        finally:
+            conn.close()
+
+    # -- for people and processes ----------------------------------------------
+
+    def _target(self) -> tuple[str, str]:
+        """(user, database) a process connects as: the first database's owner, else postgres."""
+        databases = self.ctx.config.databases
+        return (databases[0].owner, databases[0].name) if databases else (SUPERUSER, SUPERUSER)
+
+    def env(self) -> dict[str, str]:
+        user, dbname = self._target()
+        return {
+            "DATABASE_URL": f"postgresql://{quote(user)}@127.0.0.1:{self.port}/{quote(dbname)}",
+            "PGHOST": str(self.ctx.layout.runtime),
+            "PGPORT": str(self.port),
+            "PGUSER": user,
+            "PGDATABASE": dbname,
+        }
+
+    def client_argv(self, args: Sequence[str]) -> list[str]:
+        user, dbname = self._target()
+        host, port = str(self.ctx.layout.runtime), str(self.port)
+        client = str(self.binary("client"))
+        return [client, "-h", host, "-p", port, "-U", user, "-d", dbname, *args]
+
+
+def _first_line_pid(path: Path) -> int | None:
+    try:
+        with open(path) as f:
+            return int(f.readline().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _pg_message(err: Exception) -> str:
+    """PostgreSQL's message and its detail, on one line."""
+    diag = getattr(err, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    if not primary:
+        return " ".join(str(err).split()) or type(err).__name__
+    detail = getattr(diag, "message_detail", None)
+    return f"{primary} ({detail.rstrip('.')})" if detail else primary

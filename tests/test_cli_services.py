@@ -1,0 +1,343 @@
+"""The service commands end to end: the real CLI, real PostgreSQL and Redis, real files.
+
+Projects live in folders PostgreSQL's unprivileged account can enter (tests run
+as root in CI), and every test stops what it started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+CONFIG = """\
+[project]
+name = "{name}"
+
+[services.postgres]
+{pg_extra}
+[[services.postgres.databases]]
+name = "app"
+owner = "app"
+extensions = ["pg_trgm"]
+
+[services.redis]
+
+[hooks]
+after_ready = ["python -c \\"import os; print('hook sees', os.environ['REDIS_URL'][:8])\\""]
+"""
+
+
+def devenv(project: Path, *args: str, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    env.pop("NO_COLOR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "devenv", *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        **kw,
+    )
+
+
+def make_project(parent: Path, name: str = "shop", pg_extra: str = "") -> Path:
+    project = parent / name
+    project.mkdir(parents=True)
+    (project / "devenv.toml").write_text(CONFIG.format(name=name, pg_extra=pg_extra))
+    return project
+
+
+@pytest.fixture
+def project(reachable_dir):
+    path = make_project(reachable_dir)
+    yield path
+    devenv(path, "down")
+
+
+def status(project: Path) -> dict:
+    result = devenv(project, "status", "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def psql(project: Path, sql: str) -> str:
+    result = devenv(project, "psql", "-At", "-c", sql)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def redis_cli(project: Path, *args: str) -> str:
+    result = devenv(project, "redis-cli", *args)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def project_servers(project: Path) -> list[psutil.Process]:
+    """postgres and redis-server processes whose working folder is inside the project."""
+    found = []
+    for proc in psutil.process_iter(["name", "cwd"]):
+        cwd = proc.info.get("cwd") or ""
+        if proc.info["name"] in ("postgres", "redis-server") and cwd.startswith(str(project)):
+            found.append(proc)
+    return found
+
+
+def test_up_detached_cold_then_warm_keeps_committed_rows(project):
+    cold = devenv(project, "up", "-d")
+    assert cold.returncode == 0, cold.stderr + cold.stdout
+    assert "postgres | ready in" in cold.stdout or "postgres | " in cold.stdout
+    assert "hook sees redis://" in cold.stdout
+    assert "DATABASE_URL=postgresql://app@127.0.0.1:" in cold.stdout
+
+    info = status(project)
+    assert info["services"]["postgres"]["state"] == "ready"
+    assert info["services"]["redis"]["state"] == "ready"
+    assert info["services"]["postgres"]["version"].startswith("15")
+    assert psutil.pid_exists(info["services"]["postgres"]["pid"])
+    assert info["processes"] == {}
+
+    exports = devenv(project, "env").stdout
+    port = info["services"]["postgres"]["port"]
+    assert f"export DATABASE_URL=postgresql://app@127.0.0.1:{port}/app" in exports
+    assert f"export PGPORT={port}" in exports
+    assert "export REDIS_URL=redis://127.0.0.1:" in exports
+
+    psql(project, "CREATE TABLE orders (id int); INSERT INTO orders VALUES (42)")
+    assert psql(project, "SELECT extname FROM pg_extension WHERE extname = 'pg_trgm'") == "pg_trgm"
+    assert redis_cli(project, "SET", "visits", "7") == "OK"
+
+    down = devenv(project, "down")
+    assert down.returncode == 0, down.stderr
+    assert project_servers(project) == []
+    stopped = status(project)["services"]
+    assert {s["state"] for s in stopped.values()} == {"stopped"}
+    assert (project / ".devenv" / "state" / "postgres" / "PG_VERSION").exists()
+
+    warm = devenv(project, "up", "-d")
+    assert warm.returncode == 0, warm.stderr
+    assert status(project)["services"]["postgres"]["port"] == port  # remembered
+    assert psql(project, "SELECT id FROM orders") == "42"
+    assert redis_cli(project, "GET", "visits") == "7"
+
+
+def test_kill_9_of_both_servers_then_up_recovers_the_data(project):
+    assert devenv(project, "up", "-d").returncode == 0
+    psql(project, "CREATE TABLE t (x int); INSERT INTO t VALUES (1), (2)")
+    redis_cli(project, "SET", "k", "kept")
+    pids = {name: s["pid"] for name, s in status(project)["services"].items()}
+
+    for pid in pids.values():
+        os.kill(pid, signal.SIGKILL)
+    for pid in pids.values():
+        psutil.wait_procs([psutil.Process(pid)], timeout=5) if psutil.pid_exists(pid) else None
+
+    again = devenv(project, "up", "-d")
+    assert again.returncode == 0, again.stderr + again.stdout
+    assert psql(project, "SELECT count(*) FROM t") == "2"
+    assert redis_cli(project, "GET", "k") == "kept"
+    new = {name: s["pid"] for name, s in status(project)["services"].items()}
+    assert set(new.values()).isdisjoint(pids.values())
+
+
+def test_up_twice_adopts_instead_of_starting_a_second_server(project):
+    assert devenv(project, "up", "-d").returncode == 0
+    first = {name: s["pid"] for name, s in status(project)["services"].items()}
+
+    second = devenv(project, "up", "-d")
+
+    assert second.returncode == 0, second.stderr
+    assert "already running" in second.stdout
+    assert {name: s["pid"] for name, s in status(project)["services"].items()} == first
+    assert len([p for p in project_servers(project) if p.name() == "redis-server"]) == 1
+
+
+def test_a_taken_configured_port_names_the_process_holding_it(reachable_dir):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        project = make_project(reachable_dir, pg_extra=f"port = {port}\n")
+
+        result = devenv(project, "up", "-d")
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"port {port} for postgres" in result.stderr
+    assert f"(pid {os.getpid()})" in result.stderr
+    assert project_servers(project) == []
+    devenv(project, "down")
+
+
+def test_two_projects_run_side_by_side(reachable_dir):
+    a, b = make_project(reachable_dir, "alpha"), make_project(reachable_dir, "beta")
+    try:
+        env = dict(
+            os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+        )
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "devenv", "up", "-d"],
+                cwd=p,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for p in (a, b)
+        ]
+        for proc in procs:
+            out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err + out
+        ports_a = {n: s["port"] for n, s in status(a)["services"].items()}
+        ports_b = {n: s["port"] for n, s in status(b)["services"].items()}
+        assert set(ports_a.values()).isdisjoint(ports_b.values())
+        psql(a, "CREATE TABLE only_in_alpha (x int)")
+        assert psql(b, "SELECT to_regclass('only_in_alpha') IS NULL") == "t"
+    finally:
+        devenv(a, "down")
+        devenv(b, "down")
+
+
+def test_a_version_nothing_matches_names_what_was_found(reachable_dir):
+    project = make_project(reachable_dir, pg_extra='version = ">=99"\n')
+
+    result = devenv(project, "up", "-d")
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "no PostgreSQL matching '>=99' found; found 15." in result.stderr
+    assert "services.postgres.version" in result.stderr
+
+
+def test_a_service_whose_binary_is_missing_says_how_to_install_it(reachable_dir):
+    project = reachable_dir / "cache"
+    (project / "devenv").mkdir(parents=True)
+    (project / "devenv" / "keydb.toml").write_text(
+        textwrap.dedent(
+            """\
+            name = "keydb"
+            default_port = 6380
+            [binaries]
+            server = "keydb-server-not-installed"
+            [install]
+            apt = "apt-get install keydb"
+            brew = "brew install keydb"
+            dnf = "dnf install keydb"
+            [run]
+            command = ["{server}", "--port", "{port}"]
+            """
+        )
+    )
+    (project / "devenv.toml").write_text('[services.keydb]\nrecipe = "devenv/keydb.toml"\n')
+
+    result = devenv(project, "up", "-d")
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "is not installed: install it with" in result.stderr
+    assert "install keydb" in result.stderr
+
+
+def test_a_deep_project_path_keeps_sockets_short(reachable_dir):
+    deep = reachable_dir / ("very-long-folder-name-" * 4) / ("nested-" * 10) / "x"
+    project = make_project(deep)
+    assert len(str(project)) > 150
+    try:
+        result = devenv(project, "up", "-d")
+        assert result.returncode == 0, result.stderr
+        assert psql(project, "SELECT 1") == "1"
+        assert redis_cli(project, "PING") == "PONG"
+        run_dir = (project / ".devenv" / "run").resolve()
+        assert len(str(run_dir / "redis.sock")) < 100
+    finally:
+        devenv(project, "down")
+
+
+def test_snapshot_and_restore_the_databases(project):
+    assert devenv(project, "up", "-d").returncode == 0
+    psql(project, "CREATE TABLE notes (body text); INSERT INTO notes VALUES ('keep me')")
+
+    snap = devenv(project, "snapshot", "before-cleanup")
+    assert snap.returncode == 0, snap.stderr
+    assert "snapshot 'before-cleanup' taken of app" in snap.stdout
+    psql(project, "DELETE FROM notes")
+
+    refused = devenv(project, "restore", "before-cleanup", stdin=subprocess.DEVNULL)
+    assert refused.returncode == 1
+    assert "pass --yes" in refused.stderr
+    assert psql(project, "SELECT count(*) FROM notes") == "0"
+
+    restored = devenv(project, "restore", "before-cleanup", "--yes")
+    assert restored.returncode == 0, restored.stderr
+    assert psql(project, "SELECT body FROM notes") == "keep me"
+    listing = devenv(project, "snapshot", "--list").stdout
+    assert "before-cleanup" in listing
+    assert "before-restore-" in listing  # the state before the restore was kept too
+
+    again = devenv(project, "snapshot", "before-cleanup")
+    assert again.returncode == 1
+    assert "exists already" in again.stderr
+
+
+def test_reset_asks_then_moves_the_old_data_aside(project):
+    assert devenv(project, "up", "-d").returncode == 0
+    psql(project, "CREATE TABLE precious (x int)")
+
+    refused = devenv(project, "reset", "postgres", stdin=subprocess.DEVNULL)
+    assert refused.returncode == 1
+    assert "pass --yes" in refused.stderr
+    assert psql(project, "SELECT to_regclass('precious') IS NOT NULL") == "t"
+
+    done = devenv(project, "reset", "postgres", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "postgres: old data kept in .devenv/snapshots/reset-postgres-" in done.stdout
+    assert psql(project, "SELECT to_regclass('precious') IS NULL") == "t"
+    kept = list((project / ".devenv" / "snapshots").glob("reset-postgres-*/PG_VERSION"))
+    assert len(kept) == 1
+
+
+def test_foreground_up_is_stopped_by_down_from_another_terminal(project):
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    up = subprocess.Popen(
+        [sys.executable, "-m", "devenv", "up", "--no-tui"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while status(project)["services"]["redis"]["state"] != "ready":
+            assert up.poll() is None, up.stdout.read()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        info = status(project)
+        assert info["devenv"]["pid"] == up.pid
+
+        second = devenv(project, "up", "--no-tui")
+        assert second.returncode == 1
+        assert f"devenv is already running this project (pid {up.pid})" in second.stderr
+
+        down = devenv(project, "down")
+        assert down.returncode == 0, down.stderr
+        assert f"stopped the running devenv (pid {up.pid})" in down.stdout
+        assert up.wait(timeout=30) == 0
+        output = up.stdout.read()
+        assert "SIGTERM received, stopping" in output
+        assert project_servers(project) == []
+    finally:
+        if up.poll() is None:
+            up.kill()
