@@ -236,6 +236,19 @@ def test_server_that_exits_fails_with_log_tail(make_service):
     assert svc.find_running() is None
 
 
+def test_a_server_that_never_gets_ready_is_stopped_not_left_behind(make_service):
+    readiness = 'kind = "command"\ncommand = ["{server}", "-c", "raise SystemExit(1)"]'
+    svc = make_service(http_recipe(readiness=readiness))
+
+    with pytest.raises(ServiceFailed) as caught:
+        svc.start(timeout=1)
+
+    assert "did not become ready in time" in str(caught.value)
+    assert svc.find_running() is None
+    assert not connects(svc.port)
+    assert _servers_in([svc.ctx.layout.root]) == []
+
+
 def test_unknown_driver_is_a_config_error(make_service):
     with pytest.raises(ConfigError) as caught:
         make_service('driver = "mongo"\n' + http_recipe())

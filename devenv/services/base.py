@@ -149,7 +149,14 @@ class Service(ABC):
         self.clean_stale()
         self.prepare()
         proc = self._spawn()
-        self._wait_ready(proc, started + timeout)
+        try:
+            self._wait_ready(proc, started + timeout)
+        except BaseException:
+            # Whatever went wrong (a broken client library, Ctrl-C), leave no server behind.
+            if proc.poll() is None:
+                self._kill(proc.pid)
+            self.pid_file.unlink(missing_ok=True)
+            raise
         event = ServiceReady(self.name, proc.pid, self.port, time.monotonic() - started)
         self.ctx.emit(event)
         return event
@@ -186,8 +193,6 @@ class Service(ABC):
             except Exception:  # a refused connection is the normal "not yet"
                 pass
             if time.monotonic() > deadline:
-                if proc is not None:
-                    self._kill(proc.pid)
                 raise ServiceFailed(self.name, "did not become ready in time", self.log_tail())
             time.sleep(READY_POLL_SECONDS)
 

@@ -24,11 +24,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 from devenv import pidrecord, privileges
-from devenv.config import DatabaseConfig, Scalar
+from devenv.config import Scalar
 from devenv.errors import DevenvError
 from devenv.events import StepDone
 from devenv.resources import templates_dir
 from devenv.services.base import Service, ServiceFailed
+from devenv.services.pgprovision import Provisioner
 from devenv.services.pgtemplate import TemplateCache
 
 SUPERUSER = "postgres"
@@ -38,7 +39,6 @@ INITDB_ARGS = ("-N", "-A", "trust", "-U", SUPERUSER, "-E", "UTF8", "--locale=C")
 # it off the last ~200 ms of commits live only in shared memory and die with the server.
 FAST_DURABILITY = "fsync = off\nfull_page_writes = off\n"
 _SETTING_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
-_NOT_INSTALLED = ("0A000", "58P01")  # "extension ... is not available" (15), older: no file
 
 
 def conf_value(value: Scalar) -> str:
@@ -201,6 +201,14 @@ class PostgresService(Service):
         return [str(self.binary("server")), "-D", str(self.data_dir)]
 
     def is_ready(self) -> bool:
+        # The postmaster writes its state into postmaster.pid (line 8, as pg_ctl reads it);
+        # connecting before it says "ready" only fills the log with "starting up" errors.
+        try:
+            lines = (self.data_dir / "postmaster.pid").read_text().splitlines()
+        except OSError:
+            return False
+        if len(lines) >= 8 and lines[7].strip() != "ready":
+            return False
         conn = self.superuser_connect(connect_timeout=1)
         try:
             with conn.cursor() as cur:
@@ -289,117 +297,12 @@ class PostgresService(Service):
         )
 
     def provision(self) -> None:
+        """The configured roles, databases, extensions and init_sql (see ``pgprovision``)."""
         databases = self.ctx.config.databases
         if not databases:
             return
-        from psycopg2 import sql
-
-        conn = self.superuser_connect()
-        try:
-            conn.autocommit = True
-            with conn.cursor() as cur:
-                cur.execute("SELECT rolname FROM pg_roles")
-                roles = {row[0] for row in cur.fetchall()}
-                cur.execute("SELECT datname FROM pg_database")
-                names = {row[0] for row in cur.fetchall()}
-                for db in databases:
-                    started = time.perf_counter()
-                    if db.owner not in roles:
-                        role = sql.Identifier(db.owner)
-                        cur.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
-                        roles.add(db.owner)
-                        self._step(f"created role {db.owner}", started)
-                    created = db.name not in names
-                    if created:
-                        cur.execute(
-                            sql.SQL("CREATE DATABASE {} OWNER {}").format(
-                                sql.Identifier(db.name), sql.Identifier(db.owner)
-                            )
-                        )
-                        names.add(db.name)
-                    try:
-                        self._fill(db, created)
-                    except BaseException:
-                        if created:  # so that the next start runs everything again
-                            cur.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(db.name)))
-                        raise
-                    if created:
-                        self._step(f"created database {db.name}", started)
-        finally:
-            conn.close()
-
-    def _step(self, what: str, started: float) -> None:
-        self.ctx.emit(StepDone(self.name, what, time.perf_counter() - started))
-
-    def _fill(self, db: DatabaseConfig, created: bool) -> None:
-        """Extensions (every time, if missing), then init_sql (only for a new database)."""
-        import psycopg2
-        from psycopg2 import sql
-
-        if db.extensions:
-            conn = self.superuser_connect(db.name)
-            try:
-                conn.autocommit = True
-                with conn.cursor() as cur:
-                    cur.execute("SELECT extname FROM pg_extension")
-                    present = {row[0] for row in cur.fetchall()}
-                    for ext in db.extensions:
-                        if ext in present:
-                            continue
-                        try:
-                            cur.execute(
-                                sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(
-                                    sql.Identifier(ext)
-                                )
-                            )
-                        except psycopg2.Error as err:
-                            raise DevenvError(self._extension_error(db, ext, err)) from None
-            finally:
-                conn.close()
-        if created and db.init_sql is not None:
-            self._run_init_sql(db, db.init_sql)
-
-    def _extension_error(self, db: DatabaseConfig, ext: str, err: Exception) -> str:
-        text = (
-            f"{self.name}: database '{db.name}': could not create extension '{ext}': "
-            f"{_pg_message(err)}"
-        )
-        if getattr(err, "pgcode", None) in _NOT_INSTALLED:
-            major = self.ctx.installation.version.major
-            text += (
-                f". It is not installed for PostgreSQL {major}: extensions outside the core "
-                "need their package (the contrib package, e.g. postgresql-contrib, or one of "
-                f"their own, e.g. postgresql-{major}-postgis-3)"
-            )
-        return text
-
-    def _run_init_sql(self, db: DatabaseConfig, path: Path) -> None:
-        import psycopg2
-
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as err:
-            raise DevenvError(
-                f"{self.name}: database '{db.name}': cannot read {path}: {err}"
-            ) from None
-        if not text.strip():
-            return
-        conn = self._connect(db.owner, db.name)  # as the owner: the app owns what it makes
-        try:
-            with conn.cursor() as cur:
-                cur.execute(text)  # one transaction: all of the file or nothing
-            conn.commit()
-        except psycopg2.Error as err:
-            where = ""
-            position = getattr(getattr(err, "diag", None), "statement_position", None)
-            if position and position.isdigit():
-                where = f" (line {text.count(chr(10), 0, int(position) - 1) + 1})"
-            raise DevenvError(
-                f"{self.name}: database '{db.name}': init_sql {path}{where} failed: "
-                f"{_pg_message(err)}"
-            ) from None
-        finally:
-            conn.close()
+        major = self.ctx.installation.version.major
+        Provisioner(self.name, major, SUPERUSER, self._connect, self.ctx.emit).run(databases)
 
     # -- for people and processes ----------------------------------------------
 
@@ -431,13 +334,3 @@ def _first_line_pid(path: Path) -> int | None:
             return int(f.readline().strip())
     except (OSError, ValueError):
         return None
-
-
-def _pg_message(err: Exception) -> str:
-    """PostgreSQL's message and its detail, on one line."""
-    diag = getattr(err, "diag", None)
-    primary = getattr(diag, "message_primary", None)
-    if not primary:
-        return " ".join(str(err).split()) or type(err).__name__
-    detail = getattr(diag, "message_detail", None)
-    return f"{primary} ({detail.rstrip('.')})" if detail else primary

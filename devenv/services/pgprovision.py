@@ -1,0 +1,160 @@
+"""Provisioning inside a running PostgreSQL: the configured roles, databases, extensions, init_sql.
+
+``PostgresService.provision()`` hands its work to a ``Provisioner``, which needs
+only a way to connect, the databases' configuration and a place to report
+steps. It is idempotent: roles and databases are made when missing, extensions
+every time they are missing, and init_sql only for a database it just created.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from devenv.config import DatabaseConfig
+from devenv.errors import DevenvError
+from devenv.events import Emit, StepDone
+
+_NOT_INSTALLED = ("0A000", "58P01")  # "extension ... is not available" (15), older: no file
+
+
+class Provisioner:
+    """Makes a service's databases, as ``superuser`` through ``connect(user, dbname)``."""
+
+    def __init__(
+        self,
+        name: str,
+        major: int,
+        superuser: str,
+        connect: Callable[[str, str], Any],
+        emit: Emit,
+    ) -> None:
+        self.name = name  # the service's, for messages and steps
+        self.major = major  # PostgreSQL's major version, for the missing-extension hint
+        self.superuser = superuser
+        self._connect = connect  # callable(user, dbname) -> psycopg2 connection
+        self._emit = emit
+
+    def run(self, databases: Sequence[DatabaseConfig]) -> None:
+        if not databases:
+            return
+        from psycopg2 import sql
+
+        conn = self._connect(self.superuser, "postgres")
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute("SELECT rolname FROM pg_roles")
+                roles = {row[0] for row in cur.fetchall()}
+                cur.execute("SELECT datname FROM pg_database")
+                names = {row[0] for row in cur.fetchall()}
+                for db in databases:
+                    started = time.perf_counter()
+                    if db.owner not in roles:
+                        role = sql.Identifier(db.owner)
+                        cur.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
+                        roles.add(db.owner)
+                        self._step(f"created role {db.owner}", started)
+                    created = db.name not in names
+                    if created:
+                        cur.execute(
+                            sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                                sql.Identifier(db.name), sql.Identifier(db.owner)
+                            )
+                        )
+                        names.add(db.name)
+                    try:
+                        self._fill(db, created)
+                    except BaseException:
+                        if created:  # so that the next start runs everything again
+                            cur.execute(sql.SQL("DROP DATABASE {}").format(sql.Identifier(db.name)))
+                        raise
+                    if created:
+                        self._step(f"created database {db.name}", started)
+        finally:
+            conn.close()
+
+    def _step(self, what: str, started: float) -> None:
+        self._emit(StepDone(self.name, what, time.perf_counter() - started))
+
+    def _fill(self, db: DatabaseConfig, created: bool) -> None:
+        """Extensions (every time, if missing), then init_sql (only for a new database)."""
+        import psycopg2
+        from psycopg2 import sql
+
+        if db.extensions:
+            conn = self._connect(self.superuser, db.name)
+            try:
+                conn.autocommit = True
+                with conn.cursor() as cur:
+                    cur.execute("SELECT extname FROM pg_extension")
+                    present = {row[0] for row in cur.fetchall()}
+                    for ext in db.extensions:
+                        if ext in present:
+                            continue
+                        try:
+                            cur.execute(
+                                sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(
+                                    sql.Identifier(ext)
+                                )
+                            )
+                        except psycopg2.Error as err:
+                            raise DevenvError(self._extension_error(db, ext, err)) from None
+            finally:
+                conn.close()
+        if created and db.init_sql is not None:
+            self._run_init_sql(db, db.init_sql)
+
+    def _extension_error(self, db: DatabaseConfig, ext: str, err: Exception) -> str:
+        text = (
+            f"{self.name}: database '{db.name}': could not create extension '{ext}': "
+            f"{_pg_message(err)}"
+        )
+        if getattr(err, "pgcode", None) in _NOT_INSTALLED:
+            major = self.major
+            text += (
+                f". It is not installed for PostgreSQL {major}: extensions outside the core "
+                "need their package (the contrib package, e.g. postgresql-contrib, or one of "
+                f"their own, e.g. postgresql-{major}-postgis-3)"
+            )
+        return text
+
+    def _run_init_sql(self, db: DatabaseConfig, path: Path) -> None:
+        import psycopg2
+
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise DevenvError(
+                f"{self.name}: database '{db.name}': cannot read {path}: {err}"
+            ) from None
+        if not text.strip():
+            return
+        conn = self._connect(db.owner, db.name)  # as the owner: the app owns what it makes
+        try:
+            with conn.cursor() as cur:
+                cur.execute(text)  # one transaction: all of the file or nothing
+            conn.commit()
+        except psycopg2.Error as err:
+            where = ""
+            position = getattr(getattr(err, "diag", None), "statement_position", None)
+            if position and position.isdigit():
+                where = f" (line {text.count(chr(10), 0, int(position) - 1) + 1})"
+            raise DevenvError(
+                f"{self.name}: database '{db.name}': init_sql {path}{where} failed: "
+                f"{_pg_message(err)}"
+            ) from None
+        finally:
+            conn.close()
+
+
+def _pg_message(err: Exception) -> str:
+    """PostgreSQL's message and its detail, on one line."""
+    diag = getattr(err, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    if not primary:
+        return " ".join(str(err).split()) or type(err).__name__
+    detail = getattr(diag, "message_detail", None)
+    return f"{primary} ({detail.rstrip('.')})" if detail else primary
