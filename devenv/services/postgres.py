@@ -207,7 +207,7 @@ class PostgresService(Service):
             lines = (self.data_dir / "postmaster.pid").read_text().splitlines()
         except OSError:
             return False
-        if len(lines) >= 8 and lines[7].strip() != "ready":
+        if len(lines) < 8 or lines[7].strip() != "ready":
             return False
         conn = self.superuser_connect(connect_timeout=1)
         try:
