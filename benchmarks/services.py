@@ -1,6 +1,6 @@
 """devenv's service commands against the raw commands a person would type, in the same run.
 
-Run: .venv/bin/python benchmarks/services.py [--runs N]   (default 5)
+Run: .venv/bin/python benchmarks/services.py [--runs N] [--dir DIR]   (5 runs, in /tmp)
 
 Measured, each a median over N runs (the raw baseline and devenv alternate, so both
 see the same machine load):
@@ -19,7 +19,9 @@ devenv is run as ``python -m devenv`` in the project folder, so its times includ
 interpreter's start-up; ``python -c pass`` and ``python -m devenv --version`` are
 reported so that share can be read off. As root, PostgreSQL (raw and devenv's) runs as
 the unprivileged account devenv uses, in folders under /tmp that account can enter.
-Every server and folder is removed at the end, also after an error or Ctrl-C.
+Servers are stopped after each measurement; every folder is removed at the end (deleting
+clusters mid-run slows the file creation of the next runs on VM disks), also after an
+error or Ctrl-C.
 """
 
 from __future__ import annotations
@@ -105,11 +107,11 @@ def run(argv: list, what: str, **kwargs) -> subprocess.CompletedProcess:
 class Bench:
     """What the whole run shares: binaries, the service user, a base folder, the cleanup lists."""
 
-    def __init__(self) -> None:
+    def __init__(self, parent: Path) -> None:
         self.user = privileges.service_user()
         self.pg = find_installation(load_recipe(services_dir() / "postgres.toml"), None)
         self.redis = find_installation(load_recipe(services_dir() / "redis.toml"), None)
-        self.base = Path(tempfile.mkdtemp(prefix="devenv-bench-", dir="/tmp"))
+        self.base = Path(tempfile.mkdtemp(prefix="devenv-bench-", dir=parent))
         self.base.chmod(0o755)
         self.env = dict(os.environ)
         self.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{self.env['PATH']}"
@@ -145,7 +147,11 @@ class Bench:
             shutil.rmtree(project.runtime, ignore_errors=True)
         shutil.rmtree(self.base, ignore_errors=True)
         problems += leftover_servers(self.base)
+        problems += [f"left behind: {p}" for p in (self.base, *self.runtimes()) if p.exists()]
         return problems
+
+    def runtimes(self) -> list[Path]:
+        return [project.runtime for project in self.projects]
 
 
 def leftover_servers(base: Path) -> list[str]:
@@ -193,11 +199,6 @@ class Project:
 
     def psql(self, sql: str) -> str:
         return self.devenv("psql", "-q", "-At", "-c", sql).stdout.strip()
-
-    def remove(self) -> None:
-        self.down()
-        shutil.rmtree(self.path, ignore_errors=True)
-        shutil.rmtree(self.runtime, ignore_errors=True)
 
 
 class RawServers:
@@ -296,11 +297,6 @@ class RawServers:
                 self.redis_proc.wait()
         self.redis_proc = None
 
-    def remove(self) -> None:
-        self.stop()
-        shutil.rmtree(self.folder, ignore_errors=True)
-        self.bench.raws.remove(self)
-
 
 # ---------------------------------------------------------------- the measurements
 
@@ -361,17 +357,21 @@ def warm_and_stop(bench: Bench, runs: int, results: Results) -> None:
     results.versus("warm start: devenv up -d", dev_up, base, 1.0)
     base = results.add("stop: pg_ctl stop -m fast + redis-cli shutdown", raw_down)
     results.versus("stop: devenv down", dev_down, base, 1.0)
-    project.remove()
-    raw.remove()
+    project.down()
+    raw.stop()
 
 
 def cold(bench: Bench, runs: int, results: Results) -> None:
+    """New folders each run. They are removed only at the end: on this kind of VM disk,
+    deleting a cluster's ~1000 files (and writing back the last one's) slows the file
+    creation of the next run by up to 10x, so each timed run starts after a sync."""
     dev_times, raw_times = [], []
 
     def devenv_once(index: int) -> None:
         project = Project(bench, f"cold-{index}")
+        os.sync()
         dev_times.append(elapsed_ms(project.up))
-        project.remove()
+        project.down()
 
     def raw_once(index: int) -> None:
         raw = RawServers(bench, f"raw-cold-{index}")
@@ -382,8 +382,9 @@ def cold(bench: Bench, runs: int, results: Results) -> None:
             raw.createdb()
             raw.redis_start()
 
+        os.sync()
         raw_times.append(elapsed_ms(by_hand))
-        raw.remove()
+        raw.stop()
 
     for i in range(runs):
         for once in (devenv_once, raw_once) if i % 2 == 0 else (raw_once, devenv_once):
@@ -394,9 +395,11 @@ def cold(bench: Bench, runs: int, results: Results) -> None:
 
     cache = bench.folder("empty-cache")
     project = Project(bench, "cold-empty-cache", env={**bench.env, "XDG_CACHE_HOME": str(cache)})
+    os.sync()
     empty = elapsed_ms(project.up)
-    project.remove()
-    results.versus("cold start: devenv up -d (empty cache, 1 run)", [empty], base, 0.6)
+    project.down()
+    name = "cold start: devenv up -d (empty cache, 1 run; info)"
+    results.versus(name, [empty], base, None)
 
 
 def restore(bench: Bench, runs: int, results: Results) -> None:
@@ -417,10 +420,24 @@ def restore(bench: Bench, runs: int, results: Results) -> None:
         if count != str(ROWS):
             raise RuntimeError(f"after devenv restore the table holds {count} rows, not {ROWS}")
     results.add(f"restore: devenv restore s1 --yes ({ROWS} rows)", times, "-", "well under 1 s")
-    project.remove()
+    project.down()
 
 
 # ---------------------------------------------------------------- main
+
+
+def template_cache_root() -> Path:
+    from devenv.services.pgtemplate import cache_root
+
+    return cache_root()
+
+
+def other_servers() -> int:
+    """Servers of other runs (tests, other projects) on this machine: they add noise."""
+    import psutil
+
+    names = ("postgres", "redis-server", "initdb")
+    return sum(1 for p in psutil.process_iter(["name"]) if p.info["name"] in names)
 
 
 def machine_facts(bench: Bench) -> list[str]:
@@ -440,10 +457,12 @@ def machine_facts(bench: Bench) -> list[str]:
         runner += " (devenv and the raw commands run the servers as this user, since root)"
     return [
         f"machine:     {os.cpu_count()} cores{', ' + cpu if cpu else ''}; {platform.platform()}",
-        f"load avg:    {load}",
+        f"load avg:    {load}; {other_servers()} other postgres/redis/initdb processes running",
         f"PostgreSQL:  {where(bench.pg)}",
         f"Redis:       {where(bench.redis)}",
         f"Python:      {platform.python_version()} ({sys.executable})",
+        f"folders:     {bench.base} (projects and raw clusters; the template cache is in "
+        f"{template_cache_root()})",
         f"servers run as: {runner}",
     ]
 
@@ -451,11 +470,18 @@ def machine_facts(bench: Bench) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per measurement (default 5)")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=Path("/tmp"),
+        help="where the projects and raw clusters live (default /tmp); the service user "
+        "must be able to enter it",
+    )
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
 
-    bench = Bench()
+    bench = Bench(args.dir)
     results = Results()
     failed = False
     try:
@@ -473,7 +499,7 @@ def main() -> int:
             "included);\n             cold runs use a new project folder each time with "
             "devenv's PostgreSQL\n             template cache warm (a developer's second "
             "project), plus one run with\n             an empty cache (XDG_CACHE_HOME "
-            "pointed at a fresh folder)."
+            "pointed at a fresh folder:\n             initdb, then the cache is filled)."
         )
         print(flush=True)
         interpreter(bench, args.runs, results)
@@ -490,7 +516,9 @@ def main() -> int:
         for problem in problems:
             print(f"cleanup: {problem}", file=sys.stderr)
         if not problems and not failed:
-            print("\ncleanup: every server stopped, every folder removed")
+            load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+            print(f"\nload avg at the end: {load}")
+            print("cleanup: every server stopped, every folder removed")
     return 1 if problems else 0
 
 
