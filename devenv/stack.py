@@ -128,7 +128,10 @@ class Stack:
             )
             privileges.ensure_reachable(self.layout.base, user, "the project's .devenv folder")
         self.layout.ensure(runtime_owner=user.uid)
-        privileges.give_to(self.layout.state, user)
+        if privileges.is_root() and self.layout.state.stat().st_uid != user.uid:
+            # Only the folder itself: each service gives its own data when it creates it,
+            # and walking a large cluster on every `up` would cost more than the start.
+            os.chown(self.layout.state, user.uid, user.gid)
 
     def start(self, names: Iterable[str] | None = None, *, hooks: bool = True) -> None:
         """Start the services (all by default) in parallel, provision them, then run the hooks.
