@@ -123,6 +123,9 @@ class Service(ABC):
         """Ask the server to shut down cleanly."""
         os.kill(pid, signal.SIGTERM)
 
+    def while_starting(self) -> None:  # noqa: B027 - optional hook
+        """Work to overlap with the server's own start-up (say, importing a client library)."""
+
     def find_running(self) -> int | None:
         """The pid of this project's server if it runs (perhaps started by a killed devenv)."""
         record = pidrecord.read_alive(self.pid_file)
@@ -150,6 +153,7 @@ class Service(ABC):
         self.prepare()
         proc = self._spawn()
         try:
+            self.while_starting()
             self._wait_ready(proc, started + timeout)
         except BaseException:
             # Whatever went wrong (a broken client library, Ctrl-C), leave no server behind.
