@@ -341,3 +341,18 @@ def test_foreground_up_is_stopped_by_down_from_another_terminal(project):
     finally:
         if up.poll() is None:
             up.kill()
+
+
+def test_logs_shows_a_services_log_and_names_the_known_ones(project):
+    assert devenv(project, "up", "-d").returncode == 0
+
+    pg = devenv(project, "logs", "postgres", "-n", "5")
+    assert pg.returncode == 0, pg.stderr
+    assert "database system is ready to accept connections" in pg.stdout
+    assert len(pg.stdout.splitlines()) <= 5
+    assert "Ready to accept connections" in devenv(project, "logs", "redis").stdout
+
+    missing = devenv(project, "logs", "web")
+    assert missing.returncode == 1
+    assert "no log for 'web' yet" in missing.stderr
+    assert "logs exist for: postgres, redis" in missing.stderr
