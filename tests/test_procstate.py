@@ -1,0 +1,80 @@
+"""What a SIGKILLed devenv leaves behind is found and stopped; a recycled pid is not."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import psutil
+
+from devenv import procstate
+from devenv.layout import Layout
+
+
+def gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def spawn_tree() -> subprocess.Popen:
+    """A shell in its own session with a child that ignores SIGTERM, like a stubborn app."""
+    proc = subprocess.Popen(
+        ["sh", "-c", "trap '' TERM; sleep 1000 & sleep 1000 & wait"],
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 5
+    while len(psutil.Process(proc.pid).children()) < 2:
+        assert time.monotonic() < deadline, "the shell did not start its children"
+        time.sleep(0.01)
+    return proc
+
+
+def test_leftovers_of_a_killed_devenv_are_stopped_with_their_children(tmp_path):
+    layout = Layout(tmp_path)
+    layout.base.mkdir()
+    proc = spawn_tree()
+    children = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
+    procstate.StateWriter(layout)(
+        {"web.1": {"state": "running", "pid": proc.pid, "pgid": proc.pid, "restarts": 0}}
+    )
+
+    stopped = procstate.stop_leftovers(layout, grace=0.5)
+    proc.wait(timeout=5)
+
+    assert stopped == ["web.1"]
+    assert all(gone(pid) for pid in [proc.pid, *children])
+    assert procstate.read(layout) == {}
+
+
+def test_a_recycled_pid_is_never_signalled(tmp_path):
+    layout = Layout(tmp_path)
+    layout.base.mkdir()
+    stranger = subprocess.Popen(["sleep", "1000"], start_new_session=True)
+    try:
+        real_create_time = psutil.Process(stranger.pid).create_time()
+        # The record says this pid, but a process that started at another time.
+        procstate.path(layout).write_text(
+            '{"web.1": {"state": "running", "pid": %d, "pgid": %d, "create_time": %f}}'
+            % (stranger.pid, stranger.pid, real_create_time - 100)
+        )
+
+        assert procstate.stop_leftovers(layout, grace=0.2) == []
+        assert stranger.poll() is None
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+def test_status_reads_what_the_writer_wrote(tmp_path):
+    layout = Layout(tmp_path)
+    layout.base.mkdir()
+    writer = procstate.StateWriter(layout)
+    writer({"worker.1": {"state": "crashed", "pid": None, "restarts": 5, "exit_code": 1}})
+
+    assert procstate.read(layout) == {
+        "worker.1": {"state": "crashed", "pid": None, "restarts": 5, "exit_code": 1}
+    }
+    writer.clear()
+    assert procstate.read(layout) == {}
