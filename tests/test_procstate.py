@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 
@@ -55,10 +56,9 @@ def test_a_recycled_pid_is_never_signalled(tmp_path):
     try:
         real_create_time = psutil.Process(stranger.pid).create_time()
         # The record says this pid, but a process that started at another time.
-        procstate.path(layout).write_text(
-            '{"web.1": {"state": "running", "pid": %d, "pgid": %d, "create_time": %f}}'
-            % (stranger.pid, stranger.pid, real_create_time - 100)
-        )
+        entry = {"state": "running", "pid": stranger.pid, "pgid": stranger.pid}
+        entry["create_time"] = real_create_time - 100
+        procstate.path(layout).write_text(json.dumps({"web.1": entry}))
 
         assert procstate.stop_leftovers(layout, grace=0.2) == []
         assert stranger.poll() is None
