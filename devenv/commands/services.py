@@ -97,32 +97,60 @@ def down(args: argparse.Namespace) -> int:
     pid = stop_foreground(stack.layout)
     if pid is not None:
         stack.emit.line("system", f"stopped the running devenv (pid {pid})")
+    from devenv import procstate
+
+    leftovers = procstate.stop_leftovers(stack.layout)
+    if leftovers:
+        stack.emit.line("system", f"stopped what a killed devenv left: {', '.join(leftovers)}")
     with operation_lock(stack.layout):
         stopped = stack.stop()
-    if not stopped and pid is None:
+    if not stopped and pid is None and not leftovers:
         stack.emit.line("system", "nothing was running")
     return 0
 
 
 def status(args: argparse.Namespace) -> int:
+    from devenv import procstate
     from devenv.events import ignore
     from devenv.runlock import foreground_pid
 
     stack = _stack(ignore)
     services = stack.status()
+    running = foreground_pid(stack.layout)
+    processes = _process_status(procstate.read(stack.layout), running)
     if args.json:
-        payload = {"services": services, "processes": {}}
-        payload["devenv"] = {"pid": foreground_pid(stack.layout)}
+        payload = {"services": services, "processes": processes, "devenv": {"pid": running}}
         print(json.dumps(payload, indent=2))
         return 0
-    print(f"{'NAME':<12} {'STATE':<9} {'PID':>7} {'PORT':>6}  VERSION")
+    print(f"{'NAME':<12} {'STATE':<9} {'PID':>7} {'PORT':>6}  VERSION / RESTARTS, UPTIME")
     for name, info in services.items():
         pid = info.get("pid") or "-"
         port = info.get("port") or "-"
         print(f"{name:<12} {info['state']:<9} {pid!s:>7} {port!s:>6}  {info.get('version') or '-'}")
         if info.get("error"):
             print(f"  {info['error']}")
+    for name, info in processes.items():
+        pid = info.get("pid") or "-"
+        port = info.get("port") or "-"
+        uptime = f"{info['uptime']:.0f}s" if info.get("uptime") is not None else "-"
+        extra = f"{info.get('restarts', 0)} restarts, up {uptime}"
+        print(f"{name:<12} {info['state']:<9} {pid!s:>7} {port!s:>6}  {extra}")
     return 0
+
+
+def _process_status(recorded: dict[str, dict], devenv_pid: int | None) -> dict[str, dict]:
+    """The processes as the running devenv last wrote them; all 'stopped' when none runs."""
+    now = time.time()
+    result = {}
+    for name, info in recorded.items():
+        entry = {k: v for k, v in info.items() if k != "create_time"}
+        if devenv_pid is None:
+            entry.update(state="stopped", pid=None)
+        started = entry.get("started_at")
+        running = entry.get("pid") and started
+        entry["uptime"] = round(now - float(started), 1) if running else None
+        result[name] = entry
+    return result
 
 
 def env(args: argparse.Namespace) -> int:
