@@ -83,7 +83,9 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
     if args.detach:
         return services.up_detached(args)
-    return services.up_foreground(args)
+    from devenv.commands.up import up_foreground
+
+    return up_foreground(args)
 
 
 def _add_commands(sub: argparse._SubParsersAction) -> None:

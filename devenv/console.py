@@ -50,6 +50,8 @@ def describe(event: Event) -> str | None:
             return line
         case HookFinished(command=command, returncode=code, seconds=seconds):
             return f"`{command}` exited with {code} ({seconds * 1000:.0f} ms)"
+    # Process events print nothing here: the supervisor writes each one into the
+    # process's own log, and those lines reach the console with the process's output.
     return None
 
 

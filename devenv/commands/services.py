@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -44,50 +42,6 @@ def _print_urls(stack) -> None:
     for key in ("DATABASE_URL", "REDIS_URL"):
         if key in env:
             stack.emit.line("system", f"{key}={env[key]}")
-
-
-def up_foreground(args: argparse.Namespace) -> int:
-    """Start the services, then stay in the foreground until Ctrl-C, SIGTERM or SIGHUP."""
-    from devenv.runlock import ForegroundLock
-
-    stack = _stack()
-    stop = threading.Event()
-    received: list[str] = []
-
-    def on_signal(signum: int, frame: object) -> None:
-        received.append(signal.Signals(signum).name)
-        stop.set()
-
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, on_signal)
-    with ForegroundLock(stack.layout):
-        try:
-            _start(stack)
-            _print_urls(stack)
-            stack.emit.line("system", "ready; press Ctrl-C to stop")
-            code = _watch(stack, stop)
-        finally:
-            if received:
-                stack.emit.line("system", f"{received[0]} received, stopping")
-            from devenv.runlock import operation_lock
-
-            with operation_lock(stack.layout):
-                stack.stop()
-    return code
-
-
-def _watch(stack, stop: threading.Event) -> int:
-    """Wait for a stop request; a service that dies meanwhile ends the run with code 1."""
-    while not stop.wait(0.25):
-        for name in stack.names:
-            service = stack.service(name)
-            if service.find_running() is None:
-                tail = service.log_tail(10)
-                stack.emit.line(name, "exited unexpectedly; last lines of its log:")
-                for line in tail:
-                    stack.emit.line(name, f"  {line}")
-                return 1
-    return 0
 
 
 def down(args: argparse.Namespace) -> int:

@@ -1,0 +1,130 @@
+"""What happens to supervised processes: frozen dataclasses, past tense, ``name`` = "web.1".
+
+Every state change of a process is one of these, passed to the supervisor's
+``emit``. ``state`` (a class attribute) is the state the process is in after
+the event, ``None`` for an event that changes no state. An exit emits
+``ProcessExited`` and then, unless the state stays "exited" (restart "never",
+non-zero code), one of ``ProcessRestarting``, ``ProcessCompleted``,
+``ProcessCrashed`` or ``ProcessStopped``: a subscriber that keeps the last
+event's ``state`` always shows the right one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from devenv.events import Event
+
+
+@dataclass(frozen=True)
+class ProcessWaiting(Event):
+    """It waits for its dependencies (``waiting_for``: "migrate completed", "postgres ready")."""
+
+    state: ClassVar[str | None] = "waiting"
+    waiting_for: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProcessStarting(Event):
+    state: ClassVar[str | None] = "starting"
+    command: str = ""
+
+
+@dataclass(frozen=True)
+class ProcessStarted(Event):
+    state: ClassVar[str | None] = "running"
+    pid: int
+
+
+@dataclass(frozen=True)
+class ProcessReady(Event):
+    """Its readiness probe passed, ``seconds`` after it was started (only with a probe)."""
+
+    state: ClassVar[str | None] = "ready"
+    pid: int
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ProcessProbeTimedOut(Event):
+    """The probe did not pass within its timeout: it stays "running", never "ready"."""
+
+    state: ClassVar[str | None] = None
+    probe: str  # "http http://127.0.0.1:5000/", "tcp 5000", "log ^listening"
+    timeout: float
+
+
+@dataclass(frozen=True)
+class ProcessExited(Event):
+    """The process exited (``returncode`` < 0: killed by that signal; 127: it could not start)."""
+
+    state: ClassVar[str | None] = "exited"
+    pid: int | None
+    returncode: int
+
+
+@dataclass(frozen=True)
+class ProcessCompleted(Event):
+    """It exited with code 0 and is not restarted (a one-off task such as a migration)."""
+
+    state: ClassVar[str | None] = "completed"
+
+
+@dataclass(frozen=True)
+class ProcessRestarting(Event):
+    """Restart number ``attempt`` (in the current window) comes after ``delay`` seconds."""
+
+    state: ClassVar[str | None] = "backoff"
+    attempt: int
+    delay: float
+
+
+@dataclass(frozen=True)
+class ProcessCrashed(Event):
+    """It kept failing: ``restarts`` restarts in a row, none lasting; it is not spawned again."""
+
+    state: ClassVar[str | None] = "crashed"
+    restarts: int
+
+
+@dataclass(frozen=True)
+class ProcessDependencyFailed(Event):
+    """It will not start: ``dependency`` crashed or exited (``reason`` says which, for people)."""
+
+    state: ClassVar[str | None] = "crashed"
+    dependency: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ProcessStopped(Event):
+    """Stopped on request (the user, or devenv stopping); never restarted on its own."""
+
+    state: ClassVar[str | None] = "stopped"
+    pid: int | None = None
+
+
+@dataclass(frozen=True)
+class ProcessSignalled(Event):
+    """The user sent ``signal`` ("SIGHUP") to its process group."""
+
+    state: ClassVar[str | None] = None
+    pid: int
+    signal: str
+
+
+PROCESS_EVENTS = (
+    ProcessWaiting,
+    ProcessStarting,
+    ProcessStarted,
+    ProcessReady,
+    ProcessProbeTimedOut,
+    ProcessExited,
+    ProcessCompleted,
+    ProcessRestarting,
+    ProcessCrashed,
+    ProcessDependencyFailed,
+    ProcessStopped,
+    ProcessSignalled,
+)
