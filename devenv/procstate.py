@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import signal
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -73,44 +72,71 @@ def _alive(entry: Mapping) -> PidRecord | None:
     return record if record.alive() else None
 
 
-def stop_leftovers(layout: Layout, grace: float = 5.0) -> list[str]:
-    """Stop the process trees a killed devenv left running; return their names.
+def _members(pgid: int) -> list:
+    """The processes still in process group ``pgid`` (zombies excluded)."""
+    import psutil
 
-    Only a process whose pid *and* create time match the record is signalled
-    (with its whole process group): a recycled pid belongs to someone else.
+    found = []
+    for proc in psutil.process_iter(["status"]):
+        if proc.info.get("status") == psutil.STATUS_ZOMBIE:
+            continue
+        with contextlib.suppress(OSError):
+            if os.getpgid(proc.pid) == pgid:
+                found.append(proc)
+    return found
+
+
+def _leftover_group(entry: Mapping) -> int | None:
+    """The process group a killed devenv left for this entry, if any is still ours.
+
+    devenv starts each process as the leader of its own group (pgid = pid). The
+    group is ours while its leader is the recorded process (same create time),
+    even as a zombie; when the leader is gone altogether but members remain
+    (a shell's background child, say), it is still ours: the kernel never
+    reuses a pid that is in use as a process group id. A leader with another
+    create time is a stranger, never signalled.
     """
     import psutil
 
-    leftovers: dict[str, tuple[PidRecord, int]] = {}
-    for name, entry in read(layout).items():
-        record = _alive(entry)
-        if record is not None:
-            leftovers[name] = (record, int(entry.get("pgid") or record.pid))
-    procs = []
-    for record, pgid in leftovers.values():
-        try:
-            tree = psutil.Process(record.pid)
-            procs += [tree, *tree.children(recursive=True)]
-        except psutil.Error:
-            continue
-        _signal_group(pgid, record.pid, signal.SIGTERM)
-    _, alive = psutil.wait_procs(procs, timeout=grace)
-    for record, pgid in leftovers.values():
-        if record.alive():
-            _signal_group(pgid, record.pid, signal.SIGKILL)
-    for proc in alive:
-        with contextlib.suppress(psutil.Error):
-            proc.kill()
-    deadline = time.monotonic() + 2
-    while time.monotonic() < deadline and any(r.alive() for r, _ in leftovers.values()):
-        time.sleep(0.01)
-    path(layout).unlink(missing_ok=True)
-    return sorted(leftovers)
-
-
-def _signal_group(pgid: int, pid: int, sig: int) -> None:
+    pid, created = entry.get("pid"), entry.get("create_time")
+    if not pid or created is None:
+        return None
+    pgid = int(entry.get("pgid") or pid)
     try:
+        leader = psutil.Process(pgid)
+        if pgid != int(pid) or abs(leader.create_time() - float(created)) >= 0.01:
+            return None
+    except psutil.NoSuchProcess:
+        pass
+    return pgid if _members(pgid) else None
+
+
+def stop_leftovers(layout: Layout, grace: float = 5.0) -> list[str]:
+    """Stop the process groups a killed devenv left running; return their names.
+
+    Each recorded group gets SIGTERM, then SIGKILL after ``grace`` seconds.
+    A recycled pid is never signalled (see ``_leftover_group``).
+    """
+    import psutil
+
+    entries = read(layout)
+    path(layout).unlink(missing_ok=True)  # status must not show them as ours meanwhile
+    groups: dict[str, int] = {}
+    for name, entry in entries.items():
+        pgid = _leftover_group(entry)
+        if pgid is not None:
+            groups[name] = pgid
+    procs = [proc for pgid in groups.values() for proc in _members(pgid)]
+    for pgid in groups.values():
+        _signal_group(pgid, signal.SIGTERM)
+    _, alive = psutil.wait_procs(procs, timeout=grace)
+    if alive:
+        for pgid in groups.values():
+            _signal_group(pgid, signal.SIGKILL)
+        psutil.wait_procs(alive, timeout=2)
+    return sorted(groups)
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    with contextlib.suppress(OSError):
         os.killpg(pgid, sig)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.kill(pid, sig)

@@ -39,6 +39,7 @@ class Stack:
         self._services: dict[str, Service] = {}
         self._user: privileges.ServiceUser | None = None
         self._lock = threading.Lock()
+        self.adopted: set[str] = set()  # services that were already running when start() ran
 
     @property
     def names(self) -> list[str]:
@@ -148,10 +149,12 @@ class Stack:
         def bring_up(service: Service) -> None:
             try:
                 try:
-                    service.start()
+                    ready = service.start()
                 except ServiceFailed as failed:
                     service = self._after_port_race(service, failed)
-                    service.start()
+                    ready = service.start()
+                if ready.adopted:
+                    self.adopted.add(service.name)
                 service.provision()
             except BaseException as err:  # reported below, in config order
                 errors.append(err)
@@ -201,8 +204,9 @@ class Stack:
 
     # -- stopping and looking ------------------------------------------------
 
-    def stop(self) -> list[str]:
-        """Stop every running service; return the names that were running. Never deletes data."""
+    def stop(self, names: Iterable[str] | None = None) -> list[str]:
+        """Stop the services (all by default); return those that were running. Keeps the data."""
+        wanted = list(self.names if names is None else names)
         stopped: list[str] = []
 
         errors: list[BaseException] = []
@@ -214,10 +218,10 @@ class Stack:
             except BaseException as err:  # re-raised below, once every service was tried
                 errors.append(err)
 
-        _in_parallel(bring_down, self.names)
+        _in_parallel(bring_down, wanted)
         if errors:
             raise errors[0]
-        return [name for name in self.names if name in stopped]
+        return [name for name in wanted if name in stopped]
 
     def status(self) -> dict[str, dict]:
         result: dict[str, dict] = {}

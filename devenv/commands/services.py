@@ -139,6 +139,8 @@ def logs(args: argparse.Namespace) -> int:
     config: Config = load_project(Path.cwd())
     layout = Layout(config.root)
     path = layout.log_file(args.name)
+    if not path.exists() and layout.log_file(f"{args.name}.1").exists():
+        path = layout.log_file(f"{args.name}.1")  # `devenv logs web` means web.1, as in honcho
     if not path.exists():
         known = sorted(p.stem for p in layout.logs.glob("*.log")) if layout.logs.is_dir() else []
         names = sorted({*config.services, *config.processes, *known})

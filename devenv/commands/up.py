@@ -53,8 +53,17 @@ def up_foreground(args: argparse.Namespace) -> int:
                     printer.line("system", f"{key}={value}")
             code = 0 if early else asyncio.run(_supervise(stack, printer))
         finally:
+            # Leave as found: services that were running before this `up` (say, from
+            # `devenv up -d`) keep running; `devenv down` stops them.
+            ours = [name for name in stack.names if name not in stack.adopted]
             with operation_lock(stack.layout):
-                stack.stop()
+                stack.stop(ours)
+            if stack.adopted:
+                printer.line(
+                    "system",
+                    f"left running, as before: {', '.join(sorted(stack.adopted))}"
+                    " (`devenv down` stops them)",
+                )
     return code
 
 
