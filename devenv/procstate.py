@@ -30,11 +30,14 @@ class StateWriter:
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
         self._create_times: dict[int, float] = {}
+        self.stats: dict[str, dict] = {}  # name -> cpu_percent, rss, ports (see devenv.stats)
 
     def __call__(self, snapshot: Mapping[str, Mapping]) -> None:
         entries = {}
         for name, info in snapshot.items():
             entry = dict(info)
+            if entry.get("pid") and name in self.stats:
+                entry.update(self.stats[name])
             pid = entry.get("pid")
             if pid:
                 entry["create_time"] = self._create_time(pid)

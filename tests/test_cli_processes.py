@@ -185,6 +185,18 @@ def test_down_from_another_terminal_stops_the_processes(tmp_path):
         pids = [p for name in ("web.1", "worker.1") for p in tree(state[name]["pid"])]
         info = processes(project)["web.1"]
         assert info["restarts"] == 0 and info["uptime"] >= 0
+        deadline = time.monotonic() + 10
+        while "rss" not in info:  # sampled once a second by the running devenv
+            assert time.monotonic() < deadline, info
+            time.sleep(0.1)
+            info = processes(project)["web.1"]
+        assert info["rss"] > 5 * 2**20  # a python http.server
+        assert info["ports"] == [info["port"]]
+        assert info["cpu_percent"] >= 0
+        human = devenv(project, "status").stdout
+        assert re.search(
+            r"^web\.1 +ready +\d+ +\d+  0 restarts, up \d+s, \d+% cpu, \d+ MiB$", human, re.M
+        ), human
 
         down = devenv(project, "down")
         assert down.returncode == 0, down.stderr

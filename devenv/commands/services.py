@@ -88,6 +88,8 @@ def status(args: argparse.Namespace) -> int:
         port = info.get("port") or "-"
         uptime = f"{info['uptime']:.0f}s" if info.get("uptime") is not None else "-"
         extra = f"{info.get('restarts', 0)} restarts, up {uptime}"
+        if info.get("rss") is not None:
+            extra += f", {info['cpu_percent']:.0f}% cpu, {info['rss'] / 2**20:.0f} MiB"
         print(f"{name:<12} {info['state']:<9} {pid!s:>7} {port!s:>6}  {extra}")
     return 0
 

@@ -107,14 +107,32 @@ async def _supervise(stack, printer) -> int:
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, on_signal, sig)
+    sampling = loop.create_task(_sample_stats(supervisor, writer))
     try:
         if not specs:
             await stopped.wait()
             return 0
         return await supervisor.run()
     finally:
+        sampling.cancel()
         await supervisor.stop()
         writer.clear()
+
+
+async def _sample_stats(supervisor, writer, every: float = 1.0) -> None:
+    """CPU, memory and ports of each process tree, once a second, for `devenv status`."""
+    from devenv.stats import StatsSampler
+
+    sampler = StatsSampler()
+    while True:
+        await asyncio.sleep(every)
+        snapshot = supervisor.snapshot()
+        pids = {name: info["pid"] for name, info in snapshot.items() if info.get("pid")}
+        writer.stats = {
+            name: {"cpu_percent": round(s.cpu_percent, 1), "rss": s.rss, "ports": list(s.ports)}
+            for name, s in sampler.sample(pids).items()
+        }
+        writer(snapshot)
 
 
 def _kill_all(snapshot: dict[str, dict]) -> None:
