@@ -201,10 +201,8 @@ def test_a_slow_subscriber_slows_the_producer(tmp_path):
         seen.extend(line.text for line in batch)
 
     log.subscribe(slow)
-    start = time.perf_counter()
     log.feed(b"one\n")
-    assert time.perf_counter() - start >= 0.05
-    assert seen == ["one"]
+    assert seen == ["one"]  # delivered before feed() returned: nothing queued
 
 
 def test_ring_and_tail(tmp_path):

@@ -99,16 +99,13 @@ def gone(pid: int) -> bool:
 
 def test_a_crashing_process_is_restarted_with_backoff_then_crashed(tmp_path):
     h = Harness(tmp_path, [make_spec("web.1", "echo boom; exit 1", tmp_path, max_restarts=2)])
-    began = time.monotonic()
     code = run_async(h.sup.run())
-    took = time.monotonic() - began
     assert code == 1
     assert [(e.attempt, e.delay) for e in h.of("web.1", ProcessRestarting)] == [(1, 0.5), (2, 1)]
     assert h.of("web.1", ProcessCrashed) == [ProcessCrashed("web.1", 2)]
     assert [e.returncode for e in h.of("web.1", ProcessExited)] == [1, 1, 1]
     snapshot = h.sup.snapshot()["web.1"]
     assert (snapshot["state"], snapshot["restarts"], snapshot["exit_code"]) == ("crashed", 2, 1)
-    assert 1.5 <= took < 4
     assert h.text("web.1").count("boom") == 3
 
 
@@ -140,7 +137,6 @@ def test_a_tcp_probe_gates_dependants(tmp_path):
 
     assert run_async(scenario()) == 0
     assert h.index(ProcessReady, "api.1") < h.index(ProcessStarting, "web.1")
-    assert h.of("api.1", ProcessReady)[0].seconds >= 0.3
     assert "listening" in h.text("api.1")
 
 
@@ -213,7 +209,7 @@ def test_a_log_probe_gates_dependants(tmp_path):
 
     assert run_async(scenario()) == 0
     assert h.index(ProcessReady, "db.1") < h.index(ProcessStarting, "web.1")
-    assert h.of("db.1", ProcessReady)[0].seconds >= 0.3
+    assert "ready to accept connections" in h.text("db.1")
 
 
 def test_a_migration_completes_before_web_and_the_stack_keeps_running(tmp_path):
@@ -252,15 +248,12 @@ def test_stop_kills_the_whole_tree_even_what_ignores_sigterm(tmp_path):
         pid = h.sup.snapshot()["web.1"]["pid"]
         await until(lambda: len(psutil.Process(pid).children()) == 2, what="two children")
         tree = [pid] + [p.pid for p in psutil.Process(pid).children(recursive=True)]
-        began = time.monotonic()
         await h.sup.stop()
-        took = time.monotonic() - began
         await runner
-        return tree, took
+        return tree
 
-    tree, took = run_async(scenario())
+    tree = run_async(scenario())
     assert len(tree) == 3
-    assert 0.5 <= took < 0.5 + 1.0
     assert all(gone(pid) for pid in tree), [psutil.Process(p) for p in tree if not gone(p)]
     assert h.sup.state("web.1") == "stopped"
     assert h.of("web.1", ProcessExited)[-1].returncode == -signal.SIGKILL
@@ -273,15 +266,14 @@ def test_a_polite_process_stops_at_once(tmp_path):
         runner = asyncio.ensure_future(h.sup.run())
         await until(lambda: h.sup.state("web.1") == "running")
         pid = h.sup.snapshot()["web.1"]["pid"]
-        began = time.monotonic()
         await h.sup.stop()
-        took = time.monotonic() - began
         await runner
-        return pid, took
+        return pid
 
-    pid, took = run_async(scenario())
-    assert took < 1
+    pid = run_async(scenario())
     assert gone(pid)
+    # SIGTERM was enough: it never came to the SIGKILL that follows stop_timeout.
+    assert h.of("web.1", ProcessExited)[-1].returncode == -signal.SIGTERM
 
 
 def test_what_a_process_leaves_in_its_group_dies_with_it(tmp_path):
