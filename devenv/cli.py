@@ -79,10 +79,10 @@ def _lazy(module: str, function: str, *extra: str) -> Handler:
 
 
 def _cmd_up(args: argparse.Namespace) -> int:
-    from devenv.commands import services
-
     if args.detach:
-        return services.up_detached(args)
+        from devenv.commands.services import up_detached
+
+        return up_detached(args)
     from devenv.commands.up import up_foreground
 
     return up_foreground(args)

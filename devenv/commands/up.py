@@ -83,15 +83,28 @@ async def _supervise(stack, printer) -> int:
         return log
 
     writer = procstate.StateWriter(stack.layout)
+    loop = asyncio.get_running_loop()
+    pending: list[bool] = []
+
+    def on_change(snapshot: dict) -> None:
+        # Several changes in one pass of the loop (ten processes starting) make one write.
+        if not pending:
+            pending.append(True)
+            loop.call_soon(flush)
+
+    def flush() -> None:
+        if pending != ["closed"]:
+            pending.clear()
+            writer(supervisor.snapshot())
+
     supervisor = Supervisor(
         specs,
         emit=printer,
         log_for=log_for,
         services_ready=frozenset(stack.names),
-        on_change=writer,
+        on_change=on_change,
     )
     stopped = asyncio.Event()
-    loop = asyncio.get_running_loop()
     signals_seen: list[str] = []
     stopping: list[asyncio.Task] = []  # keep a reference, or the task may be collected
 
@@ -116,6 +129,7 @@ async def _supervise(stack, printer) -> int:
     finally:
         sampling.cancel()
         await supervisor.stop()
+        pending[:] = ["closed"]  # a write still scheduled must not bring the file back
         writer.clear()
 
 
