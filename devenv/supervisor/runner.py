@@ -10,6 +10,7 @@ Events still reach whoever ``emit``s them, from the supervisor's thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -18,8 +19,11 @@ from typing import Any
 class SupervisorRunner:
     """Runs ``make_supervisor()`` (called on the new loop) until ``stop()``."""
 
-    def __init__(self, make_supervisor: Callable[[], Any]) -> None:
+    def __init__(
+        self, make_supervisor: Callable[[], Any], on_exit: Callable[[], object] | None = None
+    ) -> None:
         self._make = make_supervisor
+        self._on_exit = on_exit
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._main, name="devenv-supervisor", daemon=True)
@@ -47,6 +51,8 @@ class SupervisorRunner:
             self.exit_code = self._loop.run_until_complete(self.supervisor.run())
         finally:
             self._loop.close()
+            if self._on_exit is not None:
+                self._on_exit()
 
     def _call(self, coro, timeout: float | None) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
@@ -75,6 +81,8 @@ class SupervisorRunner:
     def stop(self, timeout: float | None = 120) -> int | None:
         """Stop every process and wait for the thread; returns the supervisor's exit code."""
         if self._thread.is_alive():
-            self._call(self.supervisor.stop(), timeout)
+            # RuntimeError: the loop finished on its own meanwhile, nothing left to stop.
+            with contextlib.suppress(RuntimeError):
+                self._call(self.supervisor.stop(), timeout)
             self._thread.join(timeout)
         return self.exit_code

@@ -1,0 +1,318 @@
+"""One running ``devenv up``: services, then the Procfile's processes, until stopped.
+
+Both faces of ``devenv up`` drive this: the plain ``--no-tui`` output and
+the TUI. It holds the project lock, starts the services, runs the supervisor
+on its own thread (devenv.supervisor.runner), keeps ``.devenv/processes.json``
+up to date (with CPU, memory and ports sampled once a second) for ``devenv
+status`` in another terminal, and stops everything it started. Its methods
+block; a UI calls them from worker threads. Callbacks come from other threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from devenv import procstate
+from devenv.config import Config
+from devenv.errors import DevenvError
+from devenv.events import Emit, Notice
+from devenv.stack import Stack
+
+LinesCallback = Callable[[str, list], None]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the dashboard: a service or a process, as it is now."""
+
+    name: str
+    kind: str  # "service" | "process"
+    state: str
+    pid: int | None
+    port: int | None
+    cpu_percent: float | None
+    rss: int | None
+    restarts: int | None
+    uptime: float | None
+    detail: str = ""
+
+
+class Session:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        on_event: Emit,
+        on_lines: LinesCallback,
+        log_ring: int = 5000,
+        sample_every: float = 1.0,
+    ) -> None:
+        self.config = config
+        self.project_name = config.project.name
+        self.on_event = on_event
+        self.on_lines = on_lines
+        self.log_ring = log_ring
+        self.sample_every = sample_every
+        self.stack = Stack(config, on_event)
+        self.layout = self.stack.layout
+        self.runner = None
+        self.logs: dict = {}
+        self.stats: dict[str, dict] = {}
+        self._lock = None
+        self._writer = procstate.StateWriter(self.layout)
+        self._write_lock = threading.Lock()
+        self._service_status: dict[str, dict] = {}
+        self._sampling = threading.Event()
+        self._sampler_thread: threading.Thread | None = None
+        self.finished = threading.Event()  # set when the supervisor has nothing left to run
+
+    # -- starting --------------------------------------------------------------------
+
+    def start(self) -> None:
+        from devenv.runlock import ForegroundLock, operation_lock
+
+        self._lock = ForegroundLock(self.layout).acquire()
+        try:
+            left = procstate.stop_leftovers(self.layout)
+            if left:
+                message = f"stopped what a killed devenv left running: {', '.join(left)}"
+                self.on_event(Notice("devenv", message))
+            with operation_lock(self.layout):
+                self.stack.start()
+            self._service_status = self.stack.status()
+            self._start_processes()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_processes(self) -> None:
+        from devenv.proclog import ProcessLog
+        from devenv.supervisor.core import Supervisor
+        from devenv.supervisor.runner import SupervisorRunner
+        from devenv.supervisor.spec import build_specs
+
+        specs = build_specs(self.config, self.stack.env())
+        if not specs:
+            return
+
+        def log_for(name: str) -> ProcessLog:
+            log = ProcessLog(name, self.layout.log_file(name), ring=self.log_ring)
+            log.subscribe(lambda batch: self.on_lines(name, batch))
+            self.logs[name] = log
+            return log
+
+        def make() -> Supervisor:
+            loop = asyncio.get_event_loop()  # the runner's loop, set on its thread
+            pending: list[bool] = []
+
+            def on_change(snapshot: dict) -> None:
+                # Ten processes starting in one pass of the loop make one write, not ten.
+                if not pending:
+                    pending.append(True)
+                    loop.call_soon(flush)
+
+            def flush() -> None:
+                pending.clear()
+                self._write_state()
+
+            return Supervisor(
+                specs,
+                emit=self.on_event,
+                log_for=log_for,
+                services_ready=frozenset(self.stack.names),
+                on_change=on_change,
+            )
+
+        self.runner = SupervisorRunner(make, on_exit=self.finished.set).start()
+        self._sampler_thread = threading.Thread(
+            target=self._sample_loop, name="devenv-stats", daemon=True
+        )
+        self._sampler_thread.start()
+
+    def _write_state(self) -> None:
+        if self.runner is None or self.runner.supervisor is None:
+            return
+        with self._write_lock:
+            if self._sampling.is_set():
+                return  # stopping: the file is being removed
+            self._writer.stats = self.stats
+            self._writer(self.runner.supervisor.snapshot())
+
+    def _sample_loop(self) -> None:
+        from devenv.stats import StatsSampler
+
+        sampler = StatsSampler()
+        while not self._sampling.wait(self.sample_every):
+            runner = self.runner
+            if runner is None or runner.supervisor is None:
+                continue
+            snapshot = runner.supervisor.snapshot()
+            pids = {name: info["pid"] for name, info in snapshot.items() if info.get("pid")}
+            for name, info in self._service_status.items():
+                if info.get("pid"):
+                    pids[name] = info["pid"]
+            self.stats = {
+                name: {
+                    "cpu_percent": round(s.cpu_percent, 1),
+                    "rss": s.rss,
+                    "ports": list(s.ports),
+                    "uptime": s.uptime,
+                }
+                for name, s in sampler.sample(pids).items()
+            }
+            self._write_state()
+
+    # -- stopping --------------------------------------------------------------------
+
+    def stop(self, on_progress: Callable[[str], None] | None = None) -> None:
+        """Stop the processes, then the services this session started; release the lock.
+
+        Services that were already running when it started (``devenv up -d``)
+        are left running, as they were found.
+        """
+        from devenv.runlock import operation_lock
+
+        progress = on_progress or (lambda text: None)
+        with self._write_lock:
+            self._sampling.set()
+        if self.runner is not None:
+            progress("stopping the processes")
+            self.runner.stop()
+        self._writer.clear()
+        ours = [name for name in self.stack.names if name not in self.stack.adopted]
+        if ours:
+            progress(f"stopping {', '.join(ours)}")
+            with operation_lock(self.layout):
+                self.stack.stop(ours)
+        if self.stack.adopted:
+            self.on_event(
+                Notice(
+                    "devenv",
+                    f"left running, as before: {', '.join(sorted(self.stack.adopted))} "
+                    "(`devenv down` stops them)",
+                )
+            )
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+        progress("stopped")
+
+    def force_stop(self) -> None:
+        """SIGKILL every process group now (a second Ctrl-C)."""
+        if self.runner is None or self.runner.supervisor is None:
+            return
+        for info in self.runner.supervisor.snapshot().values():
+            pgid = info.get("pgid") or info.get("pid")
+            if pgid:
+                with contextlib.suppress(OSError):
+                    os.killpg(pgid, signal.SIGKILL)
+
+    @property
+    def exit_code(self) -> int:
+        if self.runner is None or self.runner.exit_code is None:
+            return 0
+        return self.runner.exit_code
+
+    # -- looking -----------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        processes = list(self.runner.supervisor.names) if self._has_processes() else []
+        return [*self.stack.names, *processes]
+
+    def _has_processes(self) -> bool:
+        return self.runner is not None and self.runner.supervisor is not None
+
+    def rows(self) -> list[Row]:
+        rows = []
+        now = time.time()
+        services = self.stack.status()
+        self._service_status = services
+        for name, info in services.items():
+            stats = self.stats.get(name, {})
+            rows.append(
+                Row(
+                    name=name,
+                    kind="service",
+                    state=info["state"],
+                    pid=info.get("pid"),
+                    port=info.get("port"),
+                    cpu_percent=stats.get("cpu_percent"),
+                    rss=stats.get("rss"),
+                    restarts=None,
+                    uptime=stats.get("uptime"),
+                    detail=info.get("version") or "",
+                )
+            )
+        if self._has_processes():
+            for name, info in self.runner.supervisor.snapshot().items():
+                stats = self.stats.get(name, {}) if info.get("pid") else {}
+                started = info.get("started_at")
+                rows.append(
+                    Row(
+                        name=name,
+                        kind="process",
+                        state=info["state"],
+                        pid=info.get("pid"),
+                        port=info.get("port"),
+                        cpu_percent=stats.get("cpu_percent"),
+                        rss=stats.get("rss"),
+                        restarts=info.get("restarts"),
+                        uptime=(now - started) if started and info.get("pid") else None,
+                        detail=self.config.processes[info["kind"]].command,
+                    )
+                )
+        return rows
+
+    def urls(self) -> dict[str, str]:
+        env = self.stack.env()
+        return {key: env[key] for key in ("DATABASE_URL", "REDIS_URL") if key in env}
+
+    def client_argv(self, service: str) -> tuple[list[str], dict[str, str]]:
+        from devenv.stack import client_command
+
+        if service not in self.config.services:
+            raise DevenvError(f"this project has no {service} service")
+        return client_command(self.stack, service, []), {**os.environ, **self.stack.env()}
+
+    def log_path(self, name: str) -> Path:
+        return self.layout.log_file(name)
+
+    def tail(self, name: str, n: int = 500) -> list[str]:
+        if name in self.logs:
+            return [line.text for line in self.logs[name].tail(n)]
+        if name in self.config.services:
+            return self.stack.service(name).log_tail(n)
+        return []
+
+    # -- control ----------------------------------------------------------------
+
+    def _process(self, name: str) -> str:
+        if name in self.config.services:
+            raise DevenvError(f"{name} is a service: restart it with `devenv down` and `up`")
+        if not self._has_processes() or name not in self.runner.supervisor.names:
+            raise DevenvError(f"no process named {name}")
+        return name
+
+    def restart(self, name: str) -> None:
+        name = self._process(name)
+        self.runner.restart_process(name)
+
+    def stop_process(self, name: str) -> None:
+        name = self._process(name)
+        self.runner.stop_process(name)
+
+    def start_process(self, name: str) -> None:
+        name = self._process(name)
+        self.runner.start_process(name)
+
+    def restart_all(self) -> None:
+        if self._has_processes():
+            self.runner.restart_all()

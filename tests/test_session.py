@@ -1,0 +1,94 @@
+"""The Session the TUI drives: real services, real processes, blocking calls from a test thread."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from devenv.config import load_config
+from devenv.errors import DevenvError
+from devenv.runlock import AlreadyRunning
+from devenv.session import Session
+
+TICKER = "sh -c 'while true; do echo tick; sleep 0.1; done'"
+
+
+def until(check, what: str, timeout: float = 20):
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+    return result
+
+
+def row(session: Session, name: str):
+    return next(r for r in session.rows() if r.name == name)
+
+
+@pytest.fixture
+def processes_only(tmp_path):
+    (tmp_path / "devenv.toml").write_text('[project]\nname = "shop"\n')
+    (tmp_path / "Procfile").write_text(f"ticker: {TICKER}\nidle: sleep 1000\n")
+    return load_config(tmp_path / "devenv.toml")
+
+
+def test_processes_lines_control_and_a_second_session(processes_only):
+    events, lines = [], {}
+    session = Session(
+        processes_only,
+        on_event=events.append,
+        on_lines=lambda name, batch: lines.setdefault(name, []).append(batch),
+        sample_every=0.2,
+    )
+    session.start()
+    try:
+        assert session.names() == ["ticker.1", "idle.1"]
+        until(lambda: row(session, "ticker.1").state == "running", "ticker running")
+        until(lambda: len(lines.get("ticker.1", [])) >= 3, "ticker lines")
+        assert all(isinstance(batch, list) for batch in lines["ticker.1"])
+        assert "tick" in session.tail("ticker.1")
+        assert session.log_path("ticker.1").name == "ticker.1.log"
+        until(lambda: row(session, "idle.1").rss, "stats sampled")
+
+        with pytest.raises(AlreadyRunning):
+            Session(processes_only, on_event=print, on_lines=print).start()
+
+        first = row(session, "idle.1").pid
+        session.restart("idle.1")
+        assert until(lambda: row(session, "idle.1").pid not in (None, first), "restarted")
+        session.stop_process("idle.1")
+        assert row(session, "idle.1").state == "stopped"
+        session.start_process("idle.1")
+        until(lambda: row(session, "idle.1").state == "running", "started again")
+        session.restart_all()
+        until(lambda: row(session, "ticker.1").state == "running", "all back")
+        with pytest.raises(DevenvError, match="no process named nope"):
+            session.restart("nope")
+    finally:
+        session.stop()
+    assert session.exit_code == 0
+    assert session.layout.stack_file.exists() is False  # the lock is released
+
+
+def test_services_rows_urls_and_clients(reachable_dir):
+    (reachable_dir / "devenv.toml").write_text(
+        '[[services.postgres.databases]]\nname = "app"\n\n[services.redis]\n'
+    )
+    config = load_config(reachable_dir / "devenv.toml")
+    events = []
+    session = Session(config, on_event=events.append, on_lines=lambda n, b: None)
+    session.start()
+    try:
+        rows = {r.name: r for r in session.rows()}
+        assert rows["postgres"].kind == "service" and rows["postgres"].state == "ready"
+        assert rows["redis"].detail.startswith("7")
+        assert set(session.urls()) == {"DATABASE_URL", "REDIS_URL"}
+        argv, env = session.client_argv("postgres")
+        assert argv[0].endswith("psql") and env["PGDATABASE"] == "app"
+        assert any("ready to accept connections" in line for line in session.tail("postgres"))
+        with pytest.raises(DevenvError, match="is a service"):
+            session.restart("postgres")
+    finally:
+        session.stop()
+    assert {r.state for r in session.rows()} == {"stopped"}
