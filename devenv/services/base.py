@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import stat
 import subprocess
 import time
 from abc import ABC, abstractmethod
@@ -133,6 +134,16 @@ class Service(ABC):
 
     def clean_stale(self) -> None:  # noqa: B027 - optional hook
         """Remove what a dead server left behind (lock files, sockets); it is not running."""
+
+    @staticmethod
+    def remove_stale_socket(path: Path) -> None:
+        """Remove the unix socket a dead server left at ``path`` (nothing else is touched)."""
+        try:
+            st = path.lstat()
+        except OSError:
+            return
+        if stat.S_ISSOCK(st.st_mode):
+            path.unlink(missing_ok=True)
 
     def client_argv(self, args: Sequence[str]) -> list[str]:
         raise DevenvError(f"{self.name} has no client to open")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import stat
 import subprocess
 from pathlib import Path
 
@@ -153,12 +152,7 @@ class RecipeService(Service):
 
     def clean_stale(self) -> None:
         """Remove a socket the dead server left in the runtime folder."""
-        try:
-            st = self.socket_path.lstat()
-        except OSError:
-            return
-        if stat.S_ISSOCK(st.st_mode):
-            self.socket_path.unlink(missing_ok=True)
+        self.remove_stale_socket(self.socket_path)
 
     def env(self) -> dict[str, str]:
         env = self.ctx.recipe.env

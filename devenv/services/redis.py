@@ -127,12 +127,7 @@ class RedisService(Service):
     def clean_stale(self) -> None:
         """Remove a dead server's socket; stop an orphan of ours that lost its socket."""
         self._stop_orphans()
-        try:
-            st = self.socket_path.lstat()
-        except OSError:
-            return
-        if stat.S_ISSOCK(st.st_mode):
-            self.socket_path.unlink(missing_ok=True)
+        self.remove_stale_socket(self.socket_path)
 
     def env(self) -> dict[str, str]:
         return {
