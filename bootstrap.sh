@@ -375,6 +375,9 @@ main() {
       fi
       say "starting devenv in $demo"
       cd "$demo"
+      # As if the venv were activated: the demo's processes and hooks run `python`,
+      # which must be the one with the demo's packages (devenv's venv has them).
+      export PATH="$VENV/bin:$PATH"
       exec "$VENV/bin/devenv" up
       ;;
     *)

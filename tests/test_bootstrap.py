@@ -46,7 +46,7 @@ name = os.path.basename(sys.argv[0])
 args = sys.argv[1:]
 with open(os.environ["STUB_LOG"], "a") as log:
     entry = {"cmd": CONFIG.get("log_as", name), "argv": args, "cwd": os.getcwd()}
-    entry["env"] = {k: os.environ[k] for k in ("DEBIAN_FRONTEND",) if k in os.environ}
+    entry["env"] = {k: os.environ[k] for k in ("DEBIAN_FRONTEND", "PATH") if k in os.environ}
     log.write(json.dumps(entry) + "\n")
 
 kind = CONFIG["kind"]
@@ -316,7 +316,7 @@ def test_linux_apt_as_a_user_uses_sudo(sandbox: Sandbox) -> None:
     ]
     assert "==> asking Debian's postgresql-common not to create a system cluster" in result.stdout
     assert sandbox.calls("apt-get") == [["update"], install[1:]]
-    assert sandbox.entries("apt-get")[-1]["env"] == {"DEBIAN_FRONTEND": "noninteractive"}
+    assert sandbox.entries("apt-get")[-1]["env"]["DEBIAN_FRONTEND"] == "noninteractive"
     assert sandbox.calls("dnf") == []
     assert sandbox.calls("pip") == PIP_CALLS
 
@@ -533,6 +533,9 @@ def test_default_copies_the_demo_once_and_execs_devenv_up_in_it(sandbox: Sandbox
     assert first.returncode == 0, first.stderr
     assert sandbox.calls("devenv") == [["demo", str(demo)], ["up"]]
     assert sandbox.entries("devenv")[-1]["cwd"] == str(demo)
+    # The demo's processes run `python`: the venv's, as if it were activated.
+    venv_bin = str(sandbox.root / ".venv" / "bin")
+    assert sandbox.entries("devenv")[-1]["env"]["PATH"].split(os.pathsep)[0] == venv_bin
     assert f"==> copying the demo project to {demo}" in first.stdout
     assert f"==> starting devenv in {demo}" in first.stdout
 
