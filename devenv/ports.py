@@ -225,3 +225,35 @@ class PortBook:
                 f"(remembered in {self._shown})"
             )
         return Allocation(port, notice)
+
+
+PROCESSES_KEY = "processes"  # the PortBook entry for the Procfile's base PORT
+
+
+def allocate_block(book: PortBook, offsets: list[int], default: int = 5000) -> Allocation:
+    """A base port such that ``base + offset`` is free for every offset (a Procfile's PORTs).
+
+    honcho gives every project the same base, 5000, so two projects side by
+    side would fight over it. The remembered base is kept while its ports are
+    free; else ``default``, else the next free thousand (6000, 7000, ...).
+    """
+
+    def all_free(base: int) -> bool:
+        return all(0 < base + offset < 65536 and is_free(base + offset) for offset in offsets)
+
+    remembered = book.remembered(PROCESSES_KEY)
+    candidates = [remembered] if remembered else []
+    candidates += [default + 1000 * k for k in range(0, 40)]
+    first_choice = candidates[0]
+    for base in dict.fromkeys(candidates):
+        if all_free(base):
+            book.remember(PROCESSES_KEY, base)
+            notice = None
+            if base != first_choice:
+                busy = next(first_choice + o for o in offsets if not is_free(first_choice + o))
+                notice = (
+                    f"port {busy} is taken by {_taken_by(busy)}; the processes' PORT starts at "
+                    f"{base} (remembered in {book._shown})"
+                )
+            return Allocation(base, notice)
+    raise PortTaken(f"no free block of ports for the processes between {default} and 45000")

@@ -94,12 +94,19 @@ class Session:
             raise
 
     def _start_processes(self) -> None:
+        from devenv.ports import allocate_block
         from devenv.proclog import ProcessLog
         from devenv.supervisor.core import Supervisor
         from devenv.supervisor.runner import SupervisorRunner
-        from devenv.supervisor.spec import build_specs
+        from devenv.supervisor.spec import build_specs, explicit_base_port, port_offsets
 
-        specs = build_specs(self.config, self.stack.env())
+        base_port = None
+        if self.config.processes and not explicit_base_port(self.config):
+            allocation = allocate_block(self.stack.ports, port_offsets(self.config))
+            if allocation.notice:
+                self.on_event(Notice("devenv", allocation.notice))
+            base_port = allocation.port
+        specs = build_specs(self.config, self.stack.env(), base_port=base_port)
         if not specs:
             return
 

@@ -203,3 +203,30 @@ def test_a_real_redis_server_on_the_default_is_named_in_the_notice(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_allocate_block_moves_the_processes_off_a_taken_port_and_remembers(tmp_path):
+    from devenv.ports import allocate_block
+
+    book = PortBook(tmp_path / "ports.json")
+    offsets = [0, 1, 100]
+    holder = socket.socket()
+    for base in range(20100, 60000, 1000):  # a block whose second process type's port we can take
+        try:
+            holder.bind(("127.0.0.1", base + 100))
+            break
+        except OSError:
+            continue
+    holder.listen()
+    try:
+        allocation = allocate_block(book, offsets, default=base)
+    finally:
+        holder.close()
+
+    assert allocation.port != base
+    assert (allocation.port - base) % 1000 == 0
+    assert f"port {base + 100} is taken by" in allocation.notice
+    assert f"the processes' PORT starts at {allocation.port}" in allocation.notice
+    assert PortBook(tmp_path / "ports.json").remembered("processes") == allocation.port
+    again = allocate_block(PortBook(tmp_path / "ports.json"), offsets, default=base)
+    assert (again.port, again.notice) == (allocation.port, None)  # remembered, and now quiet

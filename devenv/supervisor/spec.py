@@ -58,13 +58,32 @@ def _with_port(probe: ReadyProbe | None, port: int | None) -> ReadyProbe | None:
     return replace(probe, target=target)
 
 
+def port_offsets(config: Config) -> list[int]:
+    """The offsets from the base PORT that the Procfile's instances use (honcho's scheme)."""
+    return [
+        100 * index + instance
+        for index, process in enumerate(config.processes.values())
+        for instance in range(process.concurrency)
+    ]
+
+
+def explicit_base_port(config: Config, base_env: Mapping[str, str] | None = None) -> bool:
+    """True when PORT is set in the environment or .env: then it is the base, as in honcho."""
+    base = os.environ if base_env is None else base_env
+    return "PORT" in base or "PORT" in read_env_file(config.project.env_file)
+
+
 def build_specs(
     config: Config,
     service_env: Mapping[str, str],
     base_env: Mapping[str, str] | None = None,
+    *,
+    base_port: int | None = None,
 ) -> list[ProcessSpec]:
     """Every process instance to run, in Procfile order.
 
+    ``base_port`` is the first PORT when neither the environment nor ``.env``
+    sets one (devenv gives each project its own; honcho always uses 5000).
     The environment, later entries winning: devenv's own (``base_env``,
     default ``os.environ``), ``.env``, the services' variables (so an app
     always talks to the project's own servers), the process's ``env`` from
@@ -75,7 +94,7 @@ def build_specs(
     base = dict(os.environ if base_env is None else base_env)
     dotenv = read_env_file(config.project.env_file)
     shared = {**base, **dotenv, **service_env}
-    port = int(shared.get("PORT", DEFAULT_BASE_PORT))
+    port = int(shared.get("PORT", base_port or DEFAULT_BASE_PORT))
     shared.pop("PORT", None)
     processes = {name: p.command for name, p in config.processes.items()}
     concurrency = {name: p.concurrency for name, p in config.processes.items()}
