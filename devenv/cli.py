@@ -83,6 +83,11 @@ def _cmd_up(args: argparse.Namespace) -> int:
         from devenv.commands.services import up_detached
 
         return up_detached(args)
+    if not args.no_tui and sys.stdin.isatty() and sys.stdout.isatty():
+        from devenv.config import load_project
+        from devenv.tui import run_tui
+
+        return run_tui(load_project(Path.cwd()))
     from devenv.commands.up import up_foreground
 
     return up_foreground(args)

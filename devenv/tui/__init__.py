@@ -1,0 +1,29 @@
+"""The terminal UI of ``devenv up``. Importing this package imports no Textual."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from devenv.config import Config
+
+
+def run_tui(config: Config) -> int:
+    """Run the dashboard until the user quits; return the exit code for the CLI.
+
+    Everything is stopped when it returns. An error that kept devenv from
+    starting was shown on screen; it is printed again here, plainly, so it stays
+    in the terminal's scrollback.
+    """
+    from devenv.session import Session
+    from devenv.tui.app import DevenvApp
+
+    def make_session(**callbacks):
+        return Session(config, **callbacks)
+
+    app = DevenvApp(config.project.name, make_session, handle_signals=True)
+    app.run()
+    if app.exit_message:
+        print(app.exit_message, file=sys.stderr)
+    return app.return_code or 0

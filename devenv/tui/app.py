@@ -1,0 +1,487 @@
+"""The devenv dashboard: services and processes, their logs, and the actions on them.
+
+The app owns no devenv logic. It calls ``Session`` from thread workers (the
+session's methods block) and renders what they post back; the core's
+callbacks arrive on other threads and only ever ``post_message`` or fill the
+``LineBuffer``, which a timer drains into the log pane in batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import ClassVar, Protocol
+
+from textual import on, work
+from textual.app import App, ComposeResult, SuspendNotSupported
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerState
+
+from devenv.console import describe
+from devenv.errors import DevenvError
+from devenv.events import Event, Notice, ServiceFailed
+from devenv.session import Row, Session
+from devenv.supervisor.events import ProcessExited, ProcessStopped
+from devenv.tui.commands import DevenvCommands
+from devenv.tui.error_panel import ErrorPanel
+from devenv.tui.header import ProjectHeader
+from devenv.tui.line_buffer import LineBuffer
+from devenv.tui.log_view import MAX_LINES, LogView
+from devenv.tui.messages import (
+    ControlDone,
+    CoreEvent,
+    RowsSampled,
+    SessionStarted,
+    SessionStopped,
+    StopProgress,
+    TailLoaded,
+)
+from devenv.tui.quit_screen import QuitScreen
+from devenv.tui.status_table import StatusTable, health_from_event
+
+UP_STATES = frozenset({"ready", "running", "completed"})
+DOWN_STATES = frozenset({"failed", "crashed", "exited"})
+
+
+class SessionFactory(Protocol):
+    def __call__(
+        self, *, on_event: Callable[[Event], None], on_lines: Callable[[str, list], None]
+    ) -> Session: ...
+
+
+class DevenvApp(App[int]):
+    """``devenv up`` in a terminal: start everything, show it, stop it all on the way out."""
+
+    TITLE = "devenv"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {DevenvCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("r", "restart_process", "Restart"),
+        Binding("s", "stop_process", "Stop"),
+        Binding("t", "start_process", "Start"),
+        Binding("R", "restart_all", "Restart all"),
+        Binding("slash", "filter", "Filter"),
+        Binding("a", "toggle_all", "All logs"),
+        Binding("p", "psql", "psql"),
+        Binding("c", "redis_cli", "redis-cli"),
+        Binding("y", "copy_urls", "Copy URLs"),
+        Binding("l", "log_path", "Log file"),
+        Binding("ctrl+l", "clear_log", "Clear"),
+        Binding("escape", "focus_table", "Table", show=False),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+    ]
+
+    DRAIN_EVERY = 0.08
+    """Seconds between two moves of buffered log lines into the log pane."""
+    SAMPLE_EVERY = 1.0
+    """Seconds between two reads of ``Session.rows()``."""
+
+    def __init__(
+        self, project_name: str, make_session: SessionFactory, *, handle_signals: bool = False
+    ) -> None:
+        """``handle_signals``: SIGTERM and SIGHUP (the terminal closed) quit like ``q``."""
+        super().__init__()
+        self._handle_signals = handle_signals
+        self._terminal_gone = False
+        self.project_name = project_name
+        self.session: Session | None = None
+        self.urls: dict[str, str] = {}
+        self.exit_message = ""
+        """Printed by ``run_tui`` after the screen closes (the error that stopped devenv)."""
+        self._make_session = make_session
+        # More than the log pane keeps would be formatted only to be pruned at once.
+        self._buffer = LineBuffer(maxlen=MAX_LINES)
+        self._rows: list[Row] = []
+        self._health: dict[str, str] = {}
+        self._start_done = threading.Event()
+        self._started = False
+        self._start_failed = False
+        self._stopping = False
+        self._forced = False
+        self.now: Callable[[], float] = time.time
+        """The clock that stamps devenv's own lines (a test sets a fixed one)."""
+        self._clock_cache: tuple[int, str] = (-1, "")
+        self._tailed: set[str] = set()
+
+    # -- layout ----------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield ProjectHeader(id="header")
+        yield ErrorPanel(id="error")
+        yield Static(id="drift")
+        yield StatusTable(id="table")
+        yield LogView(id="logs")
+        yield Footer()
+
+    @property
+    def header(self) -> ProjectHeader:
+        return self.query_one("#header", ProjectHeader)
+
+    @property
+    def table(self) -> StatusTable:
+        return self.query_one("#table", StatusTable)
+
+    @property
+    def log_view(self) -> LogView:
+        return self.query_one("#logs", LogView)
+
+    @property
+    def error_panel(self) -> ErrorPanel:
+        return self.query_one("#error", ErrorPanel)
+
+    def on_mount(self) -> None:
+        self.header.project = self.project_name
+        self.header.status = "starting…"
+        self.table.focus()
+        self.set_interval(self.DRAIN_EVERY, self.flush_logs)
+        self.set_interval(self.SAMPLE_EVERY, self._tick_rows)
+        # The first frame goes out before any devenv work (or import) starts.
+        self.call_after_refresh(self._start)
+        if self._handle_signals:
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGTERM, self.call_later, self.action_quit)
+            loop.add_signal_handler(signal.SIGHUP, self._hung_up)
+
+    def _hung_up(self) -> None:
+        self._terminal_gone = True
+        self.call_later(self.action_quit)
+
+    def on_unmount(self) -> None:
+        if self._handle_signals:
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGHUP):
+                loop.remove_signal_handler(signum)
+
+    # -- workers: the only places that call the session ------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="start", description="start")
+    def _start(self) -> None:
+        try:
+            if self.session is None:
+                self.session = self._make_session(
+                    on_event=self._event_from_core, on_lines=self._buffer.put
+                )
+            self.post_message(RowsSampled(self.session.rows()))
+            self.session.start()
+            self.post_message(SessionStarted(self.session.urls(), self.session.names()))
+            self.post_message(RowsSampled(self.session.rows()))
+        except BaseException:
+            self._start_failed = True
+            raise
+        finally:
+            self._start_done.set()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="rows", description="status")
+    def _sample_rows(self) -> None:
+        if self.session is not None:
+            self.post_message(RowsSampled(self.session.rows()))
+
+    @work(thread=True, exit_on_error=False, group="tail", description="log tail")
+    def _load_tail(self, name: str) -> None:
+        if self.session is not None:
+            self.post_message(TailLoaded(name, self.session.tail(name)))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="stop", description="stop")
+    def _stop(self) -> None:
+        if not self._start_done.is_set():
+            self.post_message(StopProgress("waiting for the start to finish"))
+            self._start_done.wait()
+        if self.session is not None and not self._start_failed:
+            self.session.stop(on_progress=lambda text: self.post_message(StopProgress(text)))
+        self.post_message(SessionStopped())
+
+    @work(thread=True, exit_on_error=False, group="force", description="kill")
+    def _force_stop(self) -> None:
+        if self.session is not None:
+            self.session.force_stop()
+        self.post_message(SessionStopped())
+
+    def _control(self, what: str, done: str, call: Callable[[], object]) -> None:
+        """Run ``call`` (a blocking session method) in a thread; say ``done`` when it returns."""
+
+        def run() -> None:
+            call()
+            self.post_message(ControlDone(done))
+
+        self.run_worker(run, thread=True, exit_on_error=False, group="control", description=what)
+
+    @on(Worker.StateChanged)
+    def _worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Every worker's failure ends up here, and is shown where it belongs."""
+        if event.state != WorkerState.ERROR:
+            return
+        worker, error = event.worker, event.worker.error
+        text = str(error) if isinstance(error, DevenvError) else f"{type(error).__name__}: {error}"
+        if worker.group == "start":
+            self._show_start_error(error, text)
+        elif worker.group in ("stop", "force"):
+            self.exit_message = f"devenv could not stop everything: {text}"
+            self._exit_with(1)
+        else:
+            self.notify(text, title=f"{worker.description} failed", severity="error", timeout=8)
+
+    # -- what the core says ----------------------------------------------------------
+
+    def _event_from_core(self, event: Event) -> None:
+        # Called on the core's threads.
+        self.post_message(CoreEvent(event))
+
+    @on(CoreEvent)
+    def _core_event(self, message: CoreEvent) -> None:
+        event = message.event
+        text = describe(event)
+        if text is not None:
+            stamp = self._clock(self.now())
+            lines = [text]
+            if isinstance(event, ServiceFailed):
+                lines += event.log_tail
+            self.log_view.add_lines((event.name, f"{stamp} {line}") for line in lines)
+            if not self._started and not self._start_failed:
+                self.header.status = f"{event.name}: {text}"
+        if isinstance(event, Notice):
+            self.notify(event.message, title=event.name, timeout=8)
+        if self._stopping:
+            self._stop_progress_of(event, text)
+        health = health_from_event(event)
+        if health is not None and self._health.get(event.name) != health:
+            self._health[event.name] = health
+            self._show_rows()
+
+    def _stop_progress_of(self, event: Event, text: str | None) -> None:
+        if isinstance(event, ProcessStopped):
+            text = "stopped"
+        elif isinstance(event, ProcessExited):
+            return  # a ProcessStopped follows: one line per process
+        if text and isinstance(self.screen, QuitScreen):
+            self.screen.progress(f"{event.name}: {text}")
+
+    @on(SessionStarted)
+    def _session_started(self, message: SessionStarted) -> None:
+        self._started = True
+        self.urls = dict(message.urls)
+        self.header.urls = self.urls
+        self.log_view.set_names(message.names)
+        self._show_summary()
+
+    @on(RowsSampled)
+    def _rows_sampled(self, message: RowsSampled) -> None:
+        if message.rows == self._rows:
+            return  # nothing changed: no repaint
+        self._rows = message.rows
+        self.log_view.set_names(row.name for row in message.rows)
+        self._show_rows()
+        self._show_summary()
+
+    @on(TailLoaded)
+    def _tail_loaded(self, message: TailLoaded) -> None:
+        self.log_view.seed(message.name, message.lines)
+
+    @on(ControlDone)
+    def _control_done(self, message: ControlDone) -> None:
+        self.notify(message.text)
+        self._tick_rows()
+
+    @on(StopProgress)
+    def _stop_progress(self, message: StopProgress) -> None:
+        text = message.text
+        if text == "stopping the processes":
+            running = [r.name for r in self._rows if r.kind == "process" and r.pid]
+            if running:
+                text = f"stopping {', '.join(running)}…"
+        if isinstance(self.screen, QuitScreen):
+            self.screen.progress(text)
+        self.header.status = text
+
+    @on(SessionStopped)
+    def _session_stopped(self) -> None:
+        code = 1 if self._start_failed else 0
+        if self._terminal_gone:
+            # Everything is stopped; Textual's shutdown would wait forever on a dead terminal.
+            os._exit(code)
+        self._exit_with(code)
+
+    def _exit_with(self, code: int) -> None:
+        self.exit(code, return_code=code)
+
+    # -- rendering -------------------------------------------------------------------
+
+    def _show_rows(self) -> None:
+        with self.batch_update():
+            self.table.show_rows(self._rows, self._health)
+
+    def _show_summary(self) -> None:
+        if not self._started or self._stopping or self._start_failed:
+            return
+        up = sum(row.state in UP_STATES for row in self._rows)
+        down = [row.name for row in self._rows if row.state in DOWN_STATES]
+        status = f"{up}/{len(self._rows)} up"
+        if down:
+            status += f" · down: {', '.join(down)}"
+        self.header.status = status
+        self.header.state = "degraded" if down else "running"
+
+    def _show_start_error(self, error: BaseException | None, text: str) -> None:
+        if isinstance(error, DevenvError):
+            title = "devenv could not start"
+            hint = "Fix this, then run `devenv up` again. q quits."
+        else:
+            title = "devenv stopped on an unexpected error (a bug: please report it)"
+            hint = "The logs are in .devenv/logs/. q quits."
+        self.error_panel.show(title, text, hint)
+        self.header.state = "failed"
+        self.header.status = "could not start"
+        self.exit_message = text
+
+    def flush_logs(self) -> None:
+        """Move the buffered lines into the log pane (a timer calls this every DRAIN_EVERY)."""
+        lines, dropped = self._buffer.drain()
+        if not lines and not dropped:
+            return
+        batch = [(name, f"{self._clock(line.time)} {line.text}") for name, line in lines]
+        if dropped:
+            note = f"… {dropped} lines skipped here (the log files have them all)"
+            batch.insert(0, ("devenv", f"{self._clock(self.now())} {note}"))
+        self.log_view.add_lines(batch)
+
+    def _clock(self, when: float) -> str:
+        second = int(when)
+        if self._clock_cache[0] != second:
+            self._clock_cache = (second, time.strftime("%H:%M:%S", time.localtime(second)))
+        return self._clock_cache[1]
+
+    def _tick_rows(self) -> None:
+        if self.session is not None and not self._forced:
+            self._sample_rows()
+
+    # -- actions ---------------------------------------------------------------------
+
+    def _selected(self) -> str | None:
+        name = self.table.selected_name
+        if name is None or self.session is None:
+            self.notify("Nothing selected yet.", severity="warning")
+            return None
+        return name
+
+    def action_restart_process(self) -> None:
+        if name := self._selected():
+            call = partial(self.session.restart, name)
+            self._control(f"restart {name}", f"{name} restarted", call)
+
+    def action_stop_process(self) -> None:
+        if name := self._selected():
+            call = partial(self.session.stop_process, name)
+            self._control(f"stop {name}", f"{name} stopped", call)
+
+    def action_start_process(self) -> None:
+        if name := self._selected():
+            call = partial(self.session.start_process, name)
+            self._control(f"start {name}", f"{name} started", call)
+
+    def action_restart_all(self) -> None:
+        if self.session is not None:
+            self._control("restart all", "all processes restarted", self.session.restart_all)
+
+    def action_psql(self) -> None:
+        self._run_client("postgres")
+
+    def action_redis_cli(self) -> None:
+        self._run_client("redis")
+
+    def _run_client(self, service: str) -> None:
+        if self.session is None:
+            return
+        try:
+            argv, env = self.session.client_argv(service)
+        except DevenvError as error:
+            self.notify(str(error), severity="error")
+            return
+        try:
+            with self.suspend():
+                subprocess.run(argv, env=env)
+        except SuspendNotSupported:
+            command = "psql" if service == "postgres" else "redis-cli"
+            self.notify(f"Run `devenv {command}` in another terminal.", severity="warning")
+        except OSError as error:
+            self.notify(f"{argv[0]}: {error}", severity="error")
+
+    def action_log_path(self) -> None:
+        if name := self._selected():
+            self.notify(str(self.session.log_path(name)), title=f"{name} log file", timeout=10)
+
+    def action_copy_urls(self) -> None:
+        if not self.urls:
+            self.notify("No connection URLs yet.", severity="warning")
+            return
+        text = "\n".join(f"export {key}={shlex.quote(url)}" for key, url in self.urls.items())
+        self.copy_to_clipboard(text)
+        self.notify(f"Copied {', '.join(self.urls)} (as export lines)")
+
+    def action_copy_url(self, key: str) -> None:
+        if key in self.urls:
+            self.copy_to_clipboard(self.urls[key])
+            self.notify(f"Copied {key}: {self.urls[key]}")
+
+    def action_filter(self) -> None:
+        self.log_view.focus_filter()
+
+    def action_toggle_all(self) -> None:
+        view = self.log_view
+        if view.source is None:
+            if name := self.table.selected_name:
+                self._show_log(name)
+        else:
+            view.source = None
+
+    def action_clear_log(self) -> None:
+        self.log_view.clear()
+
+    def action_focus_table(self) -> None:
+        self.table.focus()
+
+    async def action_quit(self) -> None:
+        if self._forced:
+            return
+        if self._stopping:
+            self._forced = True
+            if isinstance(self.screen, QuitScreen):
+                self.screen.forcing()
+            self._force_stop()
+            return
+        self._stopping = True
+        self.header.state = "stopping"
+        self.header.status = "stopping…"
+        if self.session is None or (self._start_done.is_set() and self._start_failed):
+            # Nothing runs: a failed start has already stopped what it had started.
+            self._exit_with(1 if self._start_failed else 0)
+            return
+        self.push_screen(QuitScreen(self.project_name))
+        self._stop()
+
+    # -- the table drives the log pane -----------------------------------------------
+
+    @on(DataTable.RowSelected, "#table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        self._show_log(event.row_key.value)
+
+    @on(DataTable.RowHighlighted, "#table")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.log_view.source is not None and event.row_key.value:
+            self._show_log(event.row_key.value)
+
+    def _show_log(self, name: str | None) -> None:
+        if name is None:
+            return
+        self.log_view.source = name
+        is_service = any(row.name == name and row.kind == "service" for row in self._rows)
+        if is_service and name not in self._tailed and self.session is not None:
+            self._tailed.add(name)
+            self._load_tail(name)

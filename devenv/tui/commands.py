@@ -1,0 +1,54 @@
+"""The command palette's devenv commands: every key binding's action, plus one per URL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from devenv.tui.app import DevenvApp
+
+# (title, key, action name, help)
+COMMANDS = (
+    ("Restart process", "r", "restart_process", "restart the process under the cursor"),
+    ("Stop process", "s", "stop_process", "stop the process under the cursor"),
+    ("Start process", "t", "start_process", "start the (stopped) process under the cursor"),
+    ("Restart all processes", "R", "restart_all", "restart every process"),
+    ("Open psql", "p", "psql", "this project's PostgreSQL, in this terminal"),
+    ("Open redis-cli", "c", "redis_cli", "this project's Redis, in this terminal"),
+    ("Show log file", "l", "log_path", "where the selected row's log is written"),
+    ("Copy URLs", "y", "copy_urls", "all connection URLs, as export lines"),
+    ("Filter logs", "/", "filter", "show only the lines containing some text"),
+    ("Toggle all logs", "a", "toggle_all", "every source's lines, or only the selected row's"),
+    ("Clear logs", "ctrl+l", "clear_log", "forget the lines of the current view"),
+    ("Quit", "q", "quit", "stop everything devenv started, then exit"),
+)
+
+
+class DevenvCommands(Provider):
+    """devenv's actions, by name, for ``ctrl+p``."""
+
+    @property
+    def _app(self) -> DevenvApp:
+        return self.app  # type: ignore[return-value]
+
+    def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
+        app = self._app
+        for title, key, action, help_text in COMMANDS:
+            yield title, f"{key} · {help_text}", getattr(app, f"action_{action}")
+        for name in app.urls:
+            yield f"Copy {name}", app.urls[name], partial(app.action_copy_url, name)
+
+    async def discover(self) -> Hits:
+        for title, help_text, callback in self._commands():
+            yield DiscoveryHit(title, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, callback in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), callback, help=help_text)

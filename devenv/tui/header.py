@@ -1,0 +1,55 @@
+"""The top of the screen: the project, how it is doing, and its connection URLs (click to copy)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widgets import Label, Static
+
+# CSS class per overall state: "-starting", "-running", "-degraded", "-failed", "-stopping".
+STATES = ("starting", "running", "degraded", "failed", "stopping")
+
+
+class ProjectHeader(Vertical):
+    """Project name and status on the first line, the URLs below."""
+
+    project: reactive[str] = reactive("")
+    """The project's name."""
+    status: reactive[str] = reactive("")
+    """A short status: "starting postgres: initdb", "5/5 up", ..."""
+    state: reactive[str] = reactive("starting")
+    """One of STATES; shown as a CSS class on the status label."""
+    urls: reactive[dict[str, str]] = reactive(dict)
+    """Connection URLs, e.g. {"DATABASE_URL": ...}."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="header-top"):
+            yield Label(id="project")
+            yield Label(id="status")
+        yield Static(id="urls")
+
+    def watch_project(self, project: str) -> None:
+        self.query_one("#project", Label).update(Content.styled(f" {project} ", "bold"))
+
+    def watch_status(self, status: str) -> None:
+        self.query_one("#status", Label).update(status)
+
+    def watch_state(self, old: str, new: str) -> None:
+        label = self.query_one("#status", Label)
+        label.remove_class(f"-{old}")
+        label.add_class(f"-{new}")
+
+    def watch_urls(self, urls: dict[str, str]) -> None:
+        # "KEY=url" has no space, so a narrow terminal wraps between URLs, never inside one.
+        parts = [
+            Content.assemble(
+                (f"{key}=", "$text-muted"),
+                (url, f"underline @click=app.copy_url('{key}')"),
+            )
+            for key, url in urls.items()
+        ]
+        widget = self.query_one("#urls", Static)
+        widget.update(Content("  ").join(parts))
+        widget.display = bool(parts)

@@ -1,0 +1,41 @@
+"""A bounded, thread-safe hand-over of log lines from the supervisor's thread to the UI.
+
+The producer never waits and memory never grows: when the UI falls behind, the
+oldest lines are dropped (every line is still in ``.devenv/logs/``) and
+counted, so the UI can say how many it skipped.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from collections.abc import Iterable
+
+
+class LineBuffer:
+    """Lines of several sources, oldest first, at most ``maxlen`` of them."""
+
+    def __init__(self, maxlen: int = 20_000) -> None:
+        self._lines: collections.deque[tuple[str, object]] = collections.deque(maxlen=maxlen)
+        self._dropped = 0
+        self._lock = threading.Lock()
+
+    def put(self, name: str, lines: Iterable[object]) -> None:
+        """Add a batch of ``name``'s lines; callable from any thread."""
+        batch = [(name, line) for line in lines]
+        with self._lock:
+            overflow = len(self._lines) + len(batch) - (self._lines.maxlen or 0)
+            if overflow > 0:
+                self._dropped += overflow
+            self._lines.extend(batch)
+
+    def drain(self) -> tuple[list[tuple[str, object]], int]:
+        """Everything buffered, oldest first, and how many lines were dropped since last time."""
+        with self._lock:
+            lines = list(self._lines)
+            self._lines.clear()
+            dropped, self._dropped = self._dropped, 0
+        return lines, dropped
+
+    def __len__(self) -> int:
+        return len(self._lines)

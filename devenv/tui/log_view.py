@@ -1,0 +1,133 @@
+"""The log pane: one source's lines, or all of them prefixed with their name; filterable.
+
+Lines are kept here (bounded) as well as in the ``Log``, so switching the
+source or changing the filter re-fills the ``Log`` without asking the core.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterable
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.widgets import Input, Label, Log
+
+MAX_LINES = 10_000
+ALL = "all"
+
+
+class LogView(Vertical):
+    """A ``Log`` with a title and a filter ``Input``."""
+
+    source: reactive[str | None] = reactive(None, init=False)
+    """The name whose lines are shown; None shows every source, each line prefixed."""
+    filter_text: reactive[str] = reactive("", init=False)
+    """Only lines containing this (case-insensitively) are shown."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._all: collections.deque[str] = collections.deque(maxlen=MAX_LINES)
+        self._by_name: dict[str, collections.deque[str]] = {}
+        self._width = 6
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="log-bar"):
+            yield Label(self._title(), id="log-title")
+            yield Input(placeholder="/ filter", id="log-filter")
+        yield Log(max_lines=MAX_LINES, id="log")
+
+    @property
+    def output(self) -> Log:
+        return self.query_one("#log", Log)
+
+    def set_names(self, names: Iterable[str]) -> None:
+        """Known source names: the combined view pads its prefixes to the longest."""
+        self._width = max([self._width, *(len(name) for name in names)])
+
+    def add_lines(self, lines: Iterable[tuple[str, str]]) -> None:
+        """Append ``(name, text)`` lines; those the current view shows go to the ``Log`` at once."""
+        shown: list[str] = []
+        source, needle = self.source, self.filter_text.lower()
+        for name, text in lines:
+            if len(name) > self._width:
+                self._width = len(name)
+            prefixed = self._prefix(name, text)
+            self._all.append(prefixed)
+            store = self._by_name.get(name)
+            if store is None:
+                store = self._by_name[name] = collections.deque(maxlen=MAX_LINES)
+            store.append(text)
+            line = prefixed if source is None else text if name == source else None
+            if line is not None and (not needle or needle in line.lower()):
+                shown.append(line)
+        if shown:
+            log = self.output
+            following = log.is_vertical_scroll_end
+            pruned = len(log.lines) + len(shown) > MAX_LINES
+            log.write_lines(shown)
+            if pruned:
+                # Log refreshes only the rows of the new lines' old indices; once it prunes
+                # its first lines at the tail, those are off screen and nothing repaints.
+                log.refresh()
+            if following:
+                # Log's own scroll is ignored while it has no scrollbar yet (a first batch
+                # taller than the pane): scroll again once the layout has caught up.
+                log.scroll_end(animate=False)
+
+    def seed(self, name: str, lines: list[str]) -> None:
+        """Put ``lines`` (older than anything received) before ``name``'s own lines."""
+        store = self._by_name.setdefault(name, collections.deque(maxlen=MAX_LINES))
+        store.extendleft(reversed(lines[-MAX_LINES:]))
+        if self.source == name:
+            self._refill()
+
+    def has_lines(self, name: str) -> bool:
+        return bool(self._by_name.get(name))
+
+    def clear(self) -> None:
+        """Forget the lines of the current view (all of them in the combined view)."""
+        if self.source is None:
+            self._all.clear()
+            self._by_name.clear()
+        else:
+            self._by_name.pop(self.source, None)
+        self.output.clear()
+
+    def focus_filter(self) -> None:
+        self.query_one("#log-filter", Input).focus()
+
+    def _prefix(self, name: str, text: str) -> str:
+        # "09:30:01 text" -> "09:30:01 web.1  | text", like honcho start.
+        stamp, sep, rest = text.partition(" ")
+        if sep and len(stamp) == 8 and stamp[2] == ":" and stamp[5] == ":":
+            return f"{stamp} {name:<{self._width}} | {rest}"
+        return f"{name:<{self._width}} | {text}"
+
+    def _title(self) -> str:
+        return "Logs: all" if self.source is None else f"Logs: {self.source}"
+
+    def _refill(self) -> None:
+        lines = self._all if self.source is None else self._by_name.get(self.source, ())
+        needle = self.filter_text.lower()
+        log = self.output
+        log.clear()
+        log.write_lines([line for line in lines if needle in line.lower()] if needle else lines)
+        log.scroll_end(animate=False)
+
+    def watch_source(self) -> None:
+        self.query_one("#log-title", Label).update(self._title())
+        self._refill()
+
+    def watch_filter_text(self) -> None:
+        self._refill()
+
+    @on(Input.Changed, "#log-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+
+    @on(Input.Submitted, "#log-filter")
+    def _filter_submitted(self) -> None:
+        self.output.focus()

@@ -1,0 +1,66 @@
+"""What the workers and the core's callbacks tell the app, as Textual messages.
+
+Workers and the core's threads never touch widgets: they ``post_message`` one
+of these (thread-safe) and the app renders it on its own loop.
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from devenv.events import Event
+from devenv.session import Row
+
+
+class CoreEvent(Message):
+    """An event of the core (a service starting, a hook's output, a process exiting, ...)."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__()
+        self.event = event
+
+
+class SessionStarted(Message):
+    """``Session.start`` returned: services ready, processes launched."""
+
+    def __init__(self, urls: dict[str, str], names: list[str]) -> None:
+        super().__init__()
+        self.urls = urls
+        self.names = names
+
+
+class RowsSampled(Message):
+    """A fresh ``Session.rows()``."""
+
+    def __init__(self, rows: list[Row]) -> None:
+        super().__init__()
+        self.rows = rows
+
+
+class TailLoaded(Message):
+    """The last lines of a service's log file, to fill the log pane when it is first shown."""
+
+    def __init__(self, name: str, lines: list[str]) -> None:
+        super().__init__()
+        self.name = name
+        self.lines = lines
+
+
+class ControlDone(Message):
+    """A restart, stop or start finished; ``text`` says what happened."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class StopProgress(Message):
+    """``Session.stop`` reported progress (``"stopping the processes"``, ...)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class SessionStopped(Message):
+    """Everything is stopped (or was killed): the app may exit."""

@@ -1,0 +1,237 @@
+"""The dashboard's table: one row per service and process, keyed by name, updated in place."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
+
+from devenv.events import (
+    Event,
+    HookFinished,
+    HookStarted,
+    ServiceFailed,
+    ServiceReady,
+    ServiceStarting,
+    ServiceStopped,
+    StepDone,
+)
+from devenv.session import Row
+from devenv.supervisor import events as proc
+
+# (key, label, width). Name, Health and Detail are sized to the terminal by ``_fit_columns``:
+# at 80 columns everything but Detail fits; a wide terminal gets a wider Health and Detail.
+COLUMNS = (
+    ("name", "Name", 9),
+    ("state", "State", 9),
+    ("health", "Health", 10),
+    ("pid", "PID", 7),
+    ("port", "Port", 5),
+    ("cpu", "CPU", 5),
+    ("rss", "RSS", 5),
+    ("restarts", "Rst", 3),
+    ("uptime", "Uptime", 6),
+    ("detail", "Detail", 0),
+)
+FLEXIBLE = frozenset({"name", "health", "detail"})
+HEALTH_WIDTH = (10, 32)  # narrowest, widest
+DETAIL_MIN = 12
+NUMERIC = frozenset({"pid", "port", "cpu", "rss", "restarts", "uptime"})
+
+# State -> theme variable. Colour is never the only signal: the state is written out.
+STATE_COLOURS = {
+    "ready": "success",
+    "running": "success",
+    "starting": "warning",
+    "waiting": "warning",
+    "backoff": "warning",
+    "failed": "error",
+    "crashed": "error",
+    "exited": "error",
+}
+DIM_STATES = frozenset({"stopped", "completed"})
+
+NONE = "–"
+
+
+def format_uptime(seconds: float | None) -> str:
+    if seconds is None:
+        return NONE
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    if seconds < 86400:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
+
+
+def format_bytes(size: int | None) -> str:
+    """At most 5 characters: "512B", "2.0K", "23.4M", "512M", "1.5G"."""
+    if size is None:
+        return NONE
+    value = float(size)
+    for unit in ("B", "K", "M", "G", "T"):
+        if value < 1000 or unit == "T":
+            return f"{value:.0f}{unit}" if unit == "B" or value >= 100 else f"{value:.1f}{unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def format_cpu(percent: float | None) -> str:
+    """At most 5 characters: "0.3%", "12.3%", "250%"."""
+    if percent is None:
+        return NONE
+    return f"{percent:.1f}%" if percent < 99.95 else f"{percent:.0f}%"
+
+
+def health_from_event(event: Event) -> str | None:
+    """What the Health column says after ``event`` (short: it may get 10 columns), or None."""
+    match event:
+        case ServiceStarting():
+            return "starting"
+        case StepDone(step=step):
+            return step
+        case ServiceReady(seconds=seconds, adopted=adopted):
+            return "adopted" if adopted else f"ok {seconds * 1000:.0f}ms"
+        case ServiceFailed(message=message):
+            return message.splitlines()[0] if message else "failed"
+        case ServiceStopped():
+            return ""
+        case HookStarted(command=command):
+            return f"hook: {command}"
+        case HookFinished(returncode=code):
+            return "ok" if code == 0 else f"hook exit {code}"
+        case proc.ProcessWaiting(waiting_for=waiting_for):
+            return "waits: " + ", ".join(waiting_for) if waiting_for else "waiting"
+        case proc.ProcessStarted():
+            return "up"
+        case proc.ProcessReady(seconds=seconds):
+            return f"ready {seconds:.1f}s"
+        case proc.ProcessProbeTimedOut(probe=probe):
+            return f"not ready: {probe}"
+        case proc.ProcessExited(returncode=code):
+            return f"exit {code}"
+        case proc.ProcessRestarting(attempt=attempt, delay=delay):
+            return f"retry {delay:g}s #{attempt}"
+        case proc.ProcessCrashed():
+            return "gave up"
+        case proc.ProcessDependencyFailed(reason=reason):
+            return reason
+        case proc.ProcessCompleted() | proc.ProcessStopped():
+            return ""
+    return None
+
+
+class StatusTable(DataTable):
+    """Services then processes; ``show_rows`` touches only the cells that changed."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self._cells: dict[str, tuple[tuple[str, str], ...]] = {}
+        self._name_width = COLUMNS[0][2]
+
+    def on_mount(self) -> None:
+        for key, label, width in COLUMNS:
+            justify = "right" if key in NUMERIC else "left"
+            self.add_column(Text(label, justify=justify), key=key, width=width)
+
+    def on_resize(self) -> None:
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Give Health, then Detail, the width the fixed columns leave."""
+        widths = {key: width for key, _, width in COLUMNS}
+        widths["name"] = self._name_width
+        fixed = sum(width for key, width in widths.items() if key not in FLEXIBLE)
+        padding = 2 * self.cell_padding * len(COLUMNS)
+        spare = self.scrollable_content_region.width - padding - fixed - widths["name"]
+        low, high = HEALTH_WIDTH
+        health = max(low, min(spare, high))
+        detail = spare - health
+        if detail < DETAIL_MIN:
+            health, detail = max(low, spare), 0
+        widths.update(health=health, detail=detail)
+        changed = False
+        for key, width in widths.items():
+            column = self.columns[ColumnKey(key)]
+            if column.width != width:
+                column.width = width
+                changed = True
+        if changed:
+            self._require_update_dimensions = True
+            self._clear_caches()
+            self.refresh()
+
+    @property
+    def selected_name(self) -> str | None:
+        """The name of the row under the cursor, or None when the table is empty."""
+        if not self.row_count:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return row_key.value
+
+    def show_rows(self, rows: list[Row], health: dict[str, str]) -> bool:
+        """Bring the table up to date with ``rows``; return whether anything changed.
+
+        Call inside ``app.batch_update()`` so many changed cells make one repaint.
+        """
+        changed = False
+        seen = set()
+        name_width = max([COLUMNS[0][2], *(len(row.name) for row in rows)])
+        if name_width != self._name_width:
+            self._name_width = min(name_width, 24)
+            self._fit_columns()
+        for row in rows:
+            seen.add(row.name)
+            cells = self._cells_of(row, health.get(row.name, ""))
+            old = self._cells.get(row.name)
+            if old == cells:
+                continue
+            changed = True
+            self._cells[row.name] = cells
+            if old is None:
+                self.add_row(*(self._render(key, value) for key, value in cells), key=row.name)
+                continue
+            for (key, value), (_, before) in zip(cells, old, strict=True):
+                if value != before:
+                    self.update_cell(row.name, key, self._render(key, value))
+        for name in [name for name in self._cells if name not in seen]:
+            changed = True
+            del self._cells[name]
+            self.remove_row(name)
+        return changed
+
+    @staticmethod
+    def _cells_of(row: Row, health: str) -> tuple[tuple[str, str], ...]:
+        values = {
+            "name": row.name,
+            "state": row.state,
+            "health": health,
+            "pid": NONE if row.pid is None else str(row.pid),
+            "port": NONE if row.port is None else str(row.port),
+            "cpu": format_cpu(row.cpu_percent),
+            "rss": format_bytes(row.rss),
+            "restarts": NONE if row.restarts is None else str(row.restarts),
+            "uptime": format_uptime(row.uptime),
+            "detail": row.detail,
+        }
+        return tuple((key, values[key]) for key, _, _ in COLUMNS)
+
+    def _render(self, key: str, value: str) -> Text:
+        if key == "state":
+            return Text(value, style=self._state_style(value))
+        if key == "name":
+            return Text(value, style="bold")
+        if key in NUMERIC:
+            return Text(value, justify="right")
+        return Text(value, overflow="ellipsis", no_wrap=True)
+
+    def _state_style(self, state: str) -> Style:
+        if state in DIM_STATES:
+            return Style(dim=True)
+        variable = STATE_COLOURS.get(state)
+        colour = self.app.theme_variables.get(variable) if variable else None
+        return Style(color=colour, bold=True) if colour else Style()

@@ -1,0 +1,648 @@
+"""The TUI, driven by Pilot against a fake Session (same interface, deterministic, no servers)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import functools
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from devenv.errors import DevenvError
+from devenv.events import ServiceReady, ServiceStarting, StepDone
+from devenv.proclog import LogLine
+from devenv.session import Row
+from devenv.supervisor.events import ProcessCrashed, ProcessReady, ProcessStarted, ProcessStopped
+
+# A fixed local time: every stamp on screen reads 09:30:0x whatever the time zone.
+T0 = datetime.datetime(2024, 5, 6, 9, 30, 0).timestamp()
+
+ROWS = [
+    Row("postgres", "service", "ready", 4242, 5432, 0.3, 24_500_000, None, 125.0, "15.4"),
+    Row("redis", "service", "ready", 4243, 6379, 0.1, 8_200_000, None, 125.0, "7.0.15"),
+    Row("migrate.1", "process", "completed", None, None, None, None, 0, None, "python -m migrate"),
+    Row("web.1", "process", "ready", 5001, 5000, 1.5, 41_000_000, 0, 64.0, "python -m app.web"),
+    Row("worker.1", "process", "running", 5002, None, 0.0, 30_100_000, 1, 3725.0, "python -m wrk"),
+    Row("mailer.1", "process", "crashed", None, None, None, None, 5, None, "python -m mailer"),
+]
+
+START_EVENTS = [
+    ServiceStarting("postgres", "PostgreSQL 15.4"),
+    StepDone("postgres", "template copy", 0.076),
+    ServiceReady("postgres", 4242, 5432, 0.04),
+    ServiceStarting("redis", "Redis 7.0.15"),
+    ServiceReady("redis", 4243, 6379, 0.012),
+    ProcessStarted("web.1", pid=5001),
+    ProcessReady("web.1", pid=5001, seconds=0.8),
+    ProcessStarted("worker.1", pid=5002),
+    ProcessCrashed("mailer.1", restarts=5),
+]
+
+LINES = {
+    "web.1": ["Listening on http://127.0.0.1:5000", "GET /health 200 1.2ms", "GET / 200 8.1ms"],
+    "worker.1": ["connected to redis", "job 17 done", "job 18 done"],
+    "mailer.1": ["Traceback (most recent call last):", "ConnectionRefusedError: smtp"],
+}
+
+
+def asynctest(test):
+    """Run an async test on its own event loop (the suite has no asyncio plugin)."""
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        asyncio.run(test(*args, **kwargs))
+
+    return run
+
+
+def log_lines(texts: list[str], start: float = T0) -> list[LogLine]:
+    return [LogLine(start + i, text) for i, text in enumerate(texts)]
+
+
+class FakeSession:
+    """devenv.session.Session's interface, scripted; records every call."""
+
+    project_name = "shop"
+
+    def __init__(
+        self,
+        *,
+        on_event,
+        on_lines,
+        rows=ROWS,
+        start_events=START_EVENTS,
+        lines=LINES,
+        start_error: BaseException | None = None,
+        stop_gate: threading.Event | None = None,
+    ) -> None:
+        self.on_event = on_event
+        self.on_lines = on_lines
+        self.current_rows = list(rows)
+        self.start_events = start_events
+        self.lines = lines
+        self.start_error = start_error
+        self.stop_gate = stop_gate
+        self.stopping = threading.Event()
+        self.calls: list[tuple] = []
+
+    def start(self) -> None:
+        self.calls.append(("start",))
+        for event in self.start_events:
+            self.on_event(event)
+        if self.start_error is not None:
+            raise self.start_error
+        for name, texts in self.lines.items():
+            self.on_lines(name, log_lines(texts))
+
+    def stop(self, on_progress=None) -> None:
+        self.calls.append(("stop",))
+        progress = on_progress or (lambda text: None)
+        progress("stopping the processes")
+        self.on_event(ProcessStopped("web.1", pid=5001))
+        self.stopping.set()
+        if self.stop_gate is not None:
+            self.stop_gate.wait(timeout=10)
+        progress("stopping postgres, redis")
+        progress("stopped")
+
+    def force_stop(self) -> None:
+        self.calls.append(("force_stop",))
+        if self.stop_gate is not None:
+            self.stop_gate.set()
+
+    def rows(self) -> list[Row]:
+        return list(self.current_rows)
+
+    def names(self) -> list[str]:
+        return [row.name for row in self.current_rows]
+
+    def restart(self, name: str) -> None:
+        self.calls.append(("restart", name))
+
+    def stop_process(self, name: str) -> None:
+        self.calls.append(("stop_process", name))
+
+    def start_process(self, name: str) -> None:
+        self.calls.append(("start_process", name))
+
+    def restart_all(self) -> None:
+        self.calls.append(("restart_all",))
+
+    def urls(self) -> dict[str, str]:
+        return {
+            "DATABASE_URL": "postgresql://shop@127.0.0.1:5432/shop",
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
+        }
+
+    def client_argv(self, service: str) -> tuple[list[str], dict[str, str]]:
+        if service == "postgres":
+            return ["psql", "-h", "/tmp/devenv-ab12", "shop"], {"PGPORT": "5432"}
+        if service == "redis":
+            return ["redis-cli", "-p", "6379"], {"REDISCLI_AUTH": ""}
+        raise DevenvError(f"this project has no {service} service")
+
+    def log_path(self, name: str) -> Path:
+        return Path("/work/shop/.devenv/logs") / f"{name}.log"
+
+    def tail(self, name: str, n: int = 500) -> list[str]:
+        return [f"{name} old line {i}" for i in range(3)]
+
+
+def make_app(**fake_options):
+    """A DevenvApp on a FakeSession; returns (app, holder) where holder["session"] is the fake."""
+    from devenv.tui.app import DevenvApp
+
+    holder: dict[str, FakeSession] = {}
+
+    def make_session(**callbacks):
+        holder["session"] = FakeSession(**callbacks, **fake_options)
+        return holder["session"]
+
+    app = DevenvApp("shop", make_session)
+    app.now = lambda: T0
+    return app, holder
+
+
+async def settle(app, pilot) -> None:
+    """Let the start worker finish and every message it posted be handled; flush the logs."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    app.flush_logs()
+    await pilot.pause()
+
+
+def cell(app, row: str, column: str) -> str:
+    return str(app.table.get_cell(row, column))
+
+
+def shown(app) -> list[str]:
+    return list(app.log_view.output.lines)
+
+
+# -- the package ------------------------------------------------------------------
+
+
+def test_importing_the_package_imports_no_textual():
+    code = "import devenv.tui, sys; assert 'textual' not in sys.modules, 'textual imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_core_imports_no_textual():
+    code = (
+        "import devenv.session, devenv.stack, devenv.console, sys;"
+        "assert 'textual' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- starting ---------------------------------------------------------------------
+
+
+@asynctest
+async def test_first_frame_comes_before_the_session_starts():
+    app, holder = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        # Mounted and painted, and no session yet: it is created in a worker after the frame.
+        assert app.query_one("#table")
+        await settle(app, pilot)
+        assert holder["session"].calls[0] == ("start",)
+
+
+@asynctest
+async def test_table_shows_every_row_with_its_state_and_stats():
+    app, _ = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        table = app.table
+        assert [key.value for key in table.rows] == [row.name for row in ROWS]
+        assert cell(app, "postgres", "state") == "ready"
+        assert cell(app, "postgres", "port") == "5432"
+        assert cell(app, "postgres", "rss") == "23.4M"
+        assert cell(app, "postgres", "health") == "ok 40ms"
+        assert cell(app, "web.1", "health") == "ready 0.8s"
+        assert cell(app, "worker.1", "uptime") == "1h02m"
+        assert cell(app, "mailer.1", "state") == "crashed"
+        assert cell(app, "mailer.1", "health") == "gave up"
+        assert app.header.status == "5/6 up · down: mailer.1"
+        assert app.header.urls["DATABASE_URL"] == "postgresql://shop@127.0.0.1:5432/shop"
+
+
+@asynctest
+async def test_a_changed_row_updates_only_its_changed_cells():
+    from devenv.tui.messages import RowsSampled
+
+    app, holder = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        updated: list[tuple] = []
+        original = app.table.update_cell
+        app.table.update_cell = lambda *args, **kw: (
+            updated.append(args[:2]),
+            original(*args, **kw),
+        )
+        rows = list(ROWS)
+        rows[3] = Row(
+            "web.1", "process", "running", 6001, 5000, 1.5, 41_000_000, 1, 2.0, "python -m app.web"
+        )
+        holder["session"].current_rows = rows
+        app.post_message(RowsSampled(rows))
+        await pilot.pause()
+        assert sorted(updated) == sorted(
+            [("web.1", "state"), ("web.1", "pid"), ("web.1", "restarts"), ("web.1", "uptime")]
+        )
+        assert cell(app, "web.1", "pid") == "6001"
+        assert cell(app, "web.1", "state") == "running"
+
+        updated.clear()
+        app.post_message(RowsSampled(list(rows)))  # the same rows again: nothing is touched
+        await pilot.pause()
+        assert updated == []
+
+
+@asynctest
+async def test_lines_from_on_lines_reach_the_log_in_batches():
+    app, holder = make_app(lines={})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        log = app.log_view.output
+        writes: list[int] = []
+        original = log.write_lines
+        log.write_lines = lambda lines, *a, **kw: (
+            writes.append(len(lines)),
+            original(lines, *a, **kw),
+        )[1]
+        session = holder["session"]
+        for i in range(3):  # three callbacks from "another thread" ...
+            session.on_lines("web.1", log_lines([f"line {i}a", f"line {i}b"]))
+        assert writes == []  # ... nothing reaches the widget before the timer's flush
+        app.flush_logs()
+        await pilot.pause()
+        assert writes == [6]  # ... then one write of all six
+        assert shown(app)[-1].endswith("web.1     | line 2b")
+        assert shown(app)[-1].startswith("09:30:01 ")
+
+
+@asynctest
+async def test_a_flood_is_bounded_and_the_skipped_lines_are_counted():
+    from devenv.tui.line_buffer import LineBuffer
+
+    buffer = LineBuffer(maxlen=100)
+    buffer.put("web.1", range(250))
+    lines, dropped = buffer.drain()
+    assert len(lines) == 100 and dropped == 150
+    assert lines[0] == ("web.1", 150)
+    assert buffer.drain() == ([], 0)
+
+    app, holder = make_app(lines={})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        app._buffer = LineBuffer(maxlen=1000)
+        holder["session"].on_lines = app._buffer.put
+        for _ in range(5):
+            holder["session"].on_lines("web.1", log_lines(["spam"] * 1000))
+        app.flush_logs()
+        await pilot.pause()
+        lines = shown(app)
+        assert any("4000 lines skipped" in line for line in lines)
+        assert sum("spam" in line for line in lines) == 1000
+
+
+@asynctest
+async def test_a_full_log_still_repaints_its_tail():
+    from devenv.tui.log_view import MAX_LINES
+
+    app, holder = make_app(lines={})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        session, log = holder["session"], app.log_view.output
+        session.on_lines("web.1", log_lines(["old"] * MAX_LINES))
+        app.flush_logs()
+        await pilot.pause()
+        refreshed = []
+        original = log.refresh
+        log.refresh = lambda *a, **kw: (refreshed.append(a), original(*a, **kw))[1]
+        session.on_lines("web.1", log_lines(["new"] * 5))
+        app.flush_logs()
+        await pilot.pause()
+        assert len(log.lines) == MAX_LINES and log.lines[-1].endswith("new")
+        assert () in refreshed  # a whole repaint: the visible rows all moved up
+        assert log.is_vertical_scroll_end
+
+
+@asynctest
+async def test_the_log_follows_the_tail_unless_scrolled_up():
+    app, holder = make_app(lines={})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        session, log = holder["session"], app.log_view.output
+        session.on_lines("web.1", log_lines([f"a {i}" for i in range(200)]))
+        app.flush_logs()
+        await pilot.pause()
+        assert log.is_vertical_scroll_end and log.scroll_y > 0
+        log.scroll_to(y=10, animate=False, immediate=True)  # the user reads something older
+        session.on_lines("web.1", log_lines([f"b {i}" for i in range(50)]))
+        app.flush_logs()
+        await pilot.pause()
+        assert log.scroll_y == 10
+        log.scroll_end(animate=False, immediate=True)  # back at the end: following again
+        session.on_lines("web.1", log_lines([f"c {i}" for i in range(50)]))
+        app.flush_logs()
+        await pilot.pause()
+        assert log.is_vertical_scroll_end
+
+
+@asynctest
+async def test_an_error_from_start_is_shown_in_the_ui():
+    error = DevenvError(
+        "postgres: port 5432 (set in devenv.toml) is taken by postgres (pid 812); "
+        "stop it or choose another port"
+    )
+    app, _ = make_app(start_error=error, start_events=[ServiceStarting("postgres")])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        panel = app.error_panel
+        assert panel.has_class("-shown")
+        assert "port 5432" in str(panel.render())
+        assert "devenv could not start" in str(panel.render())
+        assert app.header.state == "failed"
+        assert app.exit_message == str(error)
+        await pilot.press("q")  # the failed start stopped what it started: quit is immediate
+        await pilot.pause()
+    assert app.return_code == 1
+    assert ("stop",) not in _["session"].calls
+
+
+@asynctest
+async def test_an_unexpected_error_from_start_is_shown_too():
+    app, _ = make_app(start_error=RuntimeError("boom"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert "RuntimeError: boom" in str(app.error_panel.render())
+        assert app.is_running  # no traceback, no exit
+
+
+# -- actions ----------------------------------------------------------------------
+
+
+async def select(app, pilot, name: str) -> None:
+    names = [key.value for key in app.table.rows]
+    app.table.move_cursor(row=names.index(name))
+    await pilot.pause()
+
+
+@pytest.mark.parametrize(
+    ("key", "call"),
+    [
+        ("r", ("restart", "web.1")),
+        ("s", ("stop_process", "web.1")),
+        ("t", ("start_process", "web.1")),
+        ("R", ("restart_all",)),
+    ],
+)
+@asynctest
+async def test_process_actions_call_the_session(key, call):
+    app, holder = make_app()
+    messages = []
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await settle(app, pilot)
+        await select(app, pilot, "web.1")
+        await pilot.press(key)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert holder["session"].calls[-1] == call
+        done = [m.text for m in messages if type(m).__name__ == "ControlDone"]
+        assert done and done[-1].endswith(("restarted", "stopped", "started"))
+
+
+@asynctest
+async def test_an_action_that_fails_is_a_notification():
+    app, holder = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+
+        def refuse(name):
+            raise DevenvError(f"{name} is a service: restart it with `devenv down` and `up`")
+
+        holder["session"].restart = refuse
+        await select(app, pilot, "postgres")
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        notes = [n.message for n in app._notifications]
+        assert any("postgres is a service" in note for note in notes)
+        assert app.is_running
+
+
+@pytest.mark.parametrize(
+    ("key", "argv"),
+    [("p", ["psql", "-h", "/tmp/devenv-ab12", "shop"]), ("c", ["redis-cli", "-p", "6379"])],
+)
+@asynctest
+async def test_clients_run_suspended_with_the_sessions_argv(monkeypatch, key, argv):
+    import devenv.tui.app as app_module
+
+    ran = []
+    monkeypatch.setattr(
+        app_module.subprocess, "run", lambda argv, env: ran.append((argv, env, suspended))
+    )
+    suspended = []
+
+    app, holder = make_app()
+
+    @contextlib.contextmanager
+    def suspend():
+        suspended.append("in")
+        yield
+        suspended.append("out")
+
+    app.suspend = suspend
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press(key)
+        await pilot.pause()
+    service = "postgres" if key == "p" else "redis"
+    expected_argv, expected_env = holder["session"].client_argv(service)
+    assert [(a, e) for a, e, _ in ran] == [(expected_argv, expected_env)]
+    assert ran[0][0] == argv
+    assert suspended == ["in", "out"]
+
+
+@asynctest
+async def test_log_path_is_notified():
+    app, _ = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await select(app, pilot, "worker.1")
+        await pilot.press("l")
+        await pilot.pause()
+        notes = [(n.title, n.message) for n in app._notifications]
+        assert ("worker.1 log file", "/work/shop/.devenv/logs/worker.1.log") in notes
+
+
+@asynctest
+async def test_copy_urls_and_one_url():
+    app, _ = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("y")
+        assert app.clipboard == (
+            "export DATABASE_URL=postgresql://shop@127.0.0.1:5432/shop\n"
+            "export REDIS_URL=redis://127.0.0.1:6379/0"
+        )
+        app.action_copy_url("REDIS_URL")
+        assert app.clipboard == "redis://127.0.0.1:6379/0"
+        await pilot.pause()
+        assert any("Copied REDIS_URL" in n.message for n in app._notifications)
+
+
+@asynctest
+async def test_filter_shows_only_matching_lines_and_escape_leaves_it():
+    app, _ = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert any("connected to redis" in line for line in shown(app))
+        await pilot.press("slash")
+        await pilot.press(*"job")
+        await pilot.pause()
+        assert app.log_view.filter_text == "job"
+        assert len(shown(app)) == 2 and all("job" in line for line in shown(app))
+        holder_line = log_lines(["job 19 done", "unrelated"])
+        app._buffer.put("worker.1", holder_line)
+        app.flush_logs()
+        await pilot.pause()
+        assert len(shown(app)) == 3  # new lines are filtered as they come
+        await pilot.press("escape")
+        assert app.focused is app.table
+
+
+@asynctest
+async def test_selected_row_log_all_logs_and_clear():
+    app, _ = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        assert app.log_view.source is None  # the combined view first
+        assert any(line.startswith("09:30:00 postgres") for line in shown(app))
+        await select(app, pilot, "worker.1")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.log_view.source == "worker.1"
+        assert shown(app) == [
+            "09:30:00 connected to redis",
+            "09:30:01 job 17 done",
+            "09:30:02 job 18 done",
+        ]
+        await pilot.press("up")  # following the cursor now
+        await pilot.pause()
+        assert app.log_view.source == "web.1"
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert shown(app) == []
+        await pilot.press("a")
+        await pilot.pause()
+        assert app.log_view.source is None
+        assert any("worker.1" in line for line in shown(app))
+        assert not any("web.1    | GET" in line for line in shown(app))  # cleared for good
+
+
+@asynctest
+async def test_a_services_log_starts_with_its_file_tail():
+    app, _ = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await select(app, pilot, "redis")
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert shown(app)[:3] == ["redis old line 0", "redis old line 1", "redis old line 2"]
+
+
+@asynctest
+async def test_command_palette_lists_the_actions():
+    from devenv.tui.commands import DevenvCommands
+
+    app, _ = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        provider = DevenvCommands(app.screen)
+        titles = [hit.text async for hit in provider.discover()]
+        assert {"Restart process", "Open psql", "Quit", "Copy DATABASE_URL"} <= set(titles)
+        hits = [hit async for hit in provider.search("restart all")]
+        assert hits and str(hits[0].text) == "Restart all processes"
+        hits[0].command()
+        await app.workers.wait_for_complete()
+        assert _["session"].calls[-1] == ("restart_all",)
+
+
+# -- quitting ---------------------------------------------------------------------
+
+
+@asynctest
+async def test_quit_stops_everything_with_progress_then_exits():
+    from devenv.tui.quit_screen import QuitScreen
+
+    app, holder = make_app()
+    messages = []
+    async with app.run_test(size=(100, 30), message_hook=messages.append) as pilot:
+        await settle(app, pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, QuitScreen) or not app.is_running
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert ("stop",) in holder["session"].calls
+    assert ("force_stop",) not in holder["session"].calls
+    progress = [m.text for m in messages if type(m).__name__ == "StopProgress"]
+    assert progress[0] == "stopping the processes"
+    assert progress[-1] == "stopped"
+    assert app.return_code == 0
+
+
+@asynctest
+async def test_a_second_quit_forces():
+    from devenv.tui.quit_screen import QuitScreen
+
+    gate = threading.Event()
+    app, holder = make_app(stop_gate=gate)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        # Wait (without sleeping) until the fake's stop is blocked half-way.
+        assert holder["session"].stopping.wait(timeout=10)
+        await pilot.pause()
+        assert isinstance(app.screen, QuitScreen)
+        progress = str(app.screen.query_one("#quit-progress").render())
+        assert "stopping web.1, worker.1…" in progress
+        assert "web.1: stopped" in progress
+        await pilot.press("ctrl+c")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    assert (
+        holder["session"].calls[-1] == ("force_stop",) or ("force_stop",) in holder["session"].calls
+    )
+    assert not app.is_running
+
+
+def test_no_color_is_honoured(monkeypatch):
+    from textual.filter import Monochrome
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    app, _ = make_app()
+    assert app.no_color
+    assert any(isinstance(f, Monochrome) for f in app._filters)
+
+
+def test_formatting():
+    from devenv.tui.status_table import format_bytes, format_cpu, format_uptime
+
+    assert format_uptime(None) == "–"
+    assert [format_uptime(s) for s in (5, 65, 3725, 90000)] == ["5s", "1m05s", "1h02m", "1d01h"]
+    sizes = (512, 2048, 24_500_000, 500_000_000, 1_600_000_000)
+    assert [format_bytes(b) for b in sizes] == ["512B", "2.0K", "23.4M", "477M", "1.5G"]
+    assert [format_cpu(p) for p in (12.345, 250.0)] == ["12.3%", "250%"]

@@ -1,0 +1,105 @@
+"""Snapshots of the TUI's main screens, on a fake Session with fixed rows and log lines.
+
+Regenerate after a deliberate change with ``pytest tests/test_tui_snapshots.py
+--snapshot-update`` and look at the SVGs in tests/__snapshots__/ before committing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from devenv.errors import DevenvError
+from devenv.events import ServiceFailed, ServiceStarting
+from devenv.session import Row
+from tests.test_tui import make_app, settle
+
+
+def test_dashboard_80x24(snap_compare):
+    app, _ = make_app()
+
+    async def run_before(pilot):
+        await settle(app, pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_dashboard_160x45_one_process_selected(snap_compare):
+    app, _ = make_app()
+
+    async def run_before(pilot):
+        await settle(app, pilot)
+        app.table.move_cursor(row=3)
+        await pilot.press("enter")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(160, 45), run_before=run_before)
+
+
+def test_dashboard_filtered(snap_compare):
+    app, _ = make_app()
+
+    async def run_before(pilot):
+        await settle(app, pilot)
+        await pilot.press("slash", *"job")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+def test_start_error(snap_compare):
+    rows = [
+        Row("postgres", "service", "failed", None, 5432, None, None, None, None, "15.4"),
+        Row("redis", "service", "stopped", None, 6379, None, None, None, None, "7.0.15"),
+    ]
+    message = (
+        "postgres: port 5432 (set in devenv.toml, line 7, key services.postgres.port) "
+        "is taken by postgres (pid 812, user postgres).\n"
+        "Stop that server, or remove `port` from devenv.toml to let devenv choose a free one."
+    )
+    app, _ = make_app(
+        rows=rows,
+        start_events=[
+            ServiceStarting("postgres", "PostgreSQL 15.4"),
+            ServiceFailed("postgres", "port 5432 is taken by postgres (pid 812)"),
+        ],
+        start_error=DevenvError(message),
+    )
+
+    async def run_before(pilot):
+        await settle(app, pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+class UntilExit:
+    """A stop gate that holds the fake's ``stop`` half-way until the app exits."""
+
+    def __init__(self) -> None:
+        self.app = None
+        self.released = False
+
+    def wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self.released and self.app.return_code is None:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+    def set(self) -> None:
+        self.released = True
+
+
+def test_quitting(snap_compare):
+    gate = UntilExit()
+    app, holder = make_app(stop_gate=gate)
+    gate.app = app
+
+    async def run_before(pilot):
+        await settle(app, pilot)
+        await pilot.press("q")
+        assert await asyncio.to_thread(holder["session"].stopping.wait, 10)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
