@@ -27,6 +27,7 @@ from devenv.events import Emit, Notice
 from devenv.stack import Stack
 
 LinesCallback = Callable[[str, list], None]
+PORTS_EVERY = 5  # sampling rounds between two looks at the processes' listening ports
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,8 @@ class Session:
         from devenv.stats import StatsSampler
 
         sampler = StatsSampler()
+        ports: dict[str, list[int]] = {}
+        rounds = 0
         while not self._sampling.wait(self.sample_every):
             runner = self.runner
             if runner is None or runner.supervisor is None:
@@ -166,14 +169,22 @@ class Session:
             for name, info in self._service_status.items():
                 if info.get("pid"):
                     pids[name] = info["pid"]
+            # Ports cost the most to find (the whole socket table, per process): only the
+            # processes' (the services' are known), and every fifth round.
+            ports_of = list(snapshot) if rounds % PORTS_EVERY == 0 else []
+            rounds += 1
+            sampled = sampler.sample(pids, ports_of=ports_of)
+            for name in ports_of:
+                if name in sampled:
+                    ports[name] = list(sampled[name].ports)
             self.stats = {
                 name: {
                     "cpu_percent": round(s.cpu_percent, 1),
                     "rss": s.rss,
-                    "ports": list(s.ports),
+                    "ports": ports.get(name, []),
                     "uptime": s.uptime,
                 }
-                for name, s in sampler.sample(pids).items()
+                for name, s in sampled.items()
             }
             self._write_state()
 

@@ -61,10 +61,15 @@ class StatsSampler:
         self._procs: dict[ProcKey, psutil.Process] = {}
         self._system_ports_denied = False
 
-    def sample(self, pids: Mapping[str, int]) -> dict[str, ProcessStats]:
+    def sample(
+        self, pids: Mapping[str, int], *, ports_of: Iterable[str] | None = None
+    ) -> dict[str, ProcessStats]:
         """Stats of each named pid's tree. A pid that does not exist (any more) has no entry.
 
         The first sample of a process reports 0.0 CPU (there is nothing to compare with).
+        Listening ports are the costly part (Linux reads the whole socket table per
+        process): only the trees named in ``ports_of`` get them (all when None); the
+        others report no ports.
         """
         now = time.time()
         previous = self._procs
@@ -88,7 +93,9 @@ class StatsSampler:
                 measures[key] = measure
         self._procs = {key: current[key] for key in measures}  # the vanished are forgotten
 
-        ports = self._ports({key[0]: self._procs[key] for key in measures})
+        wanted = set(trees) if ports_of is None else set(ports_of) & set(trees)
+        with_ports = {key for name in wanted for key in trees[name]}
+        ports = self._ports({key[0]: self._procs[key] for key in measures if key in with_ports})
 
         result: dict[str, ProcessStats] = {}
         for name, keys in trees.items():
