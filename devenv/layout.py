@@ -123,6 +123,13 @@ class Layout:
             return  # a real folder someone made: leave it alone
         link.symlink_to(self.runtime)
 
+    def remove_runtime_if_empty(self) -> None:
+        """Remove the runtime folder once no socket is left in it (``ensure`` makes it again)."""
+        import contextlib
+
+        with contextlib.suppress(OSError):  # not empty, or gone already: both fine
+            self.runtime.rmdir()
+
     def check_socket_path(self, name: str) -> Path:
         path = self.socket(name)
         if len(os.fsencode(path)) > SOCKET_PATH_LIMIT:

@@ -36,8 +36,9 @@ class StateWriter:
         entries = {}
         for name, info in snapshot.items():
             entry = dict(info)
-            if entry.get("pid") and name in self.stats:
-                entry.update(self.stats[name])
+            stats = self.stats.get(name, {})
+            if entry.get("pid") and stats.get("pid") == entry["pid"]:
+                entry.update({k: v for k, v in stats.items() if k != "pid"})
             pid = entry.get("pid")
             if pid:
                 entry["create_time"] = self._create_time(pid)

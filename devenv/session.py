@@ -179,6 +179,7 @@ class Session:
                     ports[name] = list(sampled[name].ports)
             self.stats = {
                 name: {
+                    "pid": pids[name],
                     "cpu_percent": round(s.cpu_percent, 1),
                     "rss": s.rss,
                     "ports": ports.get(name, []),
@@ -271,7 +272,9 @@ class Session:
             )
         if self._has_processes():
             for name, info in self.runner.supervisor.snapshot().items():
-                stats = self.stats.get(name, {}) if info.get("pid") else {}
+                stats = self.stats.get(name, {})
+                if not info.get("pid") or stats.get("pid") != info["pid"]:
+                    stats = {}  # not sampled since it (re)started: no numbers of the old pid
                 started = info.get("started_at")
                 rows.append(
                     Row(

@@ -122,8 +122,8 @@ class Stack:
             self.emit(
                 Notice(
                     "devenv",
-                    f"running as root: the services run as the unprivileged user '{user.name}' "
-                    "(PostgreSQL refuses root; set DEVENV_SERVICE_USER to choose another)",
+                    f"running as root: services run as user '{user.name}' "
+                    "(PostgreSQL refuses root; see DEVENV_SERVICE_USER)",
                 )
             )
             privileges.ensure_reachable(self.layout.base, user, "the project's .devenv folder")
@@ -221,6 +221,7 @@ class Stack:
         _in_parallel(bring_down, wanted)
         if errors:
             raise errors[0]
+        self.layout.remove_runtime_if_empty()
         return [name for name in wanted if name in stopped]
 
     def status(self) -> dict[str, dict]:

@@ -62,7 +62,9 @@ def format_uptime(seconds: float | None) -> str:
     if seconds < 60:
         return f"{seconds}s"
     if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
+        # Minutes only: a cell that changes every second repaints the whole table every
+        # second (DataTable.update_cell clears its caches), the bulk of an idle UI's CPU.
+        return f"{seconds // 60}m"
     if seconds < 86400:
         return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
     return f"{seconds // 86400}d{seconds % 86400 // 3600:02d}h"
