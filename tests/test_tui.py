@@ -646,3 +646,17 @@ def test_formatting():
     sizes = (512, 2048, 24_500_000, 500_000_000, 1_600_000_000)
     assert [format_bytes(b) for b in sizes] == ["512B", "2.0K", "23.4M", "477M", "1.5G"]
     assert [format_cpu(p) for p in (12.345, 250.0)] == ["12.3%", "250%"]
+
+
+@asynctest
+async def test_a_project_without_postgres_is_not_offered_psql():
+    from devenv.tui.app import DevenvApp
+    from devenv.tui.commands import DevenvCommands
+
+    app = DevenvApp("cache-only", lambda **callbacks: FakeSession(**callbacks), services=("redis",))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        titles = [hit.text async for hit in DevenvCommands(app.screen).discover()]
+        assert app.check_action("psql", ()) is False
+        assert app.check_action("redis_cli", ()) is True
+        assert "Open psql" not in titles and "Open redis-cli" in titles

@@ -22,7 +22,9 @@ def run_tui(config: Config) -> int:
     def make_session(**callbacks):
         return Session(config, **callbacks)
 
-    app = DevenvApp(config.project.name, make_session, handle_signals=True)
+    app = DevenvApp(
+        config.project.name, make_session, handle_signals=True, services=tuple(config.services)
+    )
     app.run()
     if app.exit_message:
         print(app.exit_message, file=sys.stderr)

@@ -86,11 +86,21 @@ class DevenvApp(App[int]):
     """Seconds between two reads of ``Session.rows()``."""
 
     def __init__(
-        self, project_name: str, make_session: SessionFactory, *, handle_signals: bool = False
+        self,
+        project_name: str,
+        make_session: SessionFactory,
+        *,
+        handle_signals: bool = False,
+        services: tuple[str, ...] | None = None,
     ) -> None:
-        """``handle_signals``: SIGTERM and SIGHUP (the terminal closed) quit like ``q``."""
+        """``handle_signals``: SIGTERM and SIGHUP (the terminal closed) quit like ``q``.
+
+        ``services``: the project's services, when known, so that actions for a
+        service it does not have (psql without postgres) are not offered.
+        """
         super().__init__()
         self._handle_signals = handle_signals
+        self._services = services
         self._terminal_gone = False
         self.project_name = project_name
         self.session: Session | None = None
@@ -389,6 +399,11 @@ class DevenvApp(App[int]):
     def action_restart_all(self) -> None:
         if self.session is not None:
             self._control("restart all", "all processes restarted", self.session.restart_all)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # psql in a project without postgres: hidden from the footer and the palette.
+        needs = {"psql": "postgres", "redis_cli": "redis"}.get(action)
+        return not (needs and self._services is not None and needs not in self._services)
 
     def action_psql(self) -> None:
         self._run_client("postgres")

@@ -38,6 +38,8 @@ class DevenvCommands(Provider):
     def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
         app = self._app
         for title, key, action, help_text in COMMANDS:
+            if app.check_action(action, ()) is False:
+                continue  # e.g. psql in a project without postgres
             yield title, f"{key} · {help_text}", getattr(app, f"action_{action}")
         for name in app.urls:
             yield f"Copy {name}", app.urls[name], partial(app.action_copy_url, name)
