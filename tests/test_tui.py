@@ -642,7 +642,7 @@ def test_formatting():
     from devenv.tui.status_table import format_bytes, format_cpu, format_uptime
 
     assert format_uptime(None) == "–"
-    assert [format_uptime(s) for s in (5, 65, 3725, 90000)] == ["5s", "1m", "1h02m", "1d01h"]
+    assert [format_uptime(s) for s in (5, 65, 3725, 90000)] == ["<1m", "1m", "1h02m", "1d01h"]
     sizes = (512, 2048, 24_500_000, 500_000_000, 1_600_000_000)
     assert [format_bytes(b) for b in sizes] == ["512B", "2.0K", "23.4M", "477M", "1.5G"]
     assert [format_cpu(p) for p in (12.345, 250.0)] == ["12.3%", "250%"]

@@ -59,11 +59,11 @@ def format_uptime(seconds: float | None) -> str:
     if seconds is None:
         return NONE
     seconds = int(seconds)
+    # Never seconds: a cell that changes every second repaints the whole table every
+    # second (DataTable.update_cell clears its caches), the bulk of an idle UI's CPU.
     if seconds < 60:
-        return f"{seconds}s"
+        return "<1m"
     if seconds < 3600:
-        # Minutes only: a cell that changes every second repaints the whole table every
-        # second (DataTable.update_cell clears its caches), the bulk of an idle UI's CPU.
         return f"{seconds // 60}m"
     if seconds < 86400:
         return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
