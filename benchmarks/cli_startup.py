@@ -8,18 +8,13 @@ imports (textual, psycopg2, redis) happen only inside the commands that use them
 from __future__ import annotations
 
 import statistics
-import subprocess
 import sys
-import time
+
+import _bench
 
 
 def median_ms(argv: list[str], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    return statistics.median(_bench.timed_runs(argv, runs))
 
 
 def main() -> None:

@@ -29,16 +29,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import platform
 import shutil
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
+
+import _bench
+from _bench import elapsed_ms
 
 from devenv import privileges
 from devenv.layout import Layout
@@ -80,47 +80,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def elapsed_ms(action: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    action()
-    return (time.perf_counter() - start) * 1000
-
-
 def run(argv: list, what: str, **kwargs) -> subprocess.CompletedProcess:
-    """Run ``argv``; raise with its output when it fails."""
-    result = subprocess.run(
-        [str(a) for a in argv],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        errors="replace",
-        timeout=TIMEOUT,
-        **kwargs,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(
-            f"{what} failed with exit code {result.returncode}:\n{result.stdout}{result.stderr}"
-        )
-    return result
+    return _bench.run(argv, what, TIMEOUT, **kwargs)
 
 
-class Bench:
+class Bench(_bench.BaseBench):
     """What the whole run shares: binaries, the service user, a base folder, the cleanup lists."""
 
     def __init__(self, parent: Path) -> None:
         self.user = privileges.service_user()
         self.pg = find_installation(load_recipe(services_dir() / "postgres.toml"), None)
         self.redis = find_installation(load_recipe(services_dir() / "redis.toml"), None)
-        self.base = Path(tempfile.mkdtemp(prefix="devenv-bench-", dir=parent))
-        self.base.chmod(0o755)
-        self.env = dict(os.environ)
-        self.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{self.env['PATH']}"
-        self.env.pop("NO_COLOR", None)
-        # An installed devenv has its bytecode compiled; a checkout run with
-        # PYTHONDONTWRITEBYTECODE=1 (as in CI here) recompiles devenv on every command
-        # (~25 ms). Keep the bytecode in this run's folder, so the checkout stays untouched.
-        self.dont_write_bytecode = self.env.pop("PYTHONDONTWRITEBYTECODE", None) is not None
-        self.env["PYTHONPYCACHEPREFIX"] = str(self.base / "pycache")
+        super().__init__("devenv-bench-", parent, drop=["NO_COLOR"])
         self.projects: list[Project] = []
         self.raws: list[RawServers] = []
 
@@ -155,18 +126,8 @@ class Bench:
 
 
 def leftover_servers(base: Path) -> list[str]:
-    """postgres or redis-server processes still running from a folder of this run."""
-    import psutil
-
-    found = []
-    for proc in psutil.process_iter(["pid", "name", "cwd", "cmdline"]):
-        with contextlib.suppress(psutil.Error):
-            if proc.info["name"] not in ("postgres", "redis-server"):
-                continue
-            where = " ".join([proc.info.get("cwd") or "", *(proc.info.get("cmdline") or [])])
-            if str(base) in where:
-                found.append(f"left running: pid {proc.info['pid']} {proc.info['name']}")
-    return found
+    """Processes (postgres, redis-server...) still running from a folder of this run."""
+    return [f"left running: {_bench.describe(p)}" for p in _bench.processes_of(base, [str(base)])]
 
 
 class Project:
@@ -301,36 +262,26 @@ class RawServers:
 # ---------------------------------------------------------------- the measurements
 
 
-class Results:
+class Results(_bench.Table):
     def __init__(self) -> None:
-        self.rows: list[tuple[str, list[float], str, str]] = []
+        super().__init__(58, 10, "ratio", 12)
 
     def add(self, name: str, times: list[float], ratio: str = "", goal: str = "") -> float:
-        self.rows.append((name, times, ratio, goal))
-        return statistics.median(times)
+        median = statistics.median(times)
+        self.row(
+            name, f"{median:7.1f} ms", ratio or "(baseline)", goal, _bench.spread(times, ".0f")
+        )
+        return median
 
     def versus(self, name: str, times: list[float], baseline: float, goal: float | None) -> None:
         ratio = statistics.median(times) / baseline
-        verdict = ""
-        if goal is not None:
-            verdict = f"goal <= {goal:.1f}x  " + ("met" if ratio <= goal else "MISSED")
+        verdict = "" if goal is None else _bench.goal(f"<= {goal:.1f}x", ratio <= goal)
         self.add(name, times, f"{ratio:5.2f}x", verdict)
-
-    def print(self) -> None:
-        print(f"{'measurement':<58} {'median':>10}  {'ratio':>12}  goal")
-        for name, times, ratio, goal in self.rows:
-            spread = f"[{min(times):.0f}-{max(times):.0f}]" if len(times) > 1 else ""
-            line = f"{name:<58} {statistics.median(times):7.1f} ms  {ratio or '(baseline)':>12}"
-            print(f"{line}  {goal or '-'}  {spread}".rstrip())
 
 
 def interpreter(bench: Bench, runs: int, results: Results) -> None:
-    def timed(argv: list[str]) -> list[float]:
-        return [elapsed_ms(lambda: run(argv, " ".join(argv), env=bench.env)) for _ in range(runs)]
-
-    run([sys.executable, "-m", "devenv", "--help"], "devenv --help", env=bench.env)  # bytecode
-    base = results.add("python -c pass", timed([sys.executable, "-c", "pass"]))
-    version = timed([sys.executable, "-m", "devenv", "--version"])
+    python, version = _bench.interpreter(bench.env, runs)
+    base = results.add("python -c pass", python)
     results.versus("python -m devenv --version", version, base, None)
 
 
@@ -432,22 +383,9 @@ def template_cache_root() -> Path:
     return cache_root()
 
 
-def other_servers() -> int:
-    """Servers of other runs (tests, other projects) on this machine: they add noise."""
-    import psutil
-
-    names = ("postgres", "redis-server", "initdb")
-    return sum(1 for p in psutil.process_iter(["name"]) if p.info["name"] in names)
-
-
 def machine_facts(bench: Bench) -> list[str]:
-    cpu = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    # Servers of other runs (tests, other projects) on this machine add noise.
+    others = _bench.count_processes(["postgres", "redis-server", "initdb"])
 
     def where(inst: Installation) -> str:
         return f"{inst.version} ({inst.bindir})"
@@ -456,11 +394,9 @@ def machine_facts(bench: Bench) -> list[str]:
     if privileges.is_root():
         runner += " (devenv and the raw commands run the servers as this user, since root)"
     return [
-        f"machine:     {os.cpu_count()} cores{', ' + cpu if cpu else ''}; {platform.platform()}",
-        f"load avg:    {load}; {other_servers()} other postgres/redis/initdb processes running",
+        *_bench.machine_facts(f"{others} other postgres/redis/initdb processes running"),
         f"PostgreSQL:  {where(bench.pg)}",
         f"Redis:       {where(bench.redis)}",
-        f"Python:      {platform.python_version()} ({sys.executable})",
         f"folders:     {bench.base} (projects and raw clusters; the template cache is in "
         f"{template_cache_root()})",
         f"servers run as: {runner}",
@@ -470,56 +406,32 @@ def machine_facts(bench: Bench) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per measurement (default 5)")
-    parser.add_argument(
-        "--dir",
-        type=Path,
-        default=Path("/tmp"),
-        help="where the projects and raw clusters live (default /tmp); the service user "
-        "must be able to enter it",
-    )
+    _bench.dir_option(parser, "the projects and raw clusters")
     args = parser.parse_args()
-    if args.runs < 1:
-        parser.error("--runs must be at least 1")
+    _bench.positive(parser, args, "runs")
 
     bench = Bench(args.dir)
     results = Results()
-    failed = False
-    try:
-        for line in machine_facts(bench):
-            print(line)
-        print(f"runs:        {args.runs} per measurement (medians; [min-max] after the goal)")
-        if bench.dont_write_bytecode:
-            print(
-                "bytecode:    PYTHONDONTWRITEBYTECODE is set here; the commands timed run "
-                "without it\n             (bytecode cached in the run's temp folder), "
-                "as an installed devenv does"
-            )
-        print(
-            "notes:       devenv is timed as `python -m devenv ...` (interpreter start "
+
+    def measure() -> None:
+        _bench.print_header(
+            [
+                *machine_facts(bench),
+                f"runs:        {args.runs} per measurement (medians; [min-max] after the goal)",
+            ],
+            bench,
+            "devenv is timed as `python -m devenv ...` (interpreter start "
             "included);\n             cold runs use a new project folder each time with "
             "devenv's PostgreSQL\n             template cache warm (a developer's second "
             "project), plus one run with\n             an empty cache (XDG_CACHE_HOME "
-            "pointed at a fresh folder:\n             initdb, then the cache is filled)."
+            "pointed at a fresh folder:\n             initdb, then the cache is filled).",
         )
-        print(flush=True)
         interpreter(bench, args.runs, results)
         warm_and_stop(bench, args.runs, results)
         cold(bench, args.runs, results)
         restore(bench, args.runs, results)
-    except BaseException:
-        failed = True
-        raise
-    finally:
-        problems = bench.cleanup()
-        if not failed:
-            results.print()
-        for problem in problems:
-            print(f"cleanup: {problem}", file=sys.stderr)
-        if not problems and not failed:
-            load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-            print(f"\nload avg at the end: {load}")
-            print("cleanup: every server stopped, every folder removed")
-    return 1 if problems else 0
+
+    return _bench.main_loop(bench, results, measure, "every server stopped, every folder removed")
 
 
 if __name__ == "__main__":

@@ -40,19 +40,18 @@ import contextlib
 import datetime
 import itertools
 import os
-import platform
 import re
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import _bench
 import psutil
 
 from devenv.proclog import ProcessLog
@@ -92,23 +91,12 @@ while True:
 """
 
 
-def elapsed_ms(action: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    action()
-    return (time.perf_counter() - start) * 1000
-
-
-class Bench:
+class Bench(_bench.BaseBench):
     """What the whole run shares: the base folder, the environment, a tag, the problems."""
 
     def __init__(self) -> None:
-        self.base = Path(tempfile.mkdtemp(prefix="devenv-bench-supervisor-"))
-        self.env = dict(os.environ)
-        self.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{self.env['PATH']}"
-        # An installed devenv has its bytecode; keep a checkout's in this run's folder.
-        self.dont_write_bytecode = self.env.pop("PYTHONDONTWRITEBYTECODE", None) is not None
-        self.env["PYTHONPYCACHEPREFIX"] = str(self.base / "pycache")
-        self.env.pop("PYTHONUNBUFFERED", None)  # as in a developer's shell
+        # PYTHONUNBUFFERED dropped: as in a developer's shell.
+        super().__init__("devenv-bench-supervisor-", drop=["PYTHONUNBUFFERED"])
         # A sleep only this run starts, so that a leftover is recognised by its command.
         self.sleep = f"sleep 1000.{os.getpid()}"
         self.problems: list[str] = []
@@ -128,30 +116,20 @@ class Bench:
     def sleeps(self, n: int) -> str:
         return "".join(f"p{i}: {self.sleep}\n" for i in range(n))
 
-    def leftovers(self) -> list[str]:
+    def leftovers(self) -> list[psutil.Process]:
         """Processes of this run still there: our sleep, or a working folder under base."""
-        found = []
-        me = os.getpid()
-        for proc in psutil.process_iter(["pid", "name", "cmdline", "cwd"]):
-            with contextlib.suppress(psutil.Error):
-                if proc.info["pid"] == me or proc.status() == psutil.STATUS_ZOMBIE:
-                    continue
-                cmdline = " ".join(proc.info["cmdline"] or [])
-                cwd = proc.info["cwd"] or ""
-                if self.sleep in cmdline or cwd.startswith(str(self.base)):
-                    found.append(f"pid {proc.info['pid']} {cmdline or proc.info['name']}")
-        return found
+        return _bench.processes_of(self.base, [self.sleep])
 
     def check_clean(self, what: str) -> None:
         deadline = time.monotonic() + 2  # a reaped child's pid may linger for a moment
         while (found := self.leftovers()) and time.monotonic() < deadline:
             time.sleep(0.05)
-        self.problems += [f"left running after {what}: {item}" for item in found]
+        self.problems += [f"left running after {what}: {_bench.describe(p)}" for p in found]
 
     def cleanup(self) -> list[str]:
-        for item in self.leftovers():
-            with contextlib.suppress(Exception):
-                os.kill(int(item.split()[1]), signal.SIGKILL)
+        for proc in self.leftovers():
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
         shutil.rmtree(self.base, ignore_errors=True)
         if self.base.exists():
             self.problems.append(f"left behind: {self.base}")
@@ -342,22 +320,8 @@ def command_once(bench: Bench, launch: Callable[[], Watched], n: int, what: str)
     return (at - watched.launched) * 1000
 
 
-class Results:
-    def __init__(self) -> None:
-        self.rows: list[tuple[str, str, str, str, str]] = []
-
-    def add(self, name: str, value: str, extra: str = "", goal: str = "", spread: str = "") -> None:
-        self.rows.append((name, value, extra, goal, spread))
-
-    def print(self) -> None:
-        print(f"{'measurement':<52} {'median':>11}  {'above raw / ratio':>22}  goal")
-        for name, value, extra, goal, spread in self.rows:
-            line = f"{name:<52} {value:>11}  {extra:>22}  {goal or '-'}  {spread}"
-            print(line.rstrip())
-
-
-def ms_spread(times: list[float]) -> str:
-    return f"[{min(times):.1f}-{max(times):.1f}]" if len(times) > 1 else ""
+def new_results() -> _bench.Table:
+    return _bench.Table(52, 11, "above raw / ratio", 22)
 
 
 def start_variants(bench: Bench, n: int) -> dict[str, Callable[[], float]]:
@@ -373,7 +337,7 @@ def start_variants(bench: Bench, n: int) -> dict[str, Callable[[], float]]:
     }
 
 
-def start_overhead(bench: Bench, runs: int, results: Results) -> None:
+def start_overhead(bench: Bench, runs: int, results: _bench.Table) -> None:
     python = [sys.executable, "-c", "pass"]
     pass_ms: list[float] = []
     for n in SIZES:
@@ -388,51 +352,48 @@ def start_overhead(bench: Bench, runs: int, results: Results) -> None:
                 time.sleep(PAUSE)  # the previous variant's processes are gone, not exiting
                 times[name].append(variants[name]())
                 bench.check_clean(f"{name}, run {i + 1} with {n} processes")
-            pass_ms.append(elapsed_ms(lambda: subprocess.run(python, env=bench.env, check=True)))
+            pass_ms += _bench.timed_runs(python, 1, bench.env)
 
         median = {name: statistics.median(t) for name, t in times.items()}
         over = {name: median[name] - median["raw"] for name in variants}
         honcho = over["honcho"]
 
-        def verdict(ratio: float) -> str:
-            return "goal <= 0.3x  " + ("met" if ratio <= 0.3 else "MISSED")
-
         label = f"start {n:>2}:"
-        results.add(
+        results.row(
             f"{label} raw Popen(shell=True) x{n}",
             f"{median['raw']:.1f} ms",
             "(baseline)",
-            spread=ms_spread(times["raw"]),
+            spread=_bench.spread(times["raw"]),
         )
-        results.add(
+        results.row(
             f"{label} honcho start -f Procfile",
             f"{median['honcho']:.1f} ms",
             f"+{honcho:.1f} ms",
-            spread=ms_spread(times["honcho"]),
+            spread=_bench.spread(times["honcho"]),
         )
         for name, title in (
             ("devenv", "python -m devenv up --no-tui"),
             ("core", "Supervisor in-process (core only)"),
         ):
             ratio = over[name] / honcho
-            results.add(
+            results.row(
                 f"{label} {title}",
                 f"{median[name]:.1f} ms",
                 f"+{over[name]:.1f} ms {ratio:5.2f}x",
-                verdict(ratio),
-                ms_spread(times[name]),
+                _bench.goal("<= 0.3x", ratio <= 0.3),
+                _bench.spread(times[name]),
             )
-    results.add(
+    results.row(
         "python -c pass (interpreter start-up; info)",
         f"{statistics.median(pass_ms):.1f} ms",
-        spread=ms_spread(pass_ms),
+        spread=_bench.spread(pass_ms),
     )
 
 
 # ---------------------------------------------------------------- 2. idle
 
 
-def idle_cpu(bench: Bench, runs: int, seconds: float, results: Results) -> None:
+def idle_cpu(bench: Bench, runs: int, seconds: float, results: _bench.Table) -> None:
     project = bench.project(bench.sleeps(10))
     percents, cpu_ms = [], []
     for _ in range(runs):
@@ -449,12 +410,12 @@ def idle_cpu(bench: Bench, runs: int, seconds: float, results: Results) -> None:
         cpu = (after.user + after.system) - (before.user + before.system)
         percents.append(cpu / wall * 100)
         cpu_ms.append(cpu * 1000)
-    results.add(
+    results.row(
         f"idle: devenv up --no-tui, 10 processes, {seconds:g} s",
         f"{statistics.median(percents):.3f} %",
         f"of a core ({statistics.median(cpu_ms):.0f} ms CPU)",
-        "< 0.5 %  " + ("met" if round(statistics.median(percents), 3) < 0.5 else "MISSED"),
-        f"[{min(percents):.3f}-{max(percents):.3f}]",
+        _bench.goal("< 0.5 %", round(statistics.median(percents), 3) < 0.5),
+        _bench.spread(percents, ".3f"),
     )
 
 
@@ -502,7 +463,7 @@ def quiet_delays(logs: Path, kept: list[tuple[float, bytes]]) -> tuple[float, fl
     return gap, console_delay, file_delay
 
 
-def flood(bench: Bench, runs: int, seconds: float, results: Results) -> None:
+def flood(bench: Bench, runs: int, seconds: float, results: _bench.Table) -> None:
     procfile = f"flood: {sys.executable} flood.py\nquiet: {sys.executable} quiet.py\n"
     peaks, idle_rss, gaps, console_delays, file_delays, rates, shown = [], [], [], [], [], [], []
     contiguous = True
@@ -545,65 +506,48 @@ def flood(bench: Bench, runs: int, seconds: float, results: Results) -> None:
         shown.append(lines / took)
         shutil.rmtree(project)  # up to 40 MB of logs each
 
-    def mb(values: list[float]) -> str:
-        return f"[{min(values):.1f}-{max(values):.1f}]"
-
     label = f"flood {seconds:g} s:"
-    results.add(
+    results.row(
         f"{label} devenv RSS once started (info)",
         f"{statistics.median(idle_rss) / 2**20:.1f} MB",
-        spread=mb([r / 2**20 for r in idle_rss]),
+        spread=_bench.spread([r / 2**20 for r in idle_rss]),
     )
-    results.add(f"{label} devenv peak RSS", f"{statistics.median(peaks):.1f} MB", spread=mb(peaks))
-    results.add(
+    results.row(
+        f"{label} devenv peak RSS",
+        f"{statistics.median(peaks):.1f} MB",
+        spread=_bench.spread(peaks),
+    )
+    results.row(
         f"{label} quiet: max gap between lines (stdout)",
         f"{statistics.median(gaps):.0f} ms",
         "(prints every 500 ms)",
-        spread=ms_spread(gaps),
+        spread=_bench.spread(gaps),
     )
-    results.add(
+    results.row(
         f"{label} quiet: max delay to devenv's stdout",
         f"{statistics.median(console_delays):.0f} ms",
-        spread=ms_spread(console_delays),
+        spread=_bench.spread(console_delays),
     )
-    results.add(
+    results.row(
         f"{label} quiet: max delay to quiet.1.log",
         f"{statistics.median(file_delays):.0f} ms",
         "(ms-resolution stamps)",
-        spread=ms_spread(file_delays),
+        spread=_bench.spread(file_delays),
     )
-    results.add(
+    results.row(
         f"{label} flood lines/s in its log files",
         f"{statistics.median(rates):,.0f}",
         "" if contiguous else "GAPS in the numbers",
-        spread=f"[{min(rates):,.0f}-{max(rates):,.0f}]",
+        spread=_bench.spread(rates, ",.0f"),
     )
-    results.add(
+    results.row(
         f"{label} lines/s on devenv's stdout (info)",
         f"{statistics.median(shown):,.0f}",
-        spread=f"[{min(shown):,.0f}-{max(shown):,.0f}]",
+        spread=_bench.spread(shown, ",.0f"),
     )
 
 
 # ---------------------------------------------------------------- main
-
-
-def machine_facts(bench: Bench) -> list[str]:
-    cpu = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    from importlib.metadata import version
-
-    return [
-        f"machine:     {os.cpu_count()} cores{', ' + cpu if cpu else ''}; {platform.platform()}",
-        f"load avg:    {load}",
-        f"Python:      {platform.python_version()} ({sys.executable}); honcho {version('honcho')}",
-        f"folder:      {bench.base}",
-    ]
 
 
 def main() -> int:
@@ -612,42 +556,30 @@ def main() -> int:
     parser.add_argument("--idle", type=float, default=10.0, help="idle seconds (default 10)")
     parser.add_argument("--flood", type=float, default=5.0, help="flood seconds (default 5)")
     args = parser.parse_args()
-    if args.runs < 1:
-        parser.error("--runs must be at least 1")
+    _bench.positive(parser, args, "runs")
 
     bench = Bench()
-    results = Results()
-    failed = False
-    try:
-        for line in machine_facts(bench):
-            print(line)
-        print(f"runs:        {args.runs} per measurement (medians; [min-max] last)")
-        if bench.dont_write_bytecode:
-            print(
-                "bytecode:    PYTHONDONTWRITEBYTECODE is set here; the commands timed run "
-                "without it\n             (bytecode cached in the run's temp folder)"
-            )
-        print(
-            "notes:       start = launch until every process is running (the Nth "
-            '"started" line);\n             devenv and honcho include the interpreter\'s '
-            "start-up, the core does not"
+    results = new_results()
+
+    def measure() -> None:
+        from importlib.metadata import version
+
+        _bench.print_header(
+            [
+                *_bench.machine_facts(python_note=f"; honcho {version('honcho')}"),
+                f"folder:      {bench.base}",
+                f"runs:        {args.runs} per measurement (medians; [min-max] last)",
+            ],
+            bench,
+            'start = launch until every process is running (the Nth "started" line);\n'
+            "             devenv and honcho include the interpreter's start-up, the core "
+            "does not",
         )
-        print(flush=True)
         start_overhead(bench, args.runs, results)
         idle_cpu(bench, args.runs, args.idle, results)
         flood(bench, args.runs, args.flood, results)
-    except BaseException:
-        failed = True
-        raise
-    finally:
-        problems = bench.cleanup()
-        if not failed:
-            results.print()
-        for problem in problems:
-            print(f"cleanup: {problem}", file=sys.stderr)
-        if not problems and not failed:
-            print("\ncleanup: nothing left running, every folder removed")
-    return 1 if problems else 0
+
+    return _bench.main_loop(bench, results, measure, "nothing left running, every folder removed")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,6 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import re
 import secrets
 import shlex
@@ -45,11 +44,11 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import _bench
 import psutil
 
 TIMEOUT = 60  # seconds for anything to show up
@@ -209,18 +208,13 @@ def log_title(screen: str) -> str | None:
     return match[1] if match else None
 
 
-class Bench:
+class Bench(_bench.BaseBench):
     def __init__(self, parent: Path) -> None:
-        self.base = Path(tempfile.mkdtemp(prefix="devenv-bench-tui-", dir=parent))
-        self.base.chmod(0o755)  # the demo's PostgreSQL runs as an unprivileged user when root
-        self.env = dict(os.environ)
-        self.env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{self.env['PATH']}"
-        for name in ("PORT", "NO_COLOR", "TMUX", "TMUX_PANE"):
-            self.env.pop(name, None)
+        # base is 0755: the demo's PostgreSQL runs as an unprivileged user when root.
+        super().__init__(
+            "devenv-bench-tui-", parent, drop=["PORT", "NO_COLOR", "TMUX", "TMUX_PANE"]
+        )
         self.env.setdefault("TERM", "xterm-256color")
-        # As benchmarks/services.py: an installed devenv has its bytecode; keep ours here.
-        self.dont_write_bytecode = self.env.pop("PYTHONDONTWRITEBYTECODE", None) is not None
-        self.env["PYTHONPYCACHEPREFIX"] = str(self.base / "pycache")
         self.tmux = Tmux(self.env)
         self.projects: list[Path] = []
         self.sessions = 0
@@ -288,7 +282,7 @@ class Bench:
             with contextlib.suppress(Exception):
                 self.devenv(project, "down", check=False)
         for proc in self.inside():
-            problems.append(f"left running: pid {proc.pid} {proc.info['name']} (killed)")
+            problems.append(f"left running: {_bench.describe(proc)} (killed)")
             with contextlib.suppress(psutil.Error):
                 proc.kill()
         from devenv.layout import Layout
@@ -302,53 +296,32 @@ class Bench:
 
     def inside(self) -> list[psutil.Process]:
         """Live processes working in this run's folder (zombies do not count)."""
-        found = []
-        for proc in psutil.process_iter(["name", "cwd", "status"]):
-            cwd, status = proc.info.get("cwd"), proc.info.get("status")
-            if not cwd or status in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
-                continue
-            if Path(cwd) == self.base or self.base in Path(cwd).parents:
-                found.append(proc)
-        return found
+        return _bench.processes_of(self.base)
 
 
 # ---------------------------------------------------------------- the measurements
 
 
-class Results:
+class Results(_bench.Table):
     def __init__(self) -> None:
-        self.rows: list[tuple[str, list[float], str, str]] = []
+        super().__init__(66, 12)
 
     def add(self, name: str, values: list[float], unit: str = "ms", goal: str = "") -> None:
-        self.rows.append((name, values, unit, goal))
+        median = statistics.median(values)
+        value = f"{median:9.1f} {unit}" if unit != "%" else f"{median:9.2f} % "
+        self.row(name, value, "", goal, _bench.spread(values))
 
     def check(self, name: str, values: list[float], unit: str, limit: float, strict=False):
         median = statistics.median(values)
         met = median < limit if strict else median <= limit
         sign = "<" if strict else "<="
-        self.add(name, values, unit, f"goal {sign} {limit:g} {unit}  {'met' if met else 'MISSED'}")
-
-    def print(self) -> None:
-        print(f"{'measurement':<66} {'median':>12}  goal")
-        for name, values, unit, goal in self.rows:
-            median = statistics.median(values)
-            spread = f"[{min(values):.1f}-{max(values):.1f}]" if len(values) > 1 else ""
-            value = f"{median:9.1f} {unit}" if unit != "%" else f"{median:9.2f} % "
-            print(f"{name:<66} {value:>12}  {goal or '-'}  {spread}".rstrip())
+        self.add(name, values, unit, _bench.goal(f"{sign} {limit:g} {unit}", met))
 
 
 def interpreter(bench: Bench, runs: int, results: Results) -> None:
-    def timed(argv: list[str]) -> list[float]:
-        times = []
-        for _ in range(runs):
-            start = time.perf_counter()
-            subprocess.run(argv, env=bench.env, capture_output=True, check=True)
-            times.append(ms(time.perf_counter() - start))
-        return times
-
-    subprocess.run([sys.executable, "-m", "devenv", "--help"], env=bench.env, capture_output=True)
-    results.add("python -c pass", timed([sys.executable, "-c", "pass"]))
-    results.add("python -m devenv --version", timed([sys.executable, "-m", "devenv", "--version"]))
+    python, version = _bench.interpreter(bench.env, runs)
+    results.add("python -c pass", python)
+    results.add("python -m devenv --version", version)
     times = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -537,21 +510,10 @@ def flood(bench: Bench, presses: int, results: Results, rate: int) -> None:
 def machine_facts(bench: Bench) -> list[str]:
     import textual
 
-    cpu = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     tmux = subprocess.run(["tmux", "-V"], capture_output=True, text=True).stdout.strip()
-    others = sum(
-        1 for p in psutil.process_iter(["name"]) if p.info["name"] in ("postgres", "redis-server")
-    )
+    others = _bench.count_processes(["postgres", "redis-server"])
     return [
-        f"machine:     {os.cpu_count()} cores{', ' + cpu if cpu else ''}; {platform.platform()}",
-        f"load avg:    {load}; {others} other postgres/redis-server processes running",
-        f"Python:      {platform.python_version()} ({sys.executable})",
+        *_bench.machine_facts(f"{others} other postgres/redis-server processes running"),
         f"Textual:     {textual.__version__}",
         f"terminal:    {tmux}, {WIDTH}x{HEIGHT}, TERM in the pane: "
         + bench.tmux.run("show-options", "-gv", "default-terminal").stdout.strip(),
@@ -563,54 +525,37 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="first-frame runs (default 5)")
     parser.add_argument("--presses", type=int, default=10, help="key presses (default 10)")
-    parser.add_argument(
-        "--dir",
-        type=Path,
-        default=Path("/tmp"),
-        help="where the projects live (default /tmp); the service user must be able to enter it",
-    )
+    _bench.dir_option(parser, "the projects")
     args = parser.parse_args()
-    if args.runs < 1 or args.presses < 1:
-        parser.error("--runs and --presses must be at least 1")
+    _bench.positive(parser, args, "runs", "presses")
     if shutil.which("tmux") is None:
         parser.error("tmux is not installed (./bootstrap.sh test installs it)")
 
     bench = Bench(args.dir)
     results = Results()
-    failed = False
-    try:
+
+    def measure() -> None:
         bench.tmux.start_server(bench.base)
-        for line in machine_facts(bench):
-            print(line)
-        print(
-            f"runs:        {args.runs} first frames (after one uncounted), {args.presses} presses;"
-            " medians, [min-max] after the goal"
+        _bench.print_header(
+            [
+                *machine_facts(bench),
+                f"runs:        {args.runs} first frames (after one uncounted), {args.presses} "
+                "presses; medians, [min-max] after the goal",
+            ],
+            bench,
         )
-        if bench.dont_write_bytecode:
-            print(
-                "bytecode:    PYTHONDONTWRITEBYTECODE is set here; devenv runs without it\n"
-                "             (bytecode cached in the run's temp folder), as an installed devenv"
-            )
-        print(flush=True)
         interpreter(bench, args.runs, results)
         first_frames(bench, args.runs, results)
         idle(bench, args.presses, results)
         flood(bench, args.presses, results, rate=0)
         flood(bench, args.presses, results, rate=100_000)
-    except BaseException:
-        failed = True
-        raise
-    finally:
-        problems = bench.cleanup()
-        if not failed:
-            results.print()
-        for problem in problems:
-            print(f"cleanup: {problem}", file=sys.stderr)
-        if not problems and not failed:
-            load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-            print(f"\nload avg at the end: {load}")
-            print("cleanup: tmux server killed, every process stopped, every folder removed")
-    return 1 if problems else 0
+
+    return _bench.main_loop(
+        bench,
+        results,
+        measure,
+        "tmux server killed, every process stopped, every folder removed",
+    )
 
 
 if __name__ == "__main__":

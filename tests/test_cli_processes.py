@@ -159,10 +159,15 @@ def test_sigkill_of_devenv_then_up_stops_what_it_left(tmp_path):
     project = make_project(tmp_path)
     first = start_up(project)
     state = wait_for(project, first, {"web.1": "ready", "worker.1": "running"})
-    orphans = [p for name in ("web.1", "worker.1") for p in tree(state[name]["pid"])]
+    # The long-lived ones: web's shell and server, and the worker's `sleep 1000` (its loop's
+    # short sleeps come and go, and its shell dies of SIGPIPE once devenv stops reading).
+    orphans = tree(state["web.1"]["pid"]) + [
+        p for p in tree(state["worker.1"]["pid"]) if psutil.Process(p).cmdline()[-1:] == ["1000"]
+    ]
+    assert len(orphans) == 3
     first.kill()
     first.wait()
-    assert not any(gone(pid) for pid in orphans)  # its own sessions: they outlive devenv
+    assert not any(gone(pid) for pid in orphans)  # their own sessions: they outlive devenv
 
     second = start_up(project)
     try:
