@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -167,17 +168,22 @@ def test_sigkill_of_devenv_then_up_stops_what_it_left(tmp_path):
     assert len(orphans) == 3
     first.kill()
     first.wait()
-    assert not any(gone(pid) for pid in orphans)  # their own sessions: they outlive devenv
-
-    second = start_up(project)
     try:
-        again = wait_for(project, second, {"web.1": "ready"})
-        assert again["web.1"]["pid"] != state["web.1"]["pid"]
-        left = [psutil.Process(p).cmdline() for p in orphans if not gone(p)]
-        assert left == []
+        assert not any(gone(pid) for pid in orphans)  # their own sessions: they outlive devenv
+
+        second = start_up(project)
+        try:
+            again = wait_for(project, second, {"web.1": "ready"})
+            assert again["web.1"]["pid"] != state["web.1"]["pid"]
+            left = [psutil.Process(p).cmdline() for p in orphans if not gone(p)]
+            assert left == []
+        finally:
+            second.send_signal(signal.SIGINT)
+            second.wait(timeout=30)
     finally:
-        second.send_signal(signal.SIGINT)
-        second.wait(timeout=30)
+        for pid in orphans:  # whatever happened above, leave nothing behind
+            with contextlib.suppress(psutil.Error):
+                psutil.Process(pid).kill()
     output = second.stdout.read()
     assert re.search(r"stopped what a killed devenv left running: .*web\.1, worker\.1", output)
 
