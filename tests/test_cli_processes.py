@@ -166,6 +166,7 @@ def test_sigkill_of_devenv_then_up_stops_what_it_left(tmp_path):
         p for p in tree(state["worker.1"]["pid"]) if psutil.Process(p).cmdline()[-1:] == ["1000"]
     ]
     assert len(orphans) == 3
+    handles = [psutil.Process(pid) for pid in orphans]  # kill() checks it is still the same one
     first.kill()
     first.wait()
     try:
@@ -181,9 +182,9 @@ def test_sigkill_of_devenv_then_up_stops_what_it_left(tmp_path):
             second.send_signal(signal.SIGINT)
             second.wait(timeout=30)
     finally:
-        for pid in orphans:  # whatever happened above, leave nothing behind
+        for handle in handles:  # whatever happened above, leave nothing behind
             with contextlib.suppress(psutil.Error):
-                psutil.Process(pid).kill()
+                handle.kill()
     output = second.stdout.read()
     assert re.search(r"stopped what a killed devenv left running: .*web\.1, worker\.1", output)
 
