@@ -21,6 +21,7 @@ from devenv.supervisor.core import Supervisor
 from devenv.supervisor.events import (
     ProcessCrashed,
     ProcessExited,
+    ProcessProbeTimedOut,
     ProcessReady,
     ProcessRestarting,
     ProcessStarted,
@@ -371,3 +372,31 @@ def test_a_command_that_cannot_start(tmp_path):
     assert run_async(h.sup.run()) == 1
     assert h.of("web.1", ProcessExited)[0].returncode == 127
     assert any(text.startswith("could not start") for text in h.text("web.1"))
+
+
+def test_a_probe_answered_by_another_program_does_not_make_it_ready(tmp_path):
+    """Another project's server on the port must not pass for this process being up."""
+    stranger = socket.socket()
+    stranger.bind(("127.0.0.1", 0))
+    stranger.listen()
+    port = stranger.getsockname()[1]
+    specs = [
+        make_spec("web.1", "sleep 30", tmp_path, ready=ReadyProbe("tcp", port, timeout=1)),
+    ]
+    h = Harness(tmp_path, specs)
+
+    async def scenario():
+        runner = asyncio.ensure_future(h.sup.run())
+        await until(lambda: h.of("web.1", ProcessProbeTimedOut), what="probe timed out")
+        state = h.sup.state("web.1")
+        await h.sup.stop()
+        await runner
+        return state
+
+    try:
+        assert run_async(scenario()) == "running"
+    finally:
+        stranger.close()
+    assert h.of("web.1", ProcessReady) == []
+    me = f"{psutil.Process().name()} (pid {os.getpid()})"
+    assert f"port {port} answers, but {me} holds it, not this process" in "\n".join(h.text("web.1"))

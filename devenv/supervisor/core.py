@@ -574,7 +574,9 @@ class Supervisor:
         p.started_at = time.time()
         p.ever_started = True
         # The probe subscribes to the log before the first byte is read.
-        watch = probes.Watch(p.spec.ready, p.log) if p.spec.ready is not None else None
+        watch = None
+        if p.spec.ready is not None:
+            watch = probes.Watch(p.spec.ready, p.log, owner=child.pid, note=p.log.system)
         reader = asyncio.ensure_future(self._pump(p, child))
         p.log.system(f"started (pid {child.pid})")
         self._set(p, "running", ProcessStarted(p.name, child.pid))

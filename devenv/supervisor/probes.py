@@ -46,8 +46,20 @@ def describe(probe: ReadyProbe) -> str:
 class Watch:
     """One run's probe; see the module docstring."""
 
-    def __init__(self, probe: ReadyProbe, log: Subscribable) -> None:
+    def __init__(
+        self,
+        probe: ReadyProbe,
+        log: Subscribable,
+        *,
+        owner: int | None = None,
+        note: Callable[[str], object] | None = None,
+    ) -> None:
+        """``owner``: the process whose tree must be the one listening (tcp and http probes);
+        ``note`` is told, once, when another program answers on the port instead."""
         self.probe = probe
+        self.owner = owner
+        self._note = note
+        self._noted = False
         self._matched = asyncio.Event()
         self._closed = False
         self._unsubscribe: Callable[[], object] | None = None
@@ -95,10 +107,19 @@ class Watch:
             attempt = functools.partial(http_ok, str(target))
         else:
             raise ValueError(f"unknown readiness probe {kind!r}")
+        port = int(target) if kind == "tcp" else _port_of(str(target))
         while True:
             with contextlib.suppress(OSError, asyncio.TimeoutError, ValueError):
                 if await asyncio.wait_for(attempt(), ATTEMPT_TIMEOUT):
-                    return True
+                    stranger = foreign_listener(self.owner, port)
+                    if stranger is None:
+                        return True
+                    if self._note is not None and not self._noted:
+                        self._noted = True
+                        self._note(
+                            f"port {port} answers, but {stranger} holds it, not this process: "
+                            "not ready until this process listens there"
+                        )
             await clock.sleep(POLL)
 
 
@@ -141,3 +162,40 @@ async def http_ok(url: str) -> bool:
     if len(fields) < 2 or not fields[0].startswith(b"HTTP/") or not fields[1].isdigit():
         return False
     return 200 <= int(fields[1]) < 400
+
+
+def _port_of(url: str) -> int | None:
+    parts = urlsplit(url)
+    if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        return None  # not on this machine: whoever answers is who was asked for
+    return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def foreign_listener(owner: int | None, port: int | None) -> str | None:
+    """Who listens on ``port`` if it is not ``owner``'s process tree ("redis-server (pid 9)").
+
+    None when the tree holds it, or when that cannot be told (no owner, the port
+    is not local, or the system does not let us see the sockets).
+    """
+    if owner is None or port is None:
+        return None
+    import psutil
+
+    try:
+        root = psutil.Process(owner)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return None
+    for proc in tree:
+        try:
+            if any(
+                c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
+                for c in proc.net_connections(kind="tcp")
+            ):
+                return None
+        except psutil.Error:
+            return None  # cannot look: do not block readiness on what we cannot see
+    from devenv.ports import port_holder
+
+    holder = port_holder(port)
+    return str(holder) if holder is not None else None
