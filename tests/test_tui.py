@@ -660,3 +660,13 @@ async def test_a_project_without_postgres_is_not_offered_psql():
         assert app.check_action("psql", ()) is False
         assert app.check_action("redis_cli", ()) is True
         assert "Open psql" not in titles and "Open redis-cli" in titles
+
+
+def test_a_setup_step_after_ready_keeps_the_health_ok():
+    from devenv.events import ServiceReady, StepDone
+    from devenv.tui.status_table import health_from_event
+
+    ready = health_from_event(ServiceReady("postgres", 42, 5432, 0.04))
+    assert ready == "ok 40ms"
+    assert health_from_event(StepDone("postgres", "created database demo"), ready) is None
+    assert health_from_event(StepDone("postgres", "initdb"), "starting") == "initdb"

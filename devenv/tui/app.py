@@ -261,7 +261,7 @@ class DevenvApp(App[int]):
             self.notify(event.message, title=event.name, timeout=8)
         if self._stopping:
             self._stop_progress_of(event, text)
-        health = health_from_event(event)
+        health = health_from_event(event, self._health.get(event.name, ""))
         if health is not None and self._health.get(event.name) != health:
             self._health[event.name] = health
             self._show_rows()

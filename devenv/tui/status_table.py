@@ -89,13 +89,17 @@ def format_cpu(percent: float | None) -> str:
     return f"{percent:.1f}%" if percent < 99.95 else f"{percent:.0f}%"
 
 
-def health_from_event(event: Event) -> str | None:
-    """What the Health column says after ``event`` (short: it may get 10 columns), or None."""
+def health_from_event(event: Event, current: str = "") -> str | None:
+    """What the Health column says after ``event`` (short: it may get 10 columns), or None.
+
+    ``current`` is what it says now: a setup step reported after the service is
+    ready (creating its databases) does not replace "ok".
+    """
     match event:
         case ServiceStarting():
             return "starting"
         case StepDone(step=step):
-            return step
+            return None if current.startswith(("ok", "adopted")) else step
         case ServiceReady(seconds=seconds, adopted=adopted):
             return "adopted" if adopted else f"ok {seconds * 1000:.0f}ms"
         case ServiceFailed(message=message):
