@@ -276,13 +276,23 @@ def _wait_gone(pid: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if proc.status() == psutil.STATUS_ZOMBIE:
+            # A zombie is gone, but only once all its threads are: the leader of a threaded
+            # server (memcached) turns zombie while its other threads still hold the sockets.
+            if proc.status() == psutil.STATUS_ZOMBIE and _threads(pid) <= 1:
                 _reap(pid)
                 return True
         except psutil.NoSuchProcess:
             return True
         time.sleep(READY_POLL_SECONDS)
     return not proc.is_running()
+
+
+def _threads(pid: int) -> int:
+    """How many threads of ``pid`` still exist (Linux: entries of /proc/PID/task)."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return 1  # no /proc (macOS), or gone: nothing more to wait for
 
 
 def _reap(pid: int) -> None:
