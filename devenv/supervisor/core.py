@@ -66,6 +66,7 @@ READ_CHUNK = 64 * 1024
 KILL_WAIT = 2.0  # after SIGKILL, how long an exit may take before the supervisor gives up on it
 EOF_WAIT = 0.5  # after an exit, how long its output may keep coming (a stray holding the pipe)
 GROUP_POLL = 0.05  # while a stopping group's members finish
+KILL_WAIT = 2.0  # seconds to wait for a SIGKILLed tree to be gone
 SPAWN_FAILED = 127  # the exit code recorded when the command could not be spawned at all
 
 ACTIVE = frozenset({"waiting", "starting", "running", "ready", "backoff"})
@@ -252,11 +253,20 @@ class ShellChild:
         return False
 
     async def _clear_group(self) -> None:
+        killed_at: float | None = None
         try:
-            while not self._killed and self._alive():
-                if self._term_at is None or time.monotonic() >= self._term_at + self._stop_timeout:
+            while self._alive():
+                now = time.monotonic()
+                if not self._killed and (
+                    self._term_at is None or now >= self._term_at + self._stop_timeout
+                ):
                     self.signal_group(signal.SIGKILL)
-                    break
+                if self._killed:
+                    # SIGKILL is delivered asynchronously: wait (briefly) until it has
+                    # landed, so that "stopped" means nothing of the tree is left.
+                    killed_at = killed_at or now
+                    if now > killed_at + KILL_WAIT:
+                        break
                 await asyncio.sleep(GROUP_POLL)
         finally:
             self._gone = True
