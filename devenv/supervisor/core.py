@@ -66,7 +66,6 @@ READ_CHUNK = 64 * 1024
 KILL_WAIT = 2.0  # after SIGKILL, how long an exit may take before the supervisor gives up on it
 EOF_WAIT = 0.5  # after an exit, how long its output may keep coming (a stray holding the pipe)
 GROUP_POLL = 0.05  # while a stopping group's members finish
-KILL_WAIT = 2.0  # seconds to wait for a SIGKILLed tree to be gone
 SPAWN_FAILED = 127  # the exit code recorded when the command could not be spawned at all
 
 ACTIVE = frozenset({"waiting", "starting", "running", "ready", "backoff"})
