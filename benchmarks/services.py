@@ -41,8 +41,9 @@ import _bench
 from _bench import elapsed_ms
 
 from devenv import privileges
+from devenv.installations import Installation, find_installation
 from devenv.layout import Layout
-from devenv.recipes import Installation, find_installation, load_recipe
+from devenv.recipes import load_recipe
 from devenv.resources import services_dir
 
 TIMEOUT = 120  # seconds, for any one command

@@ -17,9 +17,10 @@ from devenv import privileges
 from devenv.config import Config, ServiceConfig
 from devenv.errors import DevenvError
 from devenv.events import Emit, HookFinished, HookOutput, HookStarted, Notice, ignore
+from devenv.installations import find_installation
 from devenv.layout import Layout
 from devenv.ports import PortBook
-from devenv.recipes import find_installation, recipe_for
+from devenv.recipes import recipe_for
 from devenv.services.base import Service, ServiceContext, ServiceFailed
 from devenv.services.registry import service_class
 

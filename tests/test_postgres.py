@@ -24,8 +24,9 @@ from devenv import privileges
 from devenv.config import load_config
 from devenv.errors import DevenvError
 from devenv.events import Event, ServiceReady, StepDone
+from devenv.installations import find_installation
 from devenv.layout import Layout
-from devenv.recipes import find_installation, recipe_for
+from devenv.recipes import recipe_for
 from devenv.services.base import ServiceContext, ServiceFailed
 from devenv.services.pgtemplate import MARKER, TemplateCache
 from devenv.services.postgres import INITDB_ARGS, PostgresService, conf_value

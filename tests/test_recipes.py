@@ -12,16 +12,14 @@ import pytest
 
 from devenv.config import load_config
 from devenv.errors import ConfigError
-from devenv.recipes import (
+from devenv.installations import (
     Installation,
     MissingBinary,
-    Recipe,
     cache_file,
     find_installation,
     install_hint,
-    load_recipe,
-    recipe_for,
 )
+from devenv.recipes import Recipe, load_recipe, recipe_for
 from devenv.resources import services_dir
 from devenv.versions import Version, VersionConstraint
 

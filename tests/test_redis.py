@@ -17,8 +17,9 @@ from devenv import privileges
 from devenv.config import load_config
 from devenv.errors import ConfigError
 from devenv.events import ServiceStarting, ServiceStopped
+from devenv.installations import find_installation
 from devenv.layout import Layout
-from devenv.recipes import find_installation, recipe_for
+from devenv.recipes import recipe_for
 from devenv.services.base import ServiceContext, ServiceFailed
 from devenv.services.redis import RedisService
 from devenv.services.registry import service_class

@@ -27,9 +27,10 @@ from devenv import pidrecord
 from devenv.config import ServiceConfig
 from devenv.errors import DevenvError
 from devenv.events import Emit, ServiceReady, ServiceStarting, ServiceStopped, ignore
+from devenv.installations import Installation
 from devenv.layout import Layout
 from devenv.privileges import ServiceUser
-from devenv.recipes import Installation, Recipe
+from devenv.recipes import Recipe
 
 READY_POLL_SECONDS = 0.005
 
