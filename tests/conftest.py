@@ -33,3 +33,13 @@ def reachable_dir():
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def private_cache(tmp_path, monkeypatch):
+    """This test's own devenv cache (versions, templates); the user's ~/.cache is left alone.
+
+    Returns the path of the version cache file.
+    """
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "devenv" / "versions.json"

@@ -95,9 +95,7 @@ def nothing_left_behind():
     assert not left, f"left running: {left}"
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("private_cache")  # see tests/conftest.py
 
 
 @pytest.fixture

@@ -26,11 +26,7 @@ from devenv.versions import Version, VersionConstraint
 SUDO = "" if os.geteuid() == 0 else "sudo "
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    """Each test gets its own version cache (the user's ~/.cache is left alone)."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    return tmp_path / "cache" / "devenv" / "versions.json"
+pytestmark = pytest.mark.usefixtures("private_cache")  # see tests/conftest.py
 
 
 def bundled(name: str) -> Recipe:

@@ -52,9 +52,7 @@ def no_redis_left_behind():
     assert not left, f"redis-server left running: {left}"
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("private_cache")  # see tests/conftest.py
 
 
 @pytest.fixture
