@@ -309,7 +309,8 @@ ensure_venv() {
     return 0
   fi
   say "installing devenv and its pinned dependencies into .venv"
-  "$VENV/bin/pip" install -r requirements.lock || die "pip install -r requirements.lock failed (see above)."
+  "$VENV/bin/pip" install --require-hashes -r requirements.lock ||
+    die "pip install -r requirements.lock failed (see above)."
   "$VENV/bin/pip" install --no-deps -e . || die "pip install --no-deps -e . failed (see above)."
   printf '%s\n' "$stamp" >"$STAMP_FILE"
   CHANGED=1
@@ -375,9 +376,7 @@ main() {
       fi
       say "starting devenv in $demo"
       cd "$demo"
-      # As if the venv were activated: the demo's processes and hooks run `python`,
-      # which must be the one with the demo's packages (devenv's venv has them).
-      export PATH="$VENV/bin:$PATH"
+      # devenv makes the demo's own virtualenv from its lockfile on the first `up`.
       exec "$VENV/bin/devenv" up
       ;;
     *)

@@ -179,7 +179,7 @@ def sandbox(tmp_path: Path) -> Sandbox:
     return Sandbox(tmp_path)
 
 
-PIP_CALLS = [["install", "-r", "requirements.lock"], ["install", "--no-deps", "-e", "."]]
+PIP_CALLS = [["install", "--require-hashes", "-r", "requirements.lock"], ["install", "--no-deps", "-e", "."]]
 
 
 # --- macOS (Homebrew) ----------------------------------------------------------------
@@ -533,9 +533,9 @@ def test_default_copies_the_demo_once_and_execs_devenv_up_in_it(sandbox: Sandbox
     assert first.returncode == 0, first.stderr
     assert sandbox.calls("devenv") == [["demo", str(demo)], ["up"]]
     assert sandbox.entries("devenv")[-1]["cwd"] == str(demo)
-    # The demo's processes run `python`: the venv's, as if it were activated.
+    # devenv's own venv is not put on the demo's PATH: the demo gets a virtualenv of its own.
     venv_bin = str(sandbox.root / ".venv" / "bin")
-    assert sandbox.entries("devenv")[-1]["env"]["PATH"].split(os.pathsep)[0] == venv_bin
+    assert venv_bin not in sandbox.entries("devenv")[-1]["env"]["PATH"].split(os.pathsep)
     assert f"==> copying the demo project to {demo}" in first.stdout
     assert f"==> starting devenv in {demo}" in first.stdout
 
