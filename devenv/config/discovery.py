@@ -58,7 +58,8 @@ def detect_lockfiles(root: Path) -> list[Path]:
     """The lockfiles that exist in ``root``, sorted by name."""
     found = [root / name for name in LOCKFILE_NAMES]
     found += root.glob("requirements*.lock")
-    found += (path for path in root.glob("requirements*.txt") if _has_pin(path))
+    # Ranges too: such a file is installed all the same, and reported as not reproducible.
+    found += root.glob("requirements*.txt")
     return sorted((path for path in found if path.is_file()), key=lambda path: path.name)
 
 
@@ -77,14 +78,6 @@ def _has_devenv_table(pyproject: Path) -> bool:
         return "tool.devenv" in text
     tool = data.get("tool")
     return isinstance(tool, dict) and "devenv" in tool
-
-
-def _has_pin(path: Path) -> bool:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return any("==" in line.split("#", 1)[0] for line in text.splitlines())
 
 
 def _devenv_table(doc: _Document, data: dict[str, Any]) -> dict[str, Any]:

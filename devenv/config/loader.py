@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from types import MappingProxyType
@@ -21,9 +22,12 @@ from devenv.config.model import (
     DATABASE_KEYS,
     DATABASES_SERVICE,
     DEFAULT_SHIP,
+    DEFAULT_VENV,
+    ENVIRONMENT_KEYS,
     FIRST_CHANGE_KEYS,
     HOOKS_KEYS,
     LOCKFILES_KEYS,
+    ON_DRIFT,
     ONBOARDING_KEYS,
     PROD_RUNTIMES,
     PROJECT_KEYS,
@@ -31,6 +35,7 @@ from devenv.config.model import (
     TOP_KEYS,
     Config,
     DatabaseConfig,
+    EnvironmentConfig,
     FirstChange,
     HooksConfig,
     LockfilesConfig,
@@ -90,6 +95,7 @@ class _Loader:
             prod=MappingProxyType(self._prod(self.data.get("prod", {}), services)),
             onboarding=self._onboarding(self.data.get("onboarding")),
             hooks=self._hooks(self.data.get("hooks", {})),
+            environment=self._environment(self.data.get("environment", {})),
         )
 
     # [project]
@@ -200,7 +206,25 @@ class _Loader:
         init_sql = self.check.optional(table, "init_sql", key, self.check.existing_file)
         return DatabaseConfig(name=name, owner=owner, extensions=extensions, init_sql=init_sql)
 
-    # [lockfiles], [prod], [onboarding], [hooks]
+    # [environment], [lockfiles], [prod], [onboarding], [hooks]
+
+    def _environment(self, value: object) -> EnvironmentConfig:
+        key: KeyPath = ("environment",)
+        table = self.check.table(value, key, ENVIRONMENT_KEYS)
+        venv = Path(
+            os.path.normpath(self.check.path(table.get("venv", DEFAULT_VENV), (*key, "venv")))
+        )
+        if venv == self.root or self.root not in venv.parents:
+            self.doc.fail(
+                (*key, "venv"),
+                f"the virtualenv must be a folder inside the project, got {_show(table['venv'])}",
+            )
+        python = self.check.optional(table, "python", key, self.check.string)
+        on_drift = table.get("on_drift")
+        if on_drift is not None and on_drift not in ON_DRIFT:
+            expected = ", ".join(f"'{choice}'" for choice in ON_DRIFT)
+            self.doc.fail((*key, "on_drift"), f"expected one of {expected}, got {_show(on_drift)}")
+        return EnvironmentConfig(venv=venv, python=python, on_drift=on_drift)
 
     def _lockfiles(self, value: object) -> LockfilesConfig:
         key: KeyPath = ("lockfiles",)

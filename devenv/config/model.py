@@ -10,7 +10,16 @@ from typing import Literal
 
 from devenv.versions import Version, VersionConstraint
 
-TOP_KEYS = ("project", "services", "processes", "lockfiles", "prod", "onboarding", "hooks")
+TOP_KEYS = (
+    "project",
+    "services",
+    "processes",
+    "environment",
+    "lockfiles",
+    "prod",
+    "onboarding",
+    "hooks",
+)
 PROJECT_KEYS = ("name", "procfile", "env_file")
 SERVICE_KEYS = ("version", "port", "prod_like", "settings", "recipe", "databases")
 DATABASE_KEYS = ("name", "owner", "extensions", "init_sql")
@@ -22,10 +31,14 @@ PROCESS_KEYS = (
     "ready",
     "stop_timeout",
     "concurrency",
+    "restart_on",
 )
 READY_PROBES = ("http", "tcp", "log")
 READY_KEYS = (*READY_PROBES, "timeout")
 LOCKFILES_KEYS = ("watch", "sync")
+ENVIRONMENT_KEYS = ("venv", "python", "on_drift")
+ON_DRIFT = ("ask", "warn", "sync")
+DEFAULT_VENV = ".venv"
 ONBOARDING_KEYS = ("test", "lint", "ship", "first_change")
 FIRST_CHANGE_KEYS = ("title", "file", "hint")
 HOOKS_KEYS = ("after_ready",)
@@ -91,6 +104,18 @@ class ProcessConfig:
     ready: ReadyProbe | None = None
     stop_timeout: float = 5.0
     concurrency: int = 1
+    # Lockfiles whose sync restarts this process; None: decided by its command (a process that
+    # runs in the virtualenv restarts after a Python sync, one that runs node after a Node one).
+    restart_on: tuple[Path, ...] | None = None
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    """[environment]: the project's own virtualenv, and what to do when it drifts."""
+
+    venv: Path  # absolute; default <root>/.venv
+    python: str | None = None  # a version request for uv ("3.11"); None: from the project's files
+    on_drift: Literal["ask", "warn", "sync"] | None = None  # None: ask in the TUI, warn elsewhere
 
 
 @dataclass(frozen=True)
@@ -130,3 +155,4 @@ class Config:
     prod: Mapping[str, Version]  # service name, "python" or "node" -> version
     onboarding: OnboardingConfig | None
     hooks: HooksConfig
+    environment: EnvironmentConfig

@@ -120,6 +120,14 @@ class _Processes:
             ready=ready,
             stop_timeout=self.check.seconds(table.get("stop_timeout", 5), (*key, "stop_timeout")),
             concurrency=self.check.integer(table.get("concurrency", 1), (*key, "concurrency"), 1),
+            restart_on=self.check.optional(table, "restart_on", key, self._restart_on),
+        )
+
+    def _restart_on(self, value: object, key: KeyPath) -> tuple[Path, ...]:
+        """Lockfile names, relative to the project root; [] means never restarted by a sync."""
+        return tuple(
+            self.check.path(name, (*key, i))
+            for i, name in enumerate(self.check.strings(value, key))
         )
 
     def _depends_on(
