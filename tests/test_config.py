@@ -352,9 +352,12 @@ def test_lockfile_detection(tmp_path: Path):
     )
     (tmp_path / "yarn.lock").mkdir()  # a folder is not a lockfile
 
+    # requirements-dev.txt has ranges, not pins: it is installed all the same (and reported
+    # as not reproducible), so it is a lockfile too.
     assert [path.name for path in detect_lockfiles(tmp_path)] == [
         "go.sum",
         "package-lock.json",
+        "requirements-dev.txt",
         "requirements-docs.lock",
         "requirements.txt",
         "uv.lock",
@@ -751,6 +754,31 @@ BAD_CONFIGS = [
         id="lockfiles-watch-item",
     ),
     pytest.param(
+        '[environment]\non_drift = "always"\n',
+        {},
+        "devenv.toml:2: environment.on_drift: expected one of 'ask', 'warn', 'sync', got 'always'",
+        id="environment-on-drift",
+    ),
+    pytest.param(
+        '[environment]\nvenv = "../elsewhere"\n',
+        {},
+        "devenv.toml:2: environment.venv: the virtualenv must be a folder inside the project, "
+        "got '../elsewhere'",
+        id="environment-venv-outside",
+    ),
+    pytest.param(
+        '[environment]\nvenvs = ".venv"\n',
+        {},
+        "devenv.toml:2: environment: unknown key 'venvs'; did you mean 'venv'?",
+        id="environment-unknown-key",
+    ),
+    pytest.param(
+        '[processes.web]\nrestart_on = "uv.lock"\n',
+        {"Procfile": "web: python app.py\n"},
+        "devenv.toml:2: processes.web.restart_on: expected a list of strings, got 'uv.lock'",
+        id="restart-on-not-a-list",
+    ),
+    pytest.param(
         "services = 5\n",
         {},
         "devenv.toml:1: services: expected a table, got 5",
@@ -888,3 +916,31 @@ def test_format_key():
         'lockfiles.sync."requirements.lock"'
     )
     assert format_key(()) == ""
+
+
+def test_environment_defaults_and_values(tmp_path: Path):
+    write(tmp_path, {"devenv.toml": "", "Procfile": "web: gunicorn app\n"})
+    default = load_config(tmp_path / "devenv.toml")
+    assert default.environment.venv == tmp_path / ".venv"
+    assert default.environment.python is None
+    assert default.environment.on_drift is None
+    assert default.processes["web"].restart_on is None
+
+    write(
+        tmp_path,
+        {
+            "devenv.toml": """\
+            [environment]
+            venv = "env/py"
+            python = "3.11"
+            on_drift = "sync"
+            [processes.web]
+            restart_on = ["requirements.lock"]
+            """,
+        },
+    )
+    config = load_config(tmp_path / "devenv.toml")
+    assert config.environment.venv == tmp_path / "env" / "py"
+    assert config.environment.python == "3.11"
+    assert config.environment.on_drift == "sync"
+    assert config.processes["web"].restart_on == (tmp_path / "requirements.lock",)
