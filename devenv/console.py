@@ -13,6 +13,8 @@ import threading
 from typing import TextIO
 
 from devenv.events import (
+    DriftCleared,
+    DriftFound,
     Event,
     HookFinished,
     HookOutput,
@@ -23,6 +25,10 @@ from devenv.events import (
     ServiceStarting,
     ServiceStopped,
     StepDone,
+    SyncFinished,
+    SyncOutput,
+    SyncStarted,
+    SyncStepStarted,
 )
 
 SYSTEM = "system"
@@ -50,6 +56,21 @@ def describe(event: Event) -> str | None:
             return line
         case HookFinished(command=command, returncode=code, seconds=seconds):
             return f"`{command}` exited with {code} ({seconds * 1000:.0f} ms)"
+        case SyncStarted(steps=steps, reason=reason):
+            why = f" ({reason})" if reason else ""
+            return f"installing the project's packages{why}: {len(steps)} step(s)"
+        case SyncStepStarted(index=index, total=total, command=command):
+            return f"[{index + 1}/{total}] {command}"
+        case SyncOutput(line=line):
+            return line
+        case SyncFinished(ok=True, seconds=seconds):
+            return f"packages installed ({seconds:.1f} s)"
+        case SyncFinished(ok=False, message=message):
+            return f"install failed: {message}"
+        case DriftFound(summaries=summaries):
+            return f"dependencies drifted: {'; '.join(summaries)}. `devenv sync` installs them"
+        case DriftCleared():
+            return "dependencies in sync with the lockfiles again"
     # Process events print nothing here: the supervisor writes each one into the
     # process's own log, and those lines reach the console with the process's output.
     return None

@@ -55,6 +55,7 @@ class Session:
         on_lines: LinesCallback,
         log_ring: int = 5000,
         sample_every: float = 1.0,
+        interactive: bool = False,
     ) -> None:
         self.config = config
         self.project_name = config.project.name
@@ -74,6 +75,11 @@ class Session:
         self._sampling = threading.Event()
         self._sampler_thread: threading.Thread | None = None
         self.finished = threading.Event()  # set when the supervisor has nothing left to run
+        self.interactive = interactive  # a person can be asked (the TUI): on_drift "ask"
+        self.drifts: dict = {}  # lockfile -> Drift, as last computed
+        self._watcher = None
+        self._sync = None  # the Sync running now, to cancel it on stop
+        self._sync_lock = threading.Lock()
 
     # -- starting --------------------------------------------------------------------
 
@@ -87,12 +93,111 @@ class Session:
                 message = f"stopped what a killed devenv left running: {', '.join(left)}"
                 self.on_event(Notice("devenv", message))
             with operation_lock(self.layout):
-                self.stack.start()
+                self.stack.start(alongside=self._prepare_environment)
             self._service_status = self.stack.status()
             self._start_processes()
+            self._watch_drift()
         except BaseException:
             self.stop()
             raise
+
+    def _prepare_environment(self) -> None:
+        from devenv.environment.startup import prepare
+
+        self.drifts = prepare(self.config, self.on_event, interactive=self.interactive)
+
+    # -- the project's environment -------------------------------------------------
+
+    @property
+    def project_env(self):
+        from devenv.environment.project import ProjectEnv
+
+        return ProjectEnv.from_config(self.config)
+
+    @property
+    def drift_action(self) -> str:
+        from devenv.environment.policy import drift_action
+
+        return drift_action(self.config.environment.on_drift, interactive=self.interactive)
+
+    def _watch_drift(self) -> None:
+        from devenv.environment.watch import DriftWatcher
+
+        env = self.project_env
+        if env.lockfiles:
+            self._watcher = DriftWatcher(env, self._on_drift).start()
+
+    def _on_drift(self, drifts: dict) -> None:
+        """The watcher recomputed: say what changed; sync at once under on_drift = "sync"."""
+        from devenv.environment.policy import drifted
+        from devenv.environment.startup import report_drift
+        from devenv.events import DriftCleared
+
+        before = set(drifted(self.drifts))
+        previous, self.drifts = self.drifts, drifts
+        now = set(drifted(drifts))
+        if now and (now != before or any(drifts[p] != previous.get(p) for p in now)):
+            report_drift(self.config, drifts, self.on_event)
+            if self.drift_action == "sync":
+                threading.Thread(target=self._sync_quietly, name="devenv-sync", daemon=True).start()
+        elif before and not now:
+            self.on_event(DriftCleared("deps"))
+            self._restart_affected(tuple(before))  # someone synced (`devenv sync` elsewhere)
+
+    def _sync_quietly(self) -> None:
+        with contextlib.suppress(DevenvError):  # reported through SyncFinished
+            self.sync()
+
+    def sync(self) -> bool:
+        """Install what drifted, then restart the processes it affects; True when in sync after.
+
+        Blocking (a UI calls it from a worker). A failed install raises
+        SyncFailed and leaves the environment, and the processes, as they were.
+        """
+        from devenv.environment.drift import check
+        from devenv.environment.installers import plan
+        from devenv.environment.policy import drifted
+        from devenv.environment.startup import report_drift
+        from devenv.environment.sync import Sync
+        from devenv.events import DriftCleared
+
+        env = self.project_env
+        with self._sync_lock:
+            if self._watcher is not None:
+                self._watcher.pause()
+            try:
+                wanted = drifted(check(env))
+                if wanted:
+                    steps = plan(self.config, env, wanted)
+                    self._sync = Sync(self.config, env, steps, self.on_event)
+                    self._sync.run(f"sync: {', '.join(p.name for p in wanted)}")
+                    self._restart_affected(wanted)
+                self.drifts = check(env)
+            finally:
+                self._sync = None
+                if self._watcher is not None:
+                    self._watcher.resume()
+        if drifted(self.drifts):
+            report_drift(self.config, self.drifts, self.on_event)
+            return False
+        self.on_event(DriftCleared("deps"))
+        return True
+
+    def _restart_affected(self, lockfiles: tuple) -> None:
+        from devenv.environment.policy import affected
+
+        if not self._has_processes():
+            return
+        kinds = set(affected(self.config.processes, lockfiles, self.project_env))
+        if not kinds:
+            return
+        snapshot = self.runner.supervisor.snapshot()
+        names = [n for n, info in snapshot.items() if info.get("kind") in kinds]
+        running = [n for n in names if snapshot[n].get("state") not in ("stopped", "completed")]
+        if running:
+            self.on_event(Notice("deps", f"restarting after the sync: {', '.join(running)}"))
+        for name in running:
+            self.runner.restart_process(name)
 
     def _start_processes(self) -> None:
         from devenv.ports import allocate_block
@@ -107,7 +212,9 @@ class Session:
             if allocation.notice:
                 self.on_event(Notice("devenv", allocation.notice))
             base_port = allocation.port
-        specs = build_specs(self.config, self.stack.env(), base_port=base_port)
+        specs = build_specs(
+            self.config, self.stack.env(), self._activated_environ(), base_port=base_port
+        )
         if not specs:
             return
 
@@ -144,6 +251,12 @@ class Session:
             target=self._sample_loop, name="devenv-stats", daemon=True
         )
         self._sampler_thread.start()
+
+    def _activated_environ(self) -> dict[str, str]:
+        from devenv.environment.activation import activate
+        from devenv.environment.project import ProjectEnv
+
+        return activate(ProjectEnv.from_config(self.config), os.environ)
 
     def _write_state(self) -> None:
         if self.runner is None or self.runner.supervisor is None:
@@ -200,6 +313,12 @@ class Session:
         from devenv.runlock import operation_lock
 
         progress = on_progress or (lambda text: None)
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+        sync = self._sync
+        if sync is not None:
+            sync.cancel()
         with self._write_lock:
             self._sampling.set()
         if self.runner is not None:

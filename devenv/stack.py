@@ -11,7 +11,7 @@ import shlex
 import subprocess
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from devenv import privileges
 from devenv.config import Config, ServiceConfig
@@ -134,14 +134,27 @@ class Stack:
             # and walking a large cluster on every `up` would cost more than the start.
             os.chown(self.layout.state, user.uid, user.gid)
 
-    def start(self, names: Iterable[str] | None = None, *, hooks: bool = True) -> None:
+    def start(
+        self,
+        names: Iterable[str] | None = None,
+        *,
+        hooks: bool = True,
+        alongside: Callable[[], object] | None = None,
+    ) -> None:
         """Start the services (all by default) in parallel, provision them, then run the hooks.
 
+        ``alongside`` runs in parallel with the services (the project's
+        environment is installed that way), and the hooks wait for it too.
         Raises ServiceFailed for the first service that failed (the others are
-        left running, so a fixed config starts fast), or HookFailed.
+        left running, so a fixed config starts fast), the error ``alongside``
+        raised, or HookFailed.
         """
         wanted = list(names) if names is not None else self.names
         if not wanted:
+            if alongside is not None:
+                alongside()
+            if hooks:
+                self.run_hooks()
             return
         self.prepare_layout()
         services = [self.service(name, allocate=True) for name in wanted]
@@ -160,7 +173,16 @@ class Stack:
             except BaseException as err:  # reported below, in config order
                 errors.append(err)
 
-        _in_parallel(bring_up, services)
+        def work(item) -> None:
+            if item is alongside:
+                try:
+                    item()
+                except BaseException as err:
+                    errors.append(err)
+            else:
+                bring_up(item)
+
+        _in_parallel(work, [*services, *([alongside] if alongside is not None else [])])
         if errors:
             raise errors[0]
         if hooks:
@@ -173,8 +195,18 @@ class Stack:
             merged.update(self.service(name).env())
         return merged
 
+    def child_env(self) -> dict[str, str]:
+        """What hooks and processes start from: this environment with the project's
+        virtualenv and node_modules/.bin first, and the services' variables."""
+        from devenv.environment.activation import activate
+        from devenv.environment.project import ProjectEnv
+
+        return {**activate(ProjectEnv.from_config(self.config), os.environ), **self.env()}
+
     def run_hooks(self) -> None:
-        env = {**os.environ, **self.env()}
+        if not self.config.hooks.after_ready:
+            return
+        env = self.child_env()
         for command in self.config.hooks.after_ready:
             self._run_hook(command, env)
 
@@ -193,14 +225,26 @@ class Stack:
             start_new_session=True,
         )
         assert proc.stdout is not None
-        for raw in proc.stdout:
-            self.emit(HookOutput(name, raw.decode("utf-8", "replace").rstrip("\r\n")))
-        code = proc.wait()
+        log_path = self.layout.log_file("hooks")
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "a", encoding="utf-8") as log:
+            os.chmod(log_path, 0o600)
+            log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} $ {command}\n")
+            tail: list[str] = []
+            for raw in proc.stdout:
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                log.write(line + "\n")
+                tail = [*tail[-9:], line]
+                self.emit(HookOutput(name, line))
+            code = proc.wait()
+            log.write(f"--- exit code {code}\n")
         self.emit(HookFinished(name, command, code, time.monotonic() - started))
         if code != 0:
+            last = "\n".join(f"  {line}" for line in tail)
             raise HookFailed(
                 f"the after_ready hook `{command}` failed with exit code {code} "
-                f"(hooks.after_ready in {self.config.source.name}); its output is above"
+                f"(hooks.after_ready in {self.config.source.name}). Its last lines:\n{last}\n"
+                "All of its output: `devenv logs hooks`"
             )
 
     # -- stopping and looking ------------------------------------------------

@@ -20,7 +20,7 @@ def run_tui(config: Config) -> int:
     from devenv.tui.app import DevenvApp
 
     def make_session(**callbacks):
-        return Session(config, **callbacks)
+        return Session(config, interactive=True, **callbacks)
 
     app = DevenvApp(
         config.project.name, make_session, handle_signals=True, services=tuple(config.services)

@@ -1,0 +1,185 @@
+"""What installs a project's lockfiles: the commands, in order, and the tools they need.
+
+``plan()`` is pure (it looks at files, runs nothing), so what a sync will do
+can be shown first (``devenv sync --dry-run``) and tested without installing.
+uv, a dependency of devenv, does the Python work: ``uv venv``, ``uv pip sync``
+for pinned requirements files (``uv pip install -r`` when they hold ranges),
+``uv sync --frozen`` for uv.lock. poetry, pipenv and pdm install their own
+lockfiles into the same virtualenv; npm, yarn and pnpm fill node_modules.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devenv.config import Config
+from devenv.environment.project import ProjectEnv
+from devenv.environment.pyversion import python_request
+from devenv.errors import DevenvError
+
+# lockfile name -> (tool, argv after the tool, how to get the tool)
+_TOOL_LOCKS = {
+    "poetry.lock": ("poetry", ["install", "--sync", "--no-interaction"], "pipx install poetry"),
+    "Pipfile.lock": ("pipenv", ["sync", "--dev"], "pipx install pipenv"),
+    "pdm.lock": ("pdm", ["sync", "--no-self"], "pipx install pdm"),
+    "package-lock.json": ("npm", ["ci"], "install Node.js (it brings npm)"),
+    "pnpm-lock.yaml": (
+        "pnpm",
+        ["install", "--frozen-lockfile"],
+        "`corepack enable pnpm` or `npm install -g pnpm`",
+    ),
+}
+_YARN_HINT = "`corepack enable yarn` or `npm install -g yarn`"
+
+
+class ToolMissing(DevenvError):
+    """A lockfile's own tool is not installed; the message says how to get it."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One command of a sync. ``argv`` runs without a shell unless ``shell`` is set."""
+
+    argv: tuple[str, ...]
+    lockfiles: tuple[Path, ...]  # what it installs (empty: creating the virtualenv)
+    ecosystem: str  # "python" | "node"
+    shell: bool = False
+    env: Mapping[str, str] = field(default_factory=dict)  # added to the activated environment
+
+    @property
+    def display(self) -> str:
+        """The command as a person would type it (tool paths shortened to their names)."""
+        if self.shell:
+            return self.argv[0]
+        return shlex.join([Path(self.argv[0]).name, *self.argv[1:]])
+
+    @property
+    def creates_venv(self) -> bool:
+        return not self.lockfiles
+
+
+def uv_bin() -> str:
+    """The uv executable that came with devenv (the ``uv`` package), else one on PATH."""
+    try:
+        from uv import find_uv_bin
+
+        return find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        found = shutil.which("uv")
+        if found:
+            return found
+        raise DevenvError(
+            "uv is missing: devenv installs the project's packages with it. Reinstall devenv "
+            "(`pipx reinstall devenv`), or install uv (`pipx install uv`)."
+        ) from None
+
+
+def plan(
+    config: Config,
+    env: ProjectEnv,
+    lockfiles: tuple[Path, ...] | None = None,
+    *,
+    which=shutil.which,
+) -> list[Step]:
+    """The steps that make the environment match ``lockfiles`` (default: all of them).
+
+    Raises ToolMissing when a lockfile needs a tool that is not installed.
+    """
+    wanted = env.lockfiles if lockfiles is None else lockfiles
+    steps: list[Step] = []
+    python = [p for p in wanted if env.ecosystem(p) == "python"]
+    node = [p for p in wanted if env.ecosystem(p) == "node"]
+    custom = config.lockfiles.sync
+    if python or (lockfiles is None and env.python_lockfiles):
+        if not env.venv_python.exists():
+            steps.append(_create_venv(config, env))
+        steps += _python_steps(env, [p for p in python if p not in custom], which)
+    for path in node:
+        if path not in custom:
+            steps.append(_node_step(path, which))
+    for path in wanted:
+        if path in custom:
+            steps.append(Step((custom[path],), (path,), env.ecosystem(path), shell=True))
+    return steps
+
+
+def _create_venv(config: Config, env: ProjectEnv) -> Step:
+    argv = [uv_bin(), "venv", str(env.venv)]
+    request = python_request(config)
+    if request is not None:
+        argv += ["--python", request.request]
+    return Step(tuple(argv), (), "python")
+
+
+def _python_steps(env: ProjectEnv, python: list[Path], which) -> list[Step]:
+    from devenv.environment.lockfiles import read_lockfile
+
+    steps: list[Step] = []
+    requirements = []
+    for path in python:
+        if path.name == "uv.lock":
+            steps.append(
+                Step(
+                    (uv_bin(), "sync", "--frozen"),
+                    (path,),
+                    "python",
+                    env={"UV_PROJECT_ENVIRONMENT": str(env.venv)},
+                )
+            )
+        elif path.name in _TOOL_LOCKS:
+            steps.append(_tool_step(path, which, "python"))
+        else:
+            requirements.append(path)
+    if requirements:
+        pinned = all(
+            package.version is not None or package.local
+            for path in requirements
+            for package in read_lockfile(path).packages
+        )
+        # Exactly the lock when every line pins (uv pip sync also removes what is not in it);
+        # ranges need a resolver, and then nothing is removed.
+        verb = ["pip", "sync"] if pinned and not steps else ["pip", "install"]
+        argv = [uv_bin(), *verb, "--python", str(env.venv_python)]
+        for path in requirements:
+            argv += [str(path)] if verb[1] == "sync" else ["-r", str(path)]
+        steps.append(Step(tuple(argv), tuple(requirements), "python"))
+    return steps
+
+
+def _tool_step(path: Path, which, ecosystem: str) -> Step:
+    tool, args, hint = _TOOL_LOCKS[path.name]
+    found = which(tool)
+    if found is None:
+        raise ToolMissing(
+            f"{path.name} is {tool}'s lockfile and {tool} is not installed: {hint}, "
+            "then run `devenv sync`"
+        )
+    return Step((found, *args), (path,), ecosystem)
+
+
+def _node_step(path: Path, which) -> Step:
+    if path.name != "yarn.lock":
+        return _tool_step(path, which, "node")
+    found = which("yarn")
+    if found is None:
+        raise ToolMissing(
+            f"yarn.lock is yarn's lockfile and yarn is not installed: {_YARN_HINT}, "
+            "then run `devenv sync`"
+        )
+    berry = _is_berry(path)
+    return Step(
+        (found, "install", "--immutable" if berry else "--frozen-lockfile"), (path,), "node"
+    )
+
+
+def _is_berry(path: Path) -> bool:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            head = f.read(2048)
+    except OSError:
+        return False
+    return "__metadata:" in head

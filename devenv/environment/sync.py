@@ -1,0 +1,143 @@
+"""Running a sync: the installers' commands in order, their output streamed, nothing half-done.
+
+Each step's output goes to the ``emit`` callback as it comes and into
+``.devenv/logs/deps.log``, so it can still be read after the TUI is gone. A
+failed step stops the sync and leaves the environment as it was: uv resolves
+and downloads everything before it changes the virtualenv, a virtualenv this
+sync created is removed again (nothing but the failed install is in it), and
+``node_modules`` is moved aside before ``npm ci`` (which empties it first)
+and put back if the install fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from devenv.config import Config
+from devenv.environment.activation import activate
+from devenv.environment.indexes import uv_environment
+from devenv.environment.installers import Step
+from devenv.environment.project import ProjectEnv
+from devenv.errors import DevenvError
+from devenv.events import Emit, SyncFinished, SyncOutput, SyncStarted, SyncStepStarted
+
+NAME = "deps"  # the name sync events and the sync log go by
+
+
+class SyncFailed(DevenvError):
+    pass
+
+
+class Sync:
+    """One run of ``steps``; ``cancel()`` (from another thread) stops the running command."""
+
+    def __init__(self, config: Config, env: ProjectEnv, steps: list[Step], emit: Emit) -> None:
+        self.config = config
+        self.env = env
+        self.steps = steps
+        self.emit = emit
+        self._proc: subprocess.Popen | None = None
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(OSError):
+                os.killpg(proc.pid, signal.SIGTERM)
+
+    def run(self, reason: str = "") -> float:
+        """Run every step; return the seconds it took. Raises SyncFailed (environment unchanged)."""
+        started = time.monotonic()
+        displays = tuple(step.display for step in self.steps)
+        self.emit(SyncStarted(NAME, displays, reason))
+        log_path = self.config.root / ".devenv" / "logs" / f"{NAME}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with _sync_lock(self.config.root), open(log_path, "a", encoding="utf-8") as log:
+            os.chmod(log_path, 0o600)
+            log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} sync: {reason or 'asked'}\n")
+            try:
+                for index, step in enumerate(self.steps):
+                    self._run_step(index, step, log)
+            except SyncFailed as failed:
+                self.emit(SyncFinished(NAME, False, time.monotonic() - started, str(failed)))
+                raise
+        seconds = time.monotonic() - started
+        self.emit(SyncFinished(NAME, True, seconds))
+        return seconds
+
+    def _run_step(self, index: int, step: Step, log) -> None:
+        self.emit(SyncStepStarted(NAME, index, len(self.steps), step.display))
+        log.write(f"$ {step.display}\n")
+        base = activate(self.env, os.environ)
+        child_env = {**base, **uv_environment(base), **step.env}
+        aside = self._move_node_modules_aside() if step.argv[1:2] == ("ci",) else None
+        code = self._spawn(step, child_env, log)
+        if code == 0 and not self._cancelled.is_set():
+            if aside is not None:
+                shutil.rmtree(aside, ignore_errors=True)
+            return
+        if step.creates_venv or (index > 0 and self.steps[0].creates_venv):
+            shutil.rmtree(self.env.venv, ignore_errors=True)  # made by this sync, moments ago
+        if aside is not None:
+            shutil.rmtree(self.env.node_modules, ignore_errors=True)
+            os.rename(aside, self.env.node_modules)
+        if self._cancelled.is_set():
+            raise SyncFailed(f"the sync was stopped during `{step.display}`; nothing changed")
+        raise SyncFailed(
+            f"`{step.display}` failed with exit code {code}; the environment is as it was "
+            f"before. Its output: `devenv logs {NAME}`"
+        )
+
+    def _spawn(self, step: Step, env: dict[str, str], log) -> int:
+        from devenv.proclog import strip_ansi
+
+        try:
+            self._proc = proc = subprocess.Popen(
+                step.argv[0] if step.shell else list(step.argv),
+                shell=step.shell,
+                cwd=self.config.root,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except OSError as err:
+            raise SyncFailed(f"cannot run `{step.display}`: {err.strerror}") from None
+        if self._cancelled.is_set():
+            self.cancel()
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            line = strip_ansi(raw.decode("utf-8", "replace").rstrip("\r\n"))
+            log.write(line + "\n")
+            self.emit(SyncOutput(NAME, line))
+        return proc.wait()
+
+    def _move_node_modules_aside(self) -> Path | None:
+        if not self.env.node_modules.is_dir():
+            return None
+        aside = self.config.root / ".devenv" / "node_modules.previous"
+        shutil.rmtree(aside, ignore_errors=True)
+        os.rename(self.env.node_modules, aside)
+        return aside
+
+
+@contextlib.contextmanager
+def _sync_lock(root: Path):
+    """One sync at a time per project (``devenv sync`` while ``devenv up`` syncs waits)."""
+    path = root / ".devenv" / "sync.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
