@@ -141,13 +141,22 @@ def _add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_lazy("data", "restore"))
 
     p = sub.add_parser("sync", help="install what the lockfiles pin, restart what it affects")
-    p.set_defaults(func=_not_there_yet("sync", "drift detection is being built"))
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="say what would be installed; exit 1 if anything would be",
+    )
+    p.set_defaults(func=_lazy("deps", "sync"))
+
+    p = sub.add_parser("run", help="run a command inside the project's environment")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="the command and its arguments")
+    p.set_defaults(func=_lazy("deps", "run"))
 
     p = sub.add_parser("doctor", help="diagnose, repair safe things, write a support bundle")
     p.add_argument("--fix", action="store_true")
     p.add_argument("--json", action="store_true")
     p.add_argument("--bundle", action="store_true")
-    p.set_defaults(func=_not_there_yet("doctor", "diagnostics are being built"))
+    p.set_defaults(func=_lazy("doctor", "doctor"))
 
     p = sub.add_parser("onboard", help="the first-day onboarding")
     p.add_argument("--reset", action="store_true", help="start the onboarding over")
@@ -181,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_PASSTHROUGH = ("psql", "redis-cli")
+_PASSTHROUGH = ("psql", "redis-cli", "run")
 
 
 def _protect_passthrough(argv: list[str]) -> list[str]:

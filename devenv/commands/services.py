@@ -21,18 +21,20 @@ def _stack(emit=None):
     return Stack(config, emit if emit is not None else ConsolePrinter())
 
 
-def _start(stack) -> None:
+def _start(stack, alongside=None) -> None:
     """Start the services; a failure raises ServiceFailed, whose message holds the log tail."""
     from devenv.runlock import operation_lock
 
     with operation_lock(stack.layout):
-        stack.start()
+        stack.start(alongside=alongside)
 
 
 def up_detached(args: argparse.Namespace) -> int:
     """Start the services only; return 0 once all are ready."""
+    from devenv.environment.startup import prepare
+
     stack = _stack()
-    _start(stack)
+    _start(stack, alongside=lambda: prepare(stack.config, stack.emit, interactive=False))
     _print_urls(stack)
     return 0
 
@@ -72,8 +74,14 @@ def status(args: argparse.Namespace) -> int:
     services = stack.status()
     running = foreground_pid(stack.layout)
     processes = _process_status(procstate.read(stack.layout), running)
+    deps = _deps_status(stack.config)
     if args.json:
-        payload = {"services": services, "processes": processes, "devenv": {"pid": running}}
+        payload = {
+            "services": services,
+            "processes": processes,
+            "deps": {name: drift.as_json() for name, drift in deps.items()},
+            "devenv": {"pid": running},
+        }
         print(json.dumps(payload, indent=2))
         return 0
     print(f"{'NAME':<12} {'STATE':<9} {'PID':>7} {'PORT':>6}  VERSION / RESTARTS, UPTIME")
@@ -91,7 +99,25 @@ def status(args: argparse.Namespace) -> int:
         if info.get("rss") is not None:
             extra += f", {info['cpu_percent']:.0f}% cpu, {info['rss'] / 2**20:.0f} MiB"
         print(f"{name:<12} {info['state']:<9} {pid!s:>7} {port!s:>6}  {extra}")
+    if deps:
+        from devenv.environment.drift import summary
+
+        print()
+        for drift in deps.values():
+            print(summary(drift))
     return 0
+
+
+def _deps_status(config: Config) -> dict:
+    """Each lockfile's drift, keyed by its path relative to the project root."""
+    from devenv.environment.project import ProjectEnv
+
+    env = ProjectEnv.from_config(config)
+    if not env.lockfiles:
+        return {}
+    from devenv.environment.drift import check
+
+    return {path.relative_to(config.root).as_posix(): drift for path, drift in check(env).items()}
 
 
 def _process_status(recorded: dict[str, dict], devenv_pid: int | None) -> dict[str, dict]:
@@ -110,10 +136,15 @@ def _process_status(recorded: dict[str, dict], devenv_pid: int | None) -> dict[s
 
 
 def env(args: argparse.Namespace) -> int:
+    from devenv.environment import activation
+    from devenv.environment.project import ProjectEnv
     from devenv.events import ignore
     from devenv.stack import export_lines
 
-    for line in export_lines(_stack(ignore).env()):
+    stack = _stack(ignore)
+    for line in export_lines(stack.env()):
+        print(line)
+    for line in activation.export_lines(ProjectEnv.from_config(stack.config)):
         print(line)
     return 0
 
@@ -150,9 +181,10 @@ def logs(args: argparse.Namespace) -> int:
             f"no log for '{args.name}' yet ({path}); logs exist for: "
             f"{', '.join(known) or 'nothing yet'}; names in this project: {', '.join(names)}"
         )
-    _print_tail(path, args.lines)
     if args.follow:
-        _follow(path)
+        _follow(path, args.lines)
+    else:
+        _print_tail(path, args.lines)
     return 0
 
 
@@ -165,16 +197,16 @@ def _print_tail(path: Path, lines: int) -> None:
     sys.stdout.flush()
 
 
-def _follow(path: Path) -> None:
-    with open(path, "rb") as f:
-        f.seek(0, os.SEEK_END)
-        try:
-            while True:
-                chunk = f.read()
-                if chunk:
-                    sys.stdout.write(chunk.decode("utf-8", "replace"))
-                    sys.stdout.flush()
-                else:
-                    time.sleep(0.1)
-        except KeyboardInterrupt:
-            return
+def _follow(path: Path, lines: int) -> None:
+    """The last ``lines`` lines, then what is written, across rotations (see devenv.logfollow)."""
+    import codecs
+
+    from devenv.logfollow import follow
+
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")  # a chunk may end mid-character
+    try:
+        for chunk in follow(path, last=lines):
+            sys.stdout.write(decoder.decode(chunk))
+            sys.stdout.flush()
+    except (KeyboardInterrupt, BrokenPipeError):
+        return

@@ -1,0 +1,223 @@
+"""The project's own environment, for real: uv makes the virtualenv from the lockfile.
+
+Projects here have no services (so no server starts) and install small wheels
+built by tests/wheels.py from a local folder, through pip's own settings
+(PIP_FIND_LINKS, PIP_NO_INDEX), which devenv hands to uv: no network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from devenv.config import load_project
+from devenv.environment.installers import ToolMissing, plan
+from devenv.environment.project import ProjectEnv
+from tests.wheels import build_wheel
+
+
+def devenv(project: Path, *args: str, env: dict | None = None, timeout: float = 120):
+    return subprocess.run(
+        [sys.executable, "-m", "devenv", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def wheels(tmp_path: Path) -> Path:
+    folder = tmp_path / "wheels"
+    for name, version in [("alpha", "1.0"), ("alpha", "2.0"), ("beta", "1.0"), ("gamma", "3.0")]:
+        build_wheel(folder, name, version)
+    return folder
+
+
+@pytest.fixture
+def offline(wheels: Path, tmp_path: Path) -> dict[str, str]:
+    """devenv's environment: pip set up for a local folder only, as a company laptop may be."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
+    env.update(
+        PIP_FIND_LINKS=str(wheels),
+        PIP_NO_INDEX="1",
+        PIP_CONFIG_FILE=os.devnull,
+        UV_CACHE_DIR=str(tmp_path / "uv-cache"),
+        UV_PYTHON_DOWNLOADS="never",
+        PATH="/usr/local/bin:/usr/bin:/bin",  # nothing of devenv's own venv
+    )
+    return env
+
+
+def project(root: Path, lock: str, toml: str = "", procfile: str | None = None) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "devenv.toml").write_text(toml)
+    (root / "requirements.lock").write_text(lock)
+    if procfile is not None:
+        (root / "Procfile").write_text(procfile)
+    return root
+
+
+def test_first_up_creates_the_virtualenv_before_the_hooks(tmp_path, offline):
+    root = project(
+        tmp_path / "app",
+        "alpha==1.0\nbeta==1.0\n",
+        "[hooks]\nafter_ready = [\"python -c 'import alpha, sys; print(alpha.__version__, "
+        "sys.prefix)'\"]\n",
+    )
+
+    result = devenv(root, "up", "-d", env=offline)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "installing the project's packages (first start: installing requirements.lock)" in out
+    assert out.index("uv venv") < out.index("uv pip sync") < out.index("packages installed")
+    assert f"1.0 {root / '.venv'}" in out  # the hook ran in the new venv
+    site = next((root / ".venv").glob("lib/python*/site-packages"))
+    assert {p.name for p in site.glob("*.dist-info")} == {
+        "alpha-1.0.dist-info",
+        "beta-1.0.dist-info",
+    }
+    assert "uv pip sync" in (root / ".devenv" / "logs" / "deps.log").read_text()
+
+    again = devenv(root, "up", "-d", env=offline)  # in sync: nothing is installed
+    assert again.returncode == 0, again.stderr
+    assert "installing" not in again.stdout
+
+
+def test_sync_fixes_a_wrong_version_and_a_missing_package(tmp_path, offline):
+    root = project(tmp_path / "app", "alpha==1.0\n")
+    assert devenv(root, "sync", env=offline).returncode == 0
+    (root / "requirements.lock").write_text("alpha==2.0\ngamma==3.0\n")
+
+    dry = devenv(root, "sync", "--dry-run", env=offline)
+    assert dry.returncode == 1
+    assert "1 missing (gamma)" in dry.stdout and "alpha 2.0 locked, 1.0 installed" in dry.stdout
+    assert "would run: uv pip sync" in dry.stdout
+
+    result = devenv(root, "sync", env=offline)
+    assert result.returncode == 0, result.stdout + result.stderr
+    status = json.loads(devenv(root, "status", "--json", env=offline).stdout)
+    assert status["deps"]["requirements.lock"]["state"] == "in-sync"
+    ran = devenv(root, "run", "python", "-c", "import alpha, gamma; print(alpha.__version__)")
+    assert ran.stdout.strip() == "2.0"
+
+    assert devenv(root, "sync", env=offline).stdout.strip().endswith("in sync: nothing to install")
+
+
+def test_a_failed_install_leaves_the_environment_working(tmp_path, offline):
+    root = project(tmp_path / "app", "alpha==1.0\n")
+    assert devenv(root, "sync", env=offline).returncode == 0
+    (root / "requirements.lock").write_text("alpha==9.9\n")  # no such version anywhere
+
+    result = devenv(root, "sync", env=offline)
+
+    assert result.returncode == 1
+    assert "failed with exit code" in result.stderr
+    assert "the environment is as it was before" in result.stderr
+    assert "Traceback" not in result.stderr
+    ran = devenv(root, "run", "python", "-c", "import alpha; print(alpha.__version__)", env=offline)
+    assert ran.stdout.strip() == "1.0"
+
+
+def test_a_failed_first_install_stops_up_before_the_hooks_and_leaves_no_half_venv(
+    tmp_path, offline
+):
+    root = project(tmp_path / "app", "alpha==9.9\n", '[hooks]\nafter_ready = ["touch hook-ran"]\n')
+
+    result = devenv(root, "up", "-d", env=offline)
+
+    assert result.returncode == 1
+    assert "devenv logs deps" in result.stderr
+    assert not (root / "hook-ran").exists()
+    assert not (root / ".venv").exists()  # the next `up` tries again from the start
+
+
+def test_ranges_are_installed_and_reported_as_not_reproducible(tmp_path, offline):
+    root = project(tmp_path / "app", "")
+    (root / "requirements.lock").unlink()
+    (root / "requirements.txt").write_text("alpha>=1,<2\nbeta\n")
+
+    assert devenv(root, "up", "-d", env=offline).returncode == 0
+    deps = json.loads(devenv(root, "status", "--json", env=offline).stdout)["deps"]
+
+    assert deps["requirements.txt"]["state"] == "in-sync"
+    assert sorted(deps["requirements.txt"]["unpinned"]) == ["alpha", "beta"]
+    ran = devenv(root, "run", "python", "-c", "import alpha; print(alpha.__version__)")
+    assert ran.stdout.strip() == "1.0"
+
+
+def test_env_and_run_put_the_project_environment_first(tmp_path, offline):
+    root = project(tmp_path / "app", "alpha==1.0\n")
+
+    exports = devenv(root, "env", env=offline).stdout.splitlines()
+    assert f"export VIRTUAL_ENV={root / '.venv'}" in exports
+    assert f'export PATH={root / ".venv" / "bin"}:"$PATH"' in exports
+
+    # `devenv run` installs a missing environment first, like `uv run`.
+    ran = devenv(root, "run", "python", "-c", "import os, sys; print(sys.prefix)", env=offline)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == str(root / ".venv")
+
+    missing = devenv(root, "run", "no-such-tool", env=offline)
+    assert missing.returncode == 127
+    assert "`no-such-tool` is not in the project's environment (.venv/bin)" in missing.stderr
+
+
+# -- what a sync will run (plan is pure: it runs nothing) ------------------------------------
+
+
+def plan_for(root: Path, files: dict[str, str], toml: str = "", which=lambda tool: None):
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "devenv.toml").write_text(toml)
+    for name, text in files.items():
+        (root / name).write_text(text)
+    config = load_project(root)
+    return [step.display for step in plan(config, ProjectEnv.from_config(config), which=which)]
+
+
+def test_plan_creates_the_venv_with_the_projects_python(tmp_path):
+    steps = plan_for(tmp_path, {"requirements.lock": "alpha==1\n", ".python-version": "3.11\n"})
+    assert steps[0] == f"uv venv {tmp_path / '.venv'} --python 3.11"
+    assert steps[1] == (
+        f"uv pip sync --python {tmp_path / '.venv/bin/python'} {tmp_path / 'requirements.lock'}"
+    )
+
+
+def test_plan_uses_each_lockfiles_own_tool(tmp_path):
+    tools = {"poetry": "/opt/bin/poetry", "npm": "/usr/bin/npm", "yarn": "/usr/bin/yarn"}
+    steps = plan_for(
+        tmp_path,
+        {"poetry.lock": "", "package-lock.json": "{}", "uv.lock": "version = 1\n"},
+        which=tools.get,
+    )
+    assert steps[1:] == ["poetry install --sync --no-interaction", "uv sync --frozen", "npm ci"]
+
+    berry = plan_for(tmp_path / "b", {"yarn.lock": "__metadata:\n  version: 8\n"}, which=tools.get)
+    assert berry == ["yarn install --immutable"]
+    classic = plan_for(tmp_path / "c", {"yarn.lock": "# yarn lockfile v1\n"}, which=tools.get)
+    assert classic == ["yarn install --frozen-lockfile"]
+
+
+def test_a_missing_tool_names_the_tool_and_how_to_get_it(tmp_path):
+    with pytest.raises(ToolMissing) as caught:
+        plan_for(tmp_path, {"Pipfile.lock": "{}"})
+    assert str(caught.value) == (
+        "Pipfile.lock is pipenv's lockfile and pipenv is not installed: pipx install pipenv, "
+        "then run `devenv sync`"
+    )
+
+
+def test_a_sync_command_from_the_config_replaces_devenvs_own(tmp_path):
+    steps = plan_for(
+        tmp_path,
+        {"requirements.lock": "alpha==1\n"},
+        '[lockfiles.sync]\n"requirements.lock" = "make deps"\n',
+    )
+    assert steps == [f"uv venv {tmp_path / '.venv'}", "make deps"]
