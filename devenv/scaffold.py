@@ -12,20 +12,6 @@ from pathlib import Path
 from devenv.errors import DevenvError
 from devenv.resources import templates_dir
 
-# What installs exactly what a lockfile pins, by lockfile name.
-_SYNC_COMMANDS = {
-    "uv.lock": "uv sync --frozen",
-    "poetry.lock": "poetry install --sync",
-    "Pipfile.lock": "pipenv sync",
-    "pdm.lock": "pdm sync",
-    "package-lock.json": "npm ci",
-    "yarn.lock": "yarn install --frozen-lockfile",
-    "pnpm-lock.yaml": "pnpm install --frozen-lockfile",
-    "Gemfile.lock": "bundle install",
-    "Cargo.lock": "cargo fetch --locked",
-    "go.sum": "go mod download",
-}
-
 
 @dataclass
 class InitResult:
@@ -78,12 +64,6 @@ def _project_name(root: Path) -> str:
     return root.resolve().name
 
 
-def _sync_command(lockfile: str) -> str:
-    if lockfile in _SYNC_COMMANDS:
-        return _SYNC_COMMANDS[lockfile]
-    return f"pip install -r {lockfile}"
-
-
 def _has_devenv_config(root: Path) -> Path | None:
     if (root / "devenv.toml").exists():
         return root / "devenv.toml"
@@ -108,11 +88,6 @@ def _render_config(root: Path, process_names: list[str]) -> str:
         'depends_on = ["postgres", "redis"]\n'
         for p in process_names
     )
-    sync = ""
-    if lockfiles:
-        sync = "\n[lockfiles.sync]\n" + "".join(
-            f"{_toml_str(lf)} = {_toml_str(_sync_command(lf))}\n" for lf in lockfiles
-        )
     template = string.Template((templates_dir() / "init" / "devenv.toml").read_text())
     return template.substitute(
         name=name,
@@ -120,8 +95,31 @@ def _render_config(root: Path, process_names: list[str]) -> str:
         db_toml=_toml_str(_identifier(name)),
         processes=processes,
         watch_toml="[" + ", ".join(_toml_str(lf) for lf in lockfiles) + "]",
-        sync=sync,
     )
+
+
+def _note_unpinned(root: Path, result: InitResult) -> None:
+    """Say which lockfiles hold ranges: installed all the same, but not reproducibly."""
+    from devenv.config import detect_lockfiles
+    from devenv.environment.lockfiles import LockfileError, read_lockfile
+
+    for path in detect_lockfiles(root):
+        if not path.name.endswith(".txt"):
+            continue
+        try:
+            packages = read_lockfile(path).packages
+        except LockfileError as err:
+            result.notes.append(f"{path.name} cannot be read: {err}")
+            continue
+        loose = [p.name for p in packages if p.version is None and not p.local]
+        if loose:
+            shown = ", ".join(loose[:4]) + (f" and {len(loose) - 4} more" if len(loose) > 4 else "")
+            result.notes.append(
+                f"{path.name} has ranges, not pins ({shown}): devenv installs it all the same, "
+                "but not reproducibly. Pin it: `uv pip compile "
+                f"{path.name} -o {path.stem}.lock`, "
+                "commit it and watch it instead ([lockfiles] watch)."
+            )
 
 
 def _ensure_gitignored(root: Path, result: InitResult) -> None:
@@ -176,5 +174,6 @@ def init_project(root: Path, *, force: bool = False) -> InitResult:
     config.write_text(_render_config(root, process_names))
     result.written.insert(0, config)
     _ensure_gitignored(root, result)
+    _note_unpinned(root, result)
     load_config(config)
     return result

@@ -51,7 +51,7 @@ def test_init_uses_the_existing_procfile_lockfiles_and_pyproject_name(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "billing-api"\n')
     procfile = "web: gunicorn app:app --bind 127.0.0.1:$PORT\nworker: python -m jobs\n"
     (tmp_path / "Procfile").write_text(procfile)
-    (tmp_path / "requirements.txt").write_text("flask==3.0.0\n")
+    (tmp_path / "requirements.txt").write_text("flask==3.0.0\ngunicorn>=21\n")
     (tmp_path / "package-lock.json").write_text("{}\n")
     (tmp_path / ".gitignore").write_text("*.pyc")
 
@@ -66,13 +66,13 @@ def test_init_uses_the_existing_procfile_lockfiles_and_pyproject_name(tmp_path):
     assert sorted(config["processes"]) == ["web", "worker"]
     assert config["processes"]["web"]["depends_on"] == ["postgres", "redis"]
     assert sorted(config["lockfiles"]["watch"]) == ["package-lock.json", "requirements.txt"]
-    assert config["lockfiles"]["sync"] == {
-        "requirements.txt": "pip install -r requirements.txt",
-        "package-lock.json": "npm ci",
-    } or config["lockfiles"]["sync"] == {
-        "package-lock.json": "npm ci",
-        "requirements.txt": "pip install -r requirements.txt",
-    }
+    # devenv installs the lockfiles itself: no sync commands to maintain.
+    assert "sync" not in config["lockfiles"]
+    assert (
+        "requirements.txt has ranges, not pins (gunicorn): devenv installs it all the same, "
+        "but not reproducibly. Pin it: `uv pip compile requirements.txt -o requirements.lock`, "
+        "commit it and watch it instead ([lockfiles] watch)."
+    ) in result.stdout
     assert (tmp_path / ".gitignore").read_text() == (
         "*.pyc\n# devenv's local state: databases, sockets, logs\n.devenv/\n"
     )
