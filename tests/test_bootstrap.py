@@ -179,7 +179,10 @@ def sandbox(tmp_path: Path) -> Sandbox:
     return Sandbox(tmp_path)
 
 
-PIP_CALLS = [["install", "--require-hashes", "-r", "requirements.lock"], ["install", "--no-deps", "-e", "."]]
+PIP_CALLS = [
+    ["install", "--require-hashes", "-r", "requirements.lock"],
+    ["install", "--no-deps", "-e", "."],
+]
 
 
 # --- macOS (Homebrew) ----------------------------------------------------------------

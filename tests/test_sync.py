@@ -8,7 +8,6 @@ built by tests/wheels.py from a local folder, through pip's own settings
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +17,6 @@ import pytest
 from devenv.config import load_project
 from devenv.environment.installers import ToolMissing, plan
 from devenv.environment.project import ProjectEnv
-from tests.wheels import build_wheel
 
 
 def devenv(project: Path, *args: str, env: dict | None = None, timeout: float = 120):
@@ -30,29 +28,6 @@ def devenv(project: Path, *args: str, env: dict | None = None, timeout: float = 
         text=True,
         timeout=timeout,
     )
-
-
-@pytest.fixture
-def wheels(tmp_path: Path) -> Path:
-    folder = tmp_path / "wheels"
-    for name, version in [("alpha", "1.0"), ("alpha", "2.0"), ("beta", "1.0"), ("gamma", "3.0")]:
-        build_wheel(folder, name, version)
-    return folder
-
-
-@pytest.fixture
-def offline(wheels: Path, tmp_path: Path) -> dict[str, str]:
-    """devenv's environment: pip set up for a local folder only, as a company laptop may be."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "UV_"))}
-    env.update(
-        PIP_FIND_LINKS=str(wheels),
-        PIP_NO_INDEX="1",
-        PIP_CONFIG_FILE=os.devnull,
-        UV_CACHE_DIR=str(tmp_path / "uv-cache"),
-        UV_PYTHON_DOWNLOADS="never",
-        PATH="/usr/local/bin:/usr/bin:/bin",  # nothing of devenv's own venv
-    )
-    return env
 
 
 def project(root: Path, lock: str, toml: str = "", procfile: str | None = None) -> Path:
