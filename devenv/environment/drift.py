@@ -1,0 +1,470 @@
+"""Lockfiles compared with what is installed, remembered under a fingerprint.
+
+``compare()`` is pure: a Lockfile record and an installed set in, a Drift out.
+``check()`` does it for every lockfile of a project, and answers from
+``env.state_file`` without reading a lockfile or an installed package when
+nothing they depend on changed (uv's idea: the environment is a cache of the
+lock, and a fingerprint says "nothing to do" in milliseconds).
+
+What the fingerprint covers (see ``fingerprint()``):
+
+- the lockfile and the files it includes (``Lockfile.includes``): size,
+  mtime_ns, ctime_ns and inode of each;
+- Python: the site-packages path, the sorted names of its ``*.dist-info`` and
+  ``*.egg-info`` entries, and pyvenv.cfg's text. A dist-info name carries the
+  version, so installing, removing, upgrading or downgrading anything changes
+  the list; hashing the names is enough because names are all that
+  ``python_installed()`` reads (METADATA is opened only for a name that cannot
+  be split, and installers never rewrite it without renaming the folder);
+- node: each top-level package's name and its package.json's stat. That costs
+  a stat per package (~1 ms for 500) where ``node_modules/.package-lock.json``
+  would cost one, but that file is npm's alone (yarn and pnpm do not write it)
+  and a package folder removed or replaced by hand would not touch it.
+
+A file stat'd less than ``RACY_NS`` after its last modification is *racy*
+(git's word): another write in the same filesystem-timestamp tick could leave
+its stat unchanged, so such a result is stored without a fingerprint and the
+next ``check()`` computes it again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from devenv.environment.installed import (
+    dist_entries,
+    marker_environment,
+    node_installed,
+    node_packages,
+    python_installed,
+    site_packages,
+)
+from devenv.environment.model import Drift, Locked, Lockfile, Wrong
+from devenv.errors import DevenvError
+
+if TYPE_CHECKING:
+    from devenv.environment.project import ProjectEnv
+
+Reader = Callable[[Path], Lockfile]
+
+STATE_FORMAT = 1
+RACY_NS = 1_000_000_000
+# What `python -m venv` / `uv venv --seed` put in a venv without a lockfile asking: never
+# "extra". A lock that lists them gets them checked like any other package.
+SEED_PACKAGES = frozenset({"pip", "setuptools", "wheel"})
+_STATES = frozenset({"in-sync", "drift", "not-installed", "unknown"})
+
+
+# ---------------------------------------------------------------- comparing
+
+
+def _applies(marker: str, env: Mapping | None, cache: dict[str, bool]) -> bool:
+    """Whether a PEP 508 marker holds in ``env`` (packaging's default environment when
+    None). A marker packaging cannot parse counts as holding: the package stays expected
+    rather than being silently dropped."""
+    if marker not in cache:
+        from packaging.markers import InvalidMarker, Marker, UndefinedEnvironmentName
+
+        try:
+            cache[marker] = Marker(marker).evaluate(dict(env) if env is not None else None)
+        except (InvalidMarker, UndefinedEnvironmentName):
+            cache[marker] = True
+    return cache[marker]
+
+
+def same_python_version(locked: str, installed: str) -> bool:
+    """PEP 440 equality where both parse ("1.0" is "1.0.0"), else the strings'. A lock
+    without a local label accepts any local build of it ("2.1.0" is satisfied by
+    "2.1.0+cpu"), as ``pip install name==2.1.0`` is."""
+    if locked == installed:
+        return True
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        want, have = Version(locked), Version(installed)
+    except InvalidVersion:
+        return False
+    return want == have or (want.local is None and want == Version(have.public))
+
+
+def compare(
+    lockfile: Lockfile,
+    installed: Mapping[str, str] | None,
+    marker_env: Mapping | None = None,
+) -> Drift:
+    """``lockfile`` against ``installed`` (name -> version, names as the Locked records
+    spell them); ``installed`` None means the environment does not exist at all.
+
+    - missing: locked, its marker holds in ``marker_env``, not installed. Optional and
+      local packages are never missing.
+    - wrong: installed at another version than every version the lock pins for that name
+      (Python versions compared per PEP 440, see same_python_version(); npm versions as
+      strings: npm installs exactly what its lock says). A name locked with no version
+      at all accepts any version.
+    - extra: installed, not named anywhere in the lockfile (whatever the markers say);
+      for Python, pip, setuptools and wheel are never extra (the venv seeds them).
+    - unpinned: locked without a version and not local, whatever the markers say: the
+      lockfile is not reproducible wherever it is used.
+
+    state: "not-installed" when ``installed`` is None (missing then lists everything
+    that would be installed), "drift" when something is missing or wrong, else "in-sync";
+    extra and unpinned never make drift. Every list is sorted.
+    """
+    python = lockfile.ecosystem == "python"
+    same = same_python_version if python else str.__eq__
+    evaluated: dict[str, bool] = {}
+    listed: set[str] = set()
+    local: set[str] = set()
+    unpinned: set[str] = set()
+    expected: dict[str, list[Locked]] = {}
+    for package in lockfile.packages:
+        listed.add(package.name)
+        if package.local:
+            local.add(package.name)
+            continue
+        if package.version is None:
+            unpinned.add(package.name)
+        if package.marker and not _applies(package.marker, marker_env, evaluated):
+            continue
+        expected.setdefault(package.name, []).append(package)
+
+    have_all = installed if installed is not None else {}
+    missing: list[str] = []
+    wrong: list[Wrong] = []
+    for name, entries in expected.items():
+        if name in local:
+            continue
+        have = have_all.get(name)
+        if have is None:
+            if not all(entry.optional for entry in entries):
+                missing.append(name)
+            continue
+        pins = [entry.version for entry in entries if entry.version is not None]
+        if len(pins) < len(entries) or any(same(pin, have) for pin in pins):
+            continue
+        wrong.append(Wrong(name=name, locked=" or ".join(dict.fromkeys(pins)), installed=have))
+
+    ignored = SEED_PACKAGES if python else frozenset()
+    extra = sorted(name for name in have_all if name not in listed and name not in ignored)
+    if installed is None:
+        state = "not-installed"
+    elif missing or wrong:
+        state = "drift"
+    else:
+        state = "in-sync"
+    return Drift(
+        lockfile=lockfile.path,
+        state=state,
+        missing=tuple(sorted(missing)),
+        wrong=tuple(sorted(wrong, key=lambda w: w.name)),
+        extra=tuple(extra),
+        unpinned=tuple(sorted(unpinned)),
+        details={"tool": lockfile.tool},
+    )
+
+
+# ---------------------------------------------------------------- fingerprint
+
+
+class _Hash:
+    """A digest fed field by field, with the newest mtime it saw and when it started
+    looking (to tell racy files)."""
+
+    def __init__(self) -> None:
+        self.digest = hashlib.blake2b(digest_size=16)
+        self.newest_ns = 0
+        self.taken_ns = time.time_ns()
+
+    @property
+    def racy(self) -> bool:
+        return self.newest_ns > self.taken_ns - RACY_NS
+
+    def text(self, value: str) -> None:
+        self.digest.update(value.encode("utf-8", "surrogateescape") + b"\0")
+
+    def stat(self, path: Path | str) -> None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            self.text(f"{path}|absent")
+            return
+        self.text(f"{path}|{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}|{st.st_ino}")
+        self.newest_ns = max(self.newest_ns, st.st_mtime_ns)
+
+
+def _installed_part(env: ProjectEnv, ecosystem: str) -> _Hash:
+    part = _Hash()
+    if ecosystem == "node":
+        node_modules = env.node_modules
+        part.text(f"node|{node_modules}|{node_modules.is_dir()}")
+        for name in node_packages(node_modules):
+            part.stat(f"{node_modules}/{name}/package.json")
+        return part
+    site = site_packages(env.venv)
+    part.text(f"python|{site}")
+    for name in dist_entries(site):
+        part.text(name)
+    try:
+        part.text((env.venv / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        part.text("no pyvenv.cfg")
+    return part
+
+
+def _files_part(lockfile: Path, includes: Iterable[Path]) -> _Hash:
+    part = _Hash()
+    part.stat(lockfile)
+    for path in includes:
+        part.stat(path)
+    return part
+
+
+def _combine(installed: _Hash, files: _Hash) -> str | None:
+    if installed.racy or files.racy:
+        return None
+    return f"{installed.digest.hexdigest()}-{files.digest.hexdigest()}"
+
+
+def fingerprint(env: ProjectEnv, lockfile: Path, includes: Iterable[Path] = ()) -> str | None:
+    """A string that changes whenever ``lockfile``, one of ``includes`` or the installed
+    set it is compared with (env's venv or node_modules, by the lockfile's name) may
+    have changed; None when one of those files was modified within ``RACY_NS``, too
+    recently for its stat to be trusted."""
+    installed = _installed_part(env, env.ecosystem(lockfile))
+    return _combine(installed, _files_part(lockfile, includes))
+
+
+# ---------------------------------------------------------------- the state file
+
+
+def _drift_from_json(path: Path, data: object) -> Drift | None:
+    """A Drift from its stored as_json() form; None when it is not that shape."""
+    try:
+        lists = [data[key] for key in ("missing", "extra", "unpinned", "wrong")]
+        if not all(isinstance(value, list) for value in lists):
+            return None
+        names = {key: tuple(data[key]) for key in ("missing", "extra", "unpinned")}
+        wrong = tuple(
+            Wrong(name=w["name"], locked=w["locked"], installed=w["installed"])
+            for w in data["wrong"]
+        )
+        state, error = data["state"], data.get("error", "")
+    except (KeyError, TypeError, AttributeError):
+        return None
+    strings = [*names["missing"], *names["extra"], *names["unpinned"], error]
+    strings += [value for w in wrong for value in (w.name, w.locked, w.installed)]
+    if state not in _STATES or not all(isinstance(value, str) for value in strings):
+        return None
+    return Drift(lockfile=path, state=state, wrong=wrong, error=error, **names)
+
+
+def _load_state(state_file: Path) -> dict[str, dict]:
+    """The stored entries by lockfile path; {} when the file is missing, unreadable,
+    corrupt, or written by another format or devenv version (then it is recomputed)."""
+    from devenv import __version__
+
+    try:
+        data = json.loads(state_file.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    if (
+        not isinstance(data, dict)
+        or data.get("format") != STATE_FORMAT
+        or data.get("devenv") != __version__
+        or not isinstance(data.get("lockfiles"), dict)
+    ):
+        return {}
+    return {key: entry for key, entry in data["lockfiles"].items() if isinstance(entry, dict)}
+
+
+def _write_state(state_file: Path, entries: dict[str, dict]) -> bool:
+    """Write atomically (a temp file in the same folder, then os.replace), mode 0600.
+    False when it cannot be written: a state that is not stored is only slower."""
+    from devenv import __version__
+
+    data = {"format": STATE_FORMAT, "devenv": __version__, "lockfiles": entries}
+    try:
+        state_file.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{state_file.name}-", dir=state_file.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:  # mkstemp made it 0600
+                json.dump(data, out, indent=1, sort_keys=True)
+            os.replace(tmp, state_file)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    except OSError:
+        return False
+    return True
+
+
+def _entry(drift: Drift) -> dict:
+    details = drift.details
+    return {
+        "fingerprint": details.get("fingerprint"),
+        "includes": [str(path) for path in details.get("includes", ())],
+        "tool": details.get("tool", ""),
+        "drift": drift.as_json(),
+    }
+
+
+def remember(env: ProjectEnv, results: Mapping[Path, Drift]) -> bool:
+    """Store ``results`` in ``env.state_file`` for the next check(), keeping the entries of
+    env's other lockfiles and dropping those of lockfiles env no longer has.
+
+    The fingerprint stored is ``drift.details["fingerprint"]`` (check() puts it there,
+    taken before anything was read); a Drift without one is stored so that the next
+    check() computes it again. Returns False when the file cannot be written.
+    """
+    known = {str(path) for path in env.lockfiles}
+    entries = {key: e for key, e in _load_state(env.state_file).items() if key in known}
+    entries.update({str(path): _entry(drift) for path, drift in results.items()})
+    return _write_state(env.state_file, entries)
+
+
+def forget(env: ProjectEnv) -> None:
+    """Remove the stored state: the next check() computes everything."""
+    with contextlib.suppress(FileNotFoundError):
+        env.state_file.unlink()
+
+
+# ---------------------------------------------------------------- checking a project
+
+
+def _default_reader(path: Path) -> Lockfile:
+    from devenv.environment.lockfiles import read_lockfile
+
+    return read_lockfile(path)
+
+
+class _Installed:
+    """One check()'s view of the installed sets, each read at most once."""
+
+    def __init__(self, env: ProjectEnv) -> None:
+        self.env = env
+        self.parts: dict[str, _Hash] = {}
+        self.sets: dict[str, dict[str, str] | None] = {}
+        self.python_markers: dict | None = None
+
+    def part(self, ecosystem: str) -> _Hash:
+        if ecosystem not in self.parts:
+            self.parts[ecosystem] = _installed_part(self.env, ecosystem)
+        return self.parts[ecosystem]
+
+    def packages(self, ecosystem: str) -> dict[str, str] | None:
+        """name -> version, None when the venv / node_modules does not exist."""
+        if ecosystem not in self.sets:
+            if ecosystem == "node":
+                exists = self.env.node_modules.is_dir()
+                found = node_installed(self.env.root) if exists else None
+            else:
+                exists = site_packages(self.env.venv) is not None
+                found = python_installed(self.env.venv) if exists else None
+            self.sets[ecosystem] = found
+        return self.sets[ecosystem]
+
+    def markers(self, ecosystem: str) -> dict | None:
+        if ecosystem != "python":
+            return None
+        if self.python_markers is None:
+            self.python_markers = marker_environment(self.env.venv)
+        return self.python_markers
+
+
+def check(env: ProjectEnv, *, reader: Reader | None = None) -> dict[Path, Drift]:
+    """A Drift for every lockfile of ``env``, in env.lockfiles' order: Python lockfiles
+    against ``env.venv``, node ones against ``env.node_modules``.
+
+    A lockfile whose fingerprint equals the stored one is answered from
+    ``env.state_file`` (``details["cached"]`` is True) without reading anything else;
+    the others are read with ``reader`` (devenv.environment.lockfiles.read_lockfile by
+    default), compared, and stored. A lockfile that cannot be read gives state
+    "unknown" with ``error`` saying why. Never raises for a bad lockfile or state file.
+    """
+    read = reader or _default_reader
+    stored = _load_state(env.state_file)
+    installed = _Installed(env)
+    results: dict[Path, Drift] = {}
+    computed: dict[Path, Drift] = {}
+    for path in env.lockfiles:
+        ecosystem = env.ecosystem(path)
+        entry = stored.get(str(path), {})
+        listed = entry.get("includes")
+        old_includes = tuple(
+            Path(p) for p in (listed if isinstance(listed, list) else ()) if isinstance(p, str)
+        )
+        # The installed set's part is taken before that set is read, and the files' before
+        # they are read: whatever changes afterwards changes the next fingerprint.
+        installed_part = installed.part(ecosystem)
+        digest = _combine(installed_part, _files_part(path, old_includes))
+        if digest is not None and entry.get("fingerprint") == digest:
+            drift = _drift_from_json(path, entry.get("drift"))
+            if drift is not None:
+                drift.details.update(
+                    tool=entry.get("tool", ""), fingerprint=digest, includes=old_includes
+                )
+                drift.details["cached"] = True
+                results[path] = drift
+                continue
+        try:
+            lockfile = read(path)
+        except (DevenvError, OSError) as exc:
+            drift = Drift(lockfile=path, state="unknown", error=str(exc))
+            drift.details.update(fingerprint=digest, includes=(), cached=False)
+        else:
+            drift = compare(lockfile, installed.packages(ecosystem), installed.markers(ecosystem))
+            includes = tuple(lockfile.includes)
+            if includes != old_includes:
+                # Stat'd after reading: the racy rule catches a write in between.
+                digest = _combine(installed_part, _files_part(path, includes))
+            drift.details.update(fingerprint=digest, includes=includes, cached=False)
+        results[path] = computed[path] = drift
+    if computed or set(stored) - {str(path) for path in env.lockfiles}:
+        remember(env, computed)
+    return results
+
+
+# ---------------------------------------------------------------- for people
+
+
+def _names(names: Iterable[str], limit: int = 3) -> str:
+    names = list(names)
+    shown = ", ".join(names[:limit])
+    return f"{shown} and {len(names) - limit} more" if len(names) > limit else shown
+
+
+def summary(drift: Drift) -> str:
+    """One line for people, e.g. ``requirements.lock: 2 missing (psycopg2-binary,
+    redis), 1 wrong (packaging 26.4 locked, 25.0 installed)``; at most three names a
+    list."""
+    name = drift.lockfile.name
+    if drift.state == "unknown":
+        return f"{name}: unknown ({drift.error or 'not checked'})"
+    if drift.state == "not-installed":
+        count = len(drift.missing)
+        return f"{name}: not installed" + (
+            f" ({count} package{'s' if count != 1 else ''} to install)" if count else ""
+        )
+    parts = []
+    if drift.missing:
+        parts.append(f"{len(drift.missing)} missing ({_names(drift.missing)})")
+    if drift.wrong:
+        wrong = [f"{w.name} {w.locked} locked, {w.installed} installed" for w in drift.wrong]
+        shown = "; ".join(wrong[:3]) + (f"; {len(wrong) - 3} more" if len(wrong) > 3 else "")
+        parts.append(f"{len(drift.wrong)} wrong ({shown})")
+    if not parts:
+        parts.append("in sync")
+    if drift.unpinned:
+        parts.append(f"{len(drift.unpinned)} unpinned ({_names(drift.unpinned)})")
+    if drift.extra:
+        parts.append(f"{len(drift.extra)} not in the lockfile ({_names(drift.extra)})")
+    return f"{name}: {', '.join(parts)}"
