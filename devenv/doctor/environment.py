@@ -1,0 +1,97 @@
+"""The project's dependencies: drift per lockfile, parity with prod, the virtualenv's Python.
+
+Ids: ``deps.<lockfile>`` (its path in the project), ``parity.<name>``,
+``python-version`` (only when the virtualenv exists). The answers come from
+``devenv.environment`` (drift, parity, pyversion); doctor only turns them into
+checks. Installing is ``devenv sync``'s job, so none of these is fixable here,
+and removing a virtualenv is never done without asking.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from types import ModuleType
+
+from devenv.doctor.checks import Check, Context, fail, ok, warn
+
+SYNC = "`devenv sync`"
+
+
+def _module(name: str) -> ModuleType | None:
+    """``name`` imported, or None when that module is not part of this devenv (yet)."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as err:
+        if err.name == name:
+            return None
+        raise
+
+
+def _project_env(context: Context):
+    from devenv.environment.project import ProjectEnv
+
+    assert context.config is not None
+    return ProjectEnv.from_config(context.config)
+
+
+def deps(context: Context) -> Iterator[Check]:
+    drift = _module("devenv.environment.drift")
+    if drift is None:
+        return
+    for path, found in drift.check(_project_env(context)).items():
+        check_id = f"deps.{context.shown(path)}"
+        message = drift.summary(found)
+        if found.state == "in-sync":
+            yield ok(check_id, message)
+        elif found.state in ("drift", "not-installed"):
+            yield warn(check_id, message, f"{SYNC} installs what {path.name} pins")
+        else:
+            yield fail(
+                check_id,
+                message,
+                f"correct {path.name} (or list the lockfiles to watch under [lockfiles] watch)",
+            )
+
+
+def parity(context: Context) -> Iterator[Check]:
+    module = _module("devenv.environment.parity")
+    if module is None:
+        return
+    venv = _project_env(context).venv
+    for name, found in module.check_parity(context.config, context.stack, venv).items():
+        check_id = f"parity.{name}"
+        hint = getattr(found, "hint", "") or ""
+        if found.state in ("ok", "patch"):
+            yield ok(check_id, found.message)
+        elif found.state in ("major", "minor"):
+            yield warn(check_id, found.message, hint or f"install the version [prod] {name} names")
+        else:  # "missing": prod names it, dev does not have it
+            yield warn(check_id, found.message, hint or f"install {name}")
+
+
+def python_version(context: Context) -> Iterator[Check]:
+    installed = _module("devenv.environment.installed")
+    pyversion = _module("devenv.environment.pyversion")
+    if installed is None or pyversion is None:
+        return
+    assert context.config is not None
+    venv = _project_env(context).venv
+    have = installed.venv_python_version(venv)
+    if have is None:
+        return  # no virtualenv yet: deps.<lockfile> says "not installed"
+    shown = context.shown(venv)
+    request = pyversion.python_request(context.config)
+    if request is None:
+        yield ok("python-version", f"{shown} has Python {have} (the project names no version)")
+    elif pyversion.satisfies(have, request.request):
+        yield ok(
+            "python-version", f"{shown} has Python {have} ({request.source}: {request.request})"
+        )
+    else:
+        yield fail(
+            "python-version",
+            f"{shown} has Python {have}, but {request.source} asks for {request.request}",
+            f"remove {shown} and run {SYNC}: it makes the virtualenv again with the right "
+            "Python (devenv never deletes it for you)",
+        )

@@ -1,0 +1,57 @@
+"""Processes a killed devenv left running (id ``leftovers``).
+
+``.devenv/processes.json`` records every supervised process with its pid,
+process group and create time (``devenv.procstate``). When no foreground
+devenv runs the project (``devenv.runlock``) and a recorded group is still
+alive, a devenv was killed and left it: the next ``devenv up`` or ``down``
+would stop it, and ``devenv doctor --fix`` does so now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import partial
+
+from devenv.doctor import fixes
+from devenv.doctor.checks import Check, Context, ok, warn
+
+COMMAND_WIDTH = 60
+
+
+def _command(pid: int) -> str:
+    import psutil
+
+    try:
+        text = " ".join(psutil.Process(pid).cmdline())
+    except psutil.Error:
+        return ""
+    return text if len(text) <= COMMAND_WIDTH else text[: COMMAND_WIDTH - 1] + "…"
+
+
+def leftovers(context: Context) -> Iterator[Check]:
+    from devenv import procstate
+    from devenv.runlock import foreground_pid
+
+    layout = context.layout
+    running = foreground_pid(layout)
+    if running is not None:
+        yield ok("leftovers", f"devenv (pid {running}) is running this project")
+        return
+    found = []
+    for name, entry in procstate.read(layout).items():
+        # procstate decides what is still ours (a recycled pid never is); see its docstring.
+        pgid = procstate._leftover_group(entry)
+        if pgid is None:
+            continue
+        command = _command(pgid)
+        found.append(f"{name} (pid {pgid}{', `' + command + '`' if command else ''})")
+    if not found:
+        yield ok("leftovers", "no process left running by an earlier devenv")
+        return
+    yield warn(
+        "leftovers",
+        f"{'; '.join(found)} still running, left by a devenv of project "
+        f"'{context.project_name}' ({context.root}) that was killed",
+        "`devenv doctor --fix` stops them (so do `devenv up` and `devenv down`)",
+        partial(fixes.stop_leftovers, layout),
+    )
