@@ -18,6 +18,7 @@ Every file goes through ``devenv.doctor.redact`` first.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -157,15 +158,35 @@ def _env_file(context: Context) -> Path | None:
     return context.root / ".env" if context.root is not None else None
 
 
+def _secret_settings(data: object) -> list[str]:
+    """String values under secret-looking keys anywhere in a parsed TOML document."""
+    found: list[str] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, str) and SECRET_NAME.match(str(key)):
+                found.append(value)
+            else:
+                found += _secret_settings(value)
+    elif isinstance(data, list):
+        for item in data:
+            found += _secret_settings(item)
+    return found
+
+
 def secrets(context: Context) -> list[str]:
-    """The literal values to take out everywhere: .env's, and secret-named process env."""
+    """The literal values to take out everywhere: every value of .env, and the config file's
+    values under secret-looking keys (a process's STRIPE_KEY, Redis's requirepass), read from
+    the raw TOML so that a config that does not load still gives them up."""
+    import tomllib
+
     values: list[str] = []
     env_file = _env_file(context)
     if env_file is not None:
         values += env_values(_read(env_file) or "").values()
-    if context.config is not None:
-        for process in context.config.processes.values():
-            values += [v for k, v in process.env.items() if SECRET_NAME.match(k)]
+    if context.config_file is not None:
+        # A file that is not TOML gives nothing here; rule 3 still masks NAME = "value" in it.
+        with contextlib.suppress(tomllib.TOMLDecodeError):
+            values += _secret_settings(tomllib.loads(_read(context.config_file) or ""))
     return values
 
 
