@@ -201,6 +201,23 @@ def test_a_stale_postmaster_pid_is_found_fixed_and_up_works_after(reachable_dir,
         devenv(project, "down")
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs the servers as another account")
+def test_as_root_a_project_the_service_account_cannot_enter_fails(tmp_path):
+    locked = tmp_path / "private"
+    locked.mkdir(mode=0o700)
+    project = project_dir(locked, "[services.redis]\n")
+
+    code, report = doctor_json(project)
+
+    check = by_id(report)["service-user"]
+    blocked = next(p for p in [*reversed(project.parents), project] if not p.stat().st_mode & 1)
+    mode = blocked.stat().st_mode & 0o7777
+    assert code == 1
+    assert check["state"] == "fail"
+    assert f"cannot enter {blocked} (mode {mode:04o})" in check["message"]
+    assert f"chmod o+x {blocked}" in check["fix"]
+
+
 def test_a_configured_port_held_by_another_program_names_it_and_fails(tmp_path):
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))

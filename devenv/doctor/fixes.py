@@ -10,7 +10,6 @@ The same cleaning ``devenv up`` does on start is reused (``Service.clean_stale``
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import stat
 from pathlib import Path
@@ -130,13 +129,3 @@ def stop_leftovers(layout: Layout) -> str:
     if not stopped:
         return "nothing was left running"
     return f"stopped {', '.join(stopped)} (SIGTERM, then SIGKILL to what did not stop)"
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
