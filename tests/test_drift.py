@@ -593,3 +593,17 @@ def test_a_state_file_that_cannot_be_written_costs_only_time(venv_project):
     assert check(venv_project, reader=reader)[lock].state == "in-sync"
     assert check(venv_project, reader=reader)[lock].state == "in-sync"
     assert len(reader.reads) == 2
+
+
+def test_a_racy_result_that_did_not_change_is_not_written_again(venv_project):
+    lock = venv_project.root / "requirements.lock"
+    _write(lock, "alpha==1.0\nbeta-pkg==2.0.0\n", seconds_ago=-5)
+    check(venv_project, reader=Reader())
+    written = venv_project.state_file.stat()
+    assert (
+        json.loads(venv_project.state_file.read_text())["lockfiles"][str(lock)]["fingerprint"]
+        is None
+    )
+    check(venv_project, reader=Reader())
+    again = venv_project.state_file.stat()
+    assert (again.st_ino, again.st_mtime_ns) == (written.st_ino, written.st_mtime_ns)

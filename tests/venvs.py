@@ -40,8 +40,8 @@ def install(venv: Path, packages: Mapping[str, str]) -> None:
     wheels.mkdir(parents=True, exist_ok=True)
     requirements = venv.parent / f"{venv.name}-sync.txt"
     requirements.write_text("".join(f"{n}=={v}\n" for n, v in packages.items()))
-    _uv("pip", "sync", "-q", "--python", venv / "bin" / "python", "--no-index",
-        "--find-links", wheels, requirements)  # fmt: skip
+    python = venv / "bin" / "python"
+    _uv("pip", "sync", "-q", "--python", python, "--no-index", "--find-links", wheels, requirements)
 
 
 def make_venv(venv: Path, packages: Mapping[str, str], python: str | None = None) -> Path:

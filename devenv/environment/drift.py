@@ -323,12 +323,14 @@ def remember(env: ProjectEnv, results: Mapping[Path, Drift]) -> bool:
 
     The fingerprint stored is ``drift.details["fingerprint"]`` (check() puts it there,
     taken before anything was read); a Drift without one is stored so that the next
-    check() computes it again. Returns False when the file cannot be written.
+    check() computes it again. The file is not rewritten when that would not change it.
+    Returns False when it cannot be written.
     """
     known = {str(path) for path in env.lockfiles}
-    entries = {key: e for key, e in _load_state(env.state_file).items() if key in known}
+    stored = _load_state(env.state_file)
+    entries = {key: e for key, e in stored.items() if key in known}
     entries.update({str(path): _entry(drift) for path, drift in results.items()})
-    return _write_state(env.state_file, entries)
+    return entries == stored or _write_state(env.state_file, entries)
 
 
 def forget(env: ProjectEnv) -> None:
