@@ -95,8 +95,8 @@ class Session:
             with operation_lock(self.layout):
                 self.stack.start(alongside=self._prepare_environment)
             self._service_status = self.stack.status()
-            self._start_processes()
             self._watch_drift()
+            self._start_processes()
         except BaseException:
             self.stop()
             raise
@@ -126,6 +126,7 @@ class Session:
         env = self.project_env
         if env.lockfiles:
             self._watcher = DriftWatcher(env, self._on_drift).start()
+            self._watcher.changed()  # a change between the first check and the watch is not lost
 
     def _on_drift(self, drifts: dict) -> None:
         """The watcher recomputed: say what changed; sync at once under on_drift = "sync"."""
