@@ -104,7 +104,18 @@ class Session:
     def _prepare_environment(self) -> None:
         from devenv.environment.startup import prepare
 
-        self.drifts = prepare(self.config, self.on_event, interactive=self.interactive)
+        self.drifts = prepare(
+            self.config, self.on_event, interactive=self.interactive, track=self._track_sync
+        )
+
+    def _track_sync(self, sync) -> None:
+        self._sync = sync
+
+    def interrupt(self) -> None:
+        """Cancel an install that is running (a first Ctrl-C while starting)."""
+        sync = self._sync
+        if sync is not None:
+            sync.cancel()
 
     # -- the project's environment -------------------------------------------------
 

@@ -35,6 +35,7 @@ def up_foreground(args: argparse.Namespace) -> int:
         if len(seen) == 1:
             printer.line("system", f"{name} received, stopping (again to force)")
             stop.set()
+            session.interrupt()  # an install still running at start-up stops too
         else:
             printer.line("system", f"{name} received again: killing the processes")
             session.force_stop()

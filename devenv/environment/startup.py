@@ -6,6 +6,7 @@ neither needs the other), and before the hooks and processes, which need both.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from devenv.config import Config
@@ -15,12 +16,15 @@ from devenv.environment.project import ProjectEnv
 from devenv.events import DriftFound, Emit, Notice
 
 
-def prepare(config: Config, emit: Emit, *, interactive: bool) -> dict[Path, Drift]:
+def prepare(
+    config: Config, emit: Emit, *, interactive: bool, track: Callable | None = None
+) -> dict[Path, Drift]:
     """Install the lockfiles that are not installed (and drifted ones under on_drift = "sync").
 
     Returns the drift afterwards. Raises SyncFailed when an install fails; a
     Node lockfile whose tool is missing is a notice, not a failure (the Python
-    side may be all the project needs to start).
+    side may be all the project needs to start). ``track`` is given the running
+    Sync (then None), so that a stop can cancel it.
     """
     from devenv.environment.drift import check
 
@@ -31,7 +35,9 @@ def prepare(config: Config, emit: Emit, *, interactive: bool) -> dict[Path, Drif
     action = drift_action(config.environment.on_drift, interactive=interactive)
     wanted = to_install(drifts, action)
     if wanted:
-        synced = sync_lockfiles(config, env, wanted, emit, reason=_reason(drifts, wanted))
+        synced = sync_lockfiles(
+            config, env, wanted, emit, reason=_reason(drifts, wanted), track=track
+        )
         if synced:
             drifts = check(env)
     report_drift(config, drifts, emit)
@@ -39,7 +45,13 @@ def prepare(config: Config, emit: Emit, *, interactive: bool) -> dict[Path, Drif
 
 
 def sync_lockfiles(
-    config: Config, env: ProjectEnv, wanted: tuple[Path, ...], emit: Emit, *, reason: str
+    config: Config,
+    env: ProjectEnv,
+    wanted: tuple[Path, ...],
+    emit: Emit,
+    *,
+    reason: str,
+    track: Callable | None = None,
 ) -> tuple[Path, ...]:
     """Install ``wanted``; returns what was installed. Node tools missing are reported, skipped."""
     from devenv.environment.installers import ToolMissing, plan
@@ -57,7 +69,14 @@ def sync_lockfiles(
             emit(Notice("deps", str(missing)))
     if not steps:
         return ()
-    Sync(config, env, steps, emit).run(reason)
+    sync = Sync(config, env, steps, emit)
+    if track is not None:
+        track(sync)
+    try:
+        sync.run(reason)
+    finally:
+        if track is not None:
+            track(None)
     return tuple(installed)
 
 
