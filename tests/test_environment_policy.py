@@ -65,6 +65,7 @@ def test_pips_index_settings_reach_uv(tmp_path):
         "UV_INDEX_URL": "https://pypi.corp/simple",
         "UV_EXTRA_INDEX_URL": "https://a/simple https://b/simple",
         "UV_FIND_LINKS": "/w1,/w2",
+        "UV_INDEX_STRATEGY": "unsafe-best-match",  # pip's meaning of extra indexes
     }
     # The environment wins over the files, and uv's own settings win over pip's.
     assert uv_only(
@@ -81,6 +82,7 @@ def test_pips_index_settings_reach_uv(tmp_path):
         "UV_INDEX_URL": "https://env/simple",
         "UV_EXTRA_INDEX_URL": "https://a/simple https://b/simple",
         "UV_NO_INDEX": "1",
+        "UV_INDEX_STRATEGY": "unsafe-best-match",
     }
     assert uv_environment({**env, "PIP_CONFIG_FILE": os.devnull}) == {}
 

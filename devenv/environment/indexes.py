@@ -4,7 +4,8 @@ uv reads its own settings (``UV_*``, uv.toml), not pip's. A team or a company
 laptop often has pip set up instead: ``pip.conf`` or ``PIP_INDEX_URL``,
 ``PIP_EXTRA_INDEX_URL``, ``PIP_FIND_LINKS``, ``PIP_NO_INDEX``, ``PIP_CERT``.
 ``uv_environment`` carries those over to the matching ``UV_*`` variables,
-unless uv's own are already set.
+unless uv's own are already set, with pip's meaning of extra indexes (the
+best version across all of them, not uv's first-index-wins).
 """
 
 from __future__ import annotations
@@ -76,4 +77,8 @@ def uv_environment(env: Mapping[str, str]) -> dict[str, str]:
             continue
         values = value.split()
         result[variable] = joiner.join(values) if joiner else values[0] if values else ""
+    if result.get("UV_EXTRA_INDEX_URL") and not env.get("UV_INDEX_STRATEGY"):
+        # pip takes the best version across all its indexes; uv by default only looks at the
+        # first index that has a package. Keep pip's meaning, since it is pip's setting.
+        result["UV_INDEX_STRATEGY"] = "unsafe-best-match"
     return {k: v for k, v in result.items() if v}

@@ -10,6 +10,7 @@ lockfiles into the same virtualenv; npm, yarn and pnpm fill node_modules.
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 from collections.abc import Mapping
@@ -108,7 +109,7 @@ def plan(
 
 
 def _create_venv(config: Config, env: ProjectEnv) -> Step:
-    argv = [uv_bin(), "venv", str(env.venv)]
+    argv = [uv_bin(), "venv", _rel(env, env.venv)]
     request = python_request(config)
     if request is not None:
         argv += ["--python", request.request]
@@ -143,11 +144,16 @@ def _python_steps(env: ProjectEnv, python: list[Path], which) -> list[Step]:
         # Exactly the lock when every line pins (uv pip sync also removes what is not in it);
         # ranges need a resolver, and then nothing is removed.
         verb = ["pip", "sync"] if pinned and not steps else ["pip", "install"]
-        argv = [uv_bin(), *verb, "--python", str(env.venv_python)]
+        argv = [uv_bin(), *verb, "--python", _rel(env, env.venv_python)]
         for path in requirements:
-            argv += [str(path)] if verb[1] == "sync" else ["-r", str(path)]
+            argv += [_rel(env, path)] if verb[1] == "sync" else ["-r", _rel(env, path)]
         steps.append(Step(tuple(argv), tuple(requirements), "python"))
     return steps
+
+
+def _rel(env: ProjectEnv, path: Path) -> str:
+    """``path`` as the command sees it: it runs in the project root, so relative when inside."""
+    return os.path.relpath(path, env.root) if env.root in path.parents else str(path)
 
 
 def _tool_step(path: Path, which, ecosystem: str) -> Step:
