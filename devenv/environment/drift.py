@@ -33,7 +33,6 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -288,6 +287,8 @@ def _load_state(state_file: Path) -> dict[str, dict]:
 def _write_state(state_file: Path, entries: dict[str, dict]) -> bool:
     """Write atomically (a temp file in the same folder, then os.replace), mode 0600.
     False when it cannot be written: a state that is not stored is only slower."""
+    import tempfile  # only when writing: an unchanged check() never does
+
     from devenv import __version__
 
     data = {"format": STATE_FORMAT, "devenv": __version__, "lockfiles": entries}
