@@ -1,0 +1,354 @@
+"""Node lockfiles: package-lock.json (v1, v2, v3), yarn.lock (v1 and berry), pnpm-lock.yaml (v5-v9).
+
+Each reader takes the path and returns a tuple of Locked (names as written,
+scope included: the folder under node_modules) or raises LockfileError. YAML
+is not a dependency: yarn.lock and pnpm-lock.yaml are read by small line
+readers for the subset of YAML those tools write. What a caller may rely on:
+
+- package-lock.json v2/v3: the top-level ``node_modules/<name>`` entries only (drift
+  compares the top level of node_modules), the root "" and workspace folders left
+  out; ``optional: true`` -> ``optional``, ``link: true`` (a workspace) -> ``local``.
+  v1 (``dependencies`` only): its top-level dependencies, ``file:`` ones local.
+- yarn.lock: one Locked per block (and per name, when yarn merged an alias into the
+  block) with the block's version: a name may appear with several versions. Berry's
+  ``workspace:``/``link:``/``portal:``/``file:`` resolutions (the project and its
+  workspaces) are local; v1's ``file:``/``link:`` ranges too. A block referenced
+  only from ``optionalDependencies`` (v1) or with ``conditions`` (berry, a platform
+  package) is optional.
+- pnpm-lock.yaml: the root importer's direct dependencies (``importers: .:``, or the
+  top-level sections of a single-project lockfile): dependencies, devDependencies and
+  optionalDependencies (optional), with the resolved version, peer suffixes removed
+  (``1.2.3(react@18.2.0)`` -> ``1.2.3``); ``link:``/``file:`` versions are local.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from devenv.environment.lockfiles import malformed, parse_json, read_text
+from devenv.environment.model import Locked
+
+# ---------------------------------------------------------------- package-lock.json
+
+
+def read_npm(path: Path) -> tuple[Locked, ...]:
+    data = parse_json(path, read_text(path, tool="npm"), "npm")
+    if not isinstance(data, dict):
+        raise malformed(path, "npm", "is not a JSON object")
+    packages = data.get("packages")
+    if isinstance(packages, dict):
+        return tuple(_npm_packages(path, packages))
+    dependencies = data.get("dependencies", {})
+    if not isinstance(dependencies, dict) or (not dependencies and "lockfileVersion" not in data):
+        raise malformed(path, "npm", 'has neither "packages" nor "dependencies"')
+    return tuple(_npm_v1(path, dependencies))
+
+
+def _npm_packages(path: Path, packages: dict) -> Iterator[Locked]:
+    for key, entry in packages.items():
+        # "" is the project, "packages/ui" a workspace folder, ".../node_modules/x" nested.
+        if not key.startswith("node_modules/"):
+            continue
+        name = key[len("node_modules/") :]
+        if "/node_modules/" in name:
+            continue
+        if not isinstance(entry, dict):
+            raise malformed(path, "npm", f'"packages" -> "{key}" is not an object')
+        if entry.get("link") is True:
+            yield Locked(name=name, version=None, spec=str(entry.get("resolved", "")), local=True)
+            continue
+        yield _npm_locked(name, entry.get("version"), entry.get("optional") is True)
+
+
+def _npm_v1(path: Path, dependencies: dict) -> Iterator[Locked]:
+    for name, entry in dependencies.items():
+        if not isinstance(entry, dict):
+            raise malformed(path, "npm", f'"dependencies" -> "{name}" is not an object')
+        yield _npm_locked(name, entry.get("version"), entry.get("optional") is True)
+
+
+def _npm_locked(name: str, version: object, optional: bool) -> Locked:
+    if not isinstance(version, str) or not version:
+        return Locked(name=name, version=None, optional=optional)
+    if version.startswith(("file:", "link:")):
+        return Locked(name=name, version=None, spec=version, local=True)
+    if ":" in version:
+        # v1 writes a git or tarball dependency's source where the version goes.
+        return Locked(name=name, version=None, spec=version, optional=optional)
+    return Locked(name=name, version=version, optional=optional)
+
+
+# ---------------------------------------------------------------- yarn.lock
+
+
+def read_yarn(path: Path) -> tuple[Locked, ...]:
+    text = read_text(path, tool="yarn")
+    lines = text.splitlines()
+    berry = any(line.startswith("__metadata:") for line in lines[:50])
+    blocks = list(_yarn_blocks(path, lines, berry))
+    optional_only = _yarn_optional_specs(lines) if not berry else set()
+    result: list[Locked] = []
+    for block in blocks:
+        result += _yarn_locked(path, block, berry, optional_only)
+    return tuple(dict.fromkeys(result))
+
+
+class _Block:
+    __slots__ = ("conditions", "line", "resolution", "specs", "version")
+
+    def __init__(self, line: int, specs: list[str]) -> None:
+        self.line = line
+        self.specs = specs
+        self.version: str | None = None
+        self.resolution: str | None = None
+        self.conditions = False
+
+
+def _yarn_blocks(path: Path, lines: list[str], berry: bool) -> Iterator[_Block]:
+    block: _Block | None = None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        if not line[0].isspace():
+            if block is not None:
+                yield block
+                block = None
+            if not line.rstrip().endswith(":"):
+                what = f"expected `spec, spec...:` here, got {line!r}"
+                raise malformed(path, "yarn", what, number)
+            header = line.rstrip()[:-1]
+            if header == "__metadata":
+                continue
+            block = _Block(number, _yarn_specs(header, berry))
+            continue
+        if block is None or not line.startswith("  ") or line.startswith("   "):
+            continue  # __metadata's fields, and nested maps (dependencies: ...)
+        key, value = _yarn_field(line[2:], berry)
+        if key == "version":
+            block.version = value
+        elif key == "resolution":
+            block.resolution = value
+        elif key == "conditions":
+            block.conditions = True
+    if block is not None:
+        yield block
+
+
+def _yarn_specs(header: str, berry: bool) -> list[str]:
+    """``"a@^1", "a@^1.2"`` (v1) or ``"a@npm:^1, a@npm:^1.2"`` (berry) -> the specs."""
+    if berry and len(header) >= 2 and header[0] == header[-1] == '"':
+        header = header[1:-1]
+    specs = []
+    for part in header.split(","):
+        part = part.strip()
+        if len(part) >= 2 and part[0] == part[-1] == '"':
+            part = part[1:-1]
+        if part:
+            specs.append(part)
+    return specs
+
+
+def _yarn_field(text: str, berry: bool) -> tuple[str, str]:
+    """``version "1.2.3"`` (v1) or ``version: 1.2.3`` (berry) -> (key, value)."""
+    if berry:
+        key, _, value = text.partition(":")
+    else:
+        key, _, value = text.partition(" ")
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        value = value[1:-1]
+    return key.strip().strip('"'), value
+
+
+def _spec_name(spec: str) -> str:
+    """``@scope/name@range`` -> ``@scope/name``; ``alias@npm:real@^1`` -> ``alias``."""
+    at = spec.find("@", 1)
+    return spec[:at] if at > 0 else spec
+
+
+def _spec_range(spec: str) -> str:
+    at = spec.find("@", 1)
+    return spec[at + 1 :] if at > 0 else ""
+
+
+_LOCAL_PROTOCOLS = ("workspace:", "link:", "portal:", "file:")
+
+
+def _yarn_locked(path: Path, block: _Block, berry: bool, optional_only: set[str]) -> list[Locked]:
+    if berry and block.resolution is not None:
+        local = _spec_range(block.resolution).startswith(_LOCAL_PROTOCOLS)
+    else:
+        local = any(_spec_range(spec).startswith(_LOCAL_PROTOCOLS) for spec in block.specs)
+    if block.version is None and not local:
+        raise malformed(path, "yarn", f"the block for {block.specs[0]} has no version", block.line)
+    optional = block.conditions if berry else any(s in optional_only for s in block.specs)
+    names = dict.fromkeys(_spec_name(spec) for spec in block.specs)
+    if local:
+        spec = block.resolution if berry and block.resolution else block.specs[0]
+        return [Locked(name=name, version=None, spec=spec, local=True) for name in names]
+    return [Locked(name=name, version=block.version, optional=optional) for name in names]
+
+
+def _yarn_optional_specs(lines: list[str]) -> set[str]:
+    """v1: the ``name@range`` specs that some block lists under optionalDependencies and
+    none under dependencies (yarn v1 writes no other sign of an optional package)."""
+    required: set[str] = set()
+    optional: set[str] = set()
+    into: set[str] | None = None
+    for line in lines:
+        if line.startswith("  ") and not line.startswith("   "):
+            field = line.strip()
+            into = (
+                optional
+                if field == "optionalDependencies:"
+                else required
+                if field == "dependencies:"
+                else None
+            )
+        elif line.startswith("    ") and into is not None:
+            name, _, wanted = line.strip().partition(" ")
+            into.add(f"{name.strip(chr(34))}@{wanted.strip(chr(34))}")
+        elif not line.startswith(" "):
+            into = None
+    return optional - required
+
+
+# ---------------------------------------------------------------- pnpm-lock.yaml
+
+_PNPM_SECTIONS = {"dependencies": False, "devDependencies": False, "optionalDependencies": True}
+
+
+def read_pnpm(path: Path) -> tuple[Locked, ...]:
+    lines = read_text(path, tool="pnpm").splitlines()
+    version = None
+    importers = None
+    for number, line in enumerate(lines, start=1):
+        if line.startswith("lockfileVersion:"):
+            version = _yaml_scalar(line.partition(":")[2])
+        elif line.rstrip() == "importers:":
+            importers = number
+    if version is None:
+        raise malformed(path, "pnpm", "has no lockfileVersion: line")
+    old = _major(version) < 6  # pnpm 7's 5.x lockfiles: peers after "_"
+    if importers is None:
+        entries = _pnpm_sections(lines, 0, 0)
+    else:
+        root = _pnpm_root_importer(lines, importers)
+        entries = _pnpm_sections(lines, root, 4) if root is not None else iter(())
+    result = []
+    for name, raw, optional, number in entries:
+        if raw is None:
+            raise malformed(path, "pnpm", f"{name} has no version", number)
+        result.append(_pnpm_locked(name, raw, optional, old))
+    return tuple(dict.fromkeys(result))
+
+
+def _major(version: str) -> int:
+    try:
+        return int(version.split(".")[0])
+    except ValueError:
+        return 9
+
+
+def _pnpm_root_importer(lines: list[str], start: int) -> int | None:
+    """The index of the first line inside ``importers: .:``, or None."""
+    for index in range(start, len(lines)):
+        line = lines[index]
+        if line and not line[0].isspace():
+            return None  # the next top-level key: no root importer
+        if (
+            line.startswith("  ")
+            and line[2:3] not in (" ", "")
+            and _yaml_key(line.strip()[:-1]) == "."
+        ):
+            return index + 1
+    return None
+
+
+def _pnpm_sections(lines: list[str], start: int, indent: int):
+    """(name, version or None, optional, line number) of the dependency sections found
+    at ``indent`` from ``start`` until the enclosing block ends."""
+    section: bool | None = None  # the current section's "optional", None: not one we read
+    name: str | None = None
+    version: str | None = None
+    at = 0
+    pad, entry_pad, field_pad = " " * indent, " " * (indent + 2), " " * (indent + 4)
+    for index in range(start, len(lines)):
+        line = lines[index]
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        width = len(line) - len(line.lstrip(" "))
+        if width < indent:
+            break
+        if width == indent and line.startswith(pad):
+            if name is not None and section is not None:
+                yield name, version, section, at
+            name = None
+            key = _yaml_key(line.strip().rstrip(":"))
+            section = _PNPM_SECTIONS.get(key)
+        elif section is None:
+            continue
+        elif width == indent + 2 and line.startswith(entry_pad):
+            if name is not None:
+                yield name, version, section, at
+            key, _, value = _split_yaml(line.strip())
+            name, version, at = _yaml_key(key), _yaml_scalar(value) or None, index + 1
+        elif width == indent + 4 and line.startswith(field_pad) and name is not None:
+            key, _, value = _split_yaml(line.strip())
+            if key == "version":
+                version = _yaml_scalar(value)
+    if name is not None and section is not None:
+        yield name, version, section, at
+
+
+def _split_yaml(text: str) -> tuple[str, str, str]:
+    """``'@a/b': 1.0`` -> ("'@a/b'", ":", "1.0"): the colon after a quoted key."""
+    if text[:1] in ("'", '"'):
+        end = text.find(text[0], 1)
+        while end != -1 and text[0] == "'" and text[end + 1 : end + 2] == "'":
+            end = text.find("'", end + 2)  # '' is a quote inside a single-quoted key
+        if end != -1:
+            rest = text[end + 1 :]
+            return text[: end + 1], ":", rest.partition(":")[2]
+    key, sep, value = text.partition(": ")
+    if not sep and text.endswith(":"):
+        return text[:-1], ":", ""
+    return key, sep, value
+
+
+def _yaml_key(text: str) -> str:
+    return _yaml_scalar(text)
+
+
+def _yaml_scalar(text: str) -> str:
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        return text[1:-1].replace("''", "'")
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return text[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    return text
+
+
+def _pnpm_locked(name: str, raw: str, optional: bool, old: bool) -> Locked:
+    if raw.startswith(("link:", "file:", "workspace:")):
+        return Locked(name=name, version=None, spec=raw, local=True)
+    version = raw.split("(", 1)[0]
+    if old:
+        version = version.split("_", 1)[0]
+    if "://" in version:
+        return Locked(name=name, version=None, spec=raw, optional=optional)
+    if version.startswith("/"):
+        # An alias (npm:other@1): v6 writes /other@1.0.0, v5 /other/1.0.0.
+        version = version[1:]
+        version = version.rsplit("@" if "@" in version[1:] else "/", 1)[-1]
+    elif "@" in version[1:]:
+        version = version.rsplit("@", 1)[-1]  # v9's alias: other@1.0.0
+    return Locked(name=name, version=version, optional=optional)
+
+
+READERS: dict[str, Callable[[Path], tuple[Locked, ...]]] = {
+    "npm": read_npm,
+    "yarn": read_yarn,
+    "pnpm": read_pnpm,
+}

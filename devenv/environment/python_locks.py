@@ -1,0 +1,387 @@
+"""Python lockfiles other than requirements files: uv.lock, poetry.lock, Pipfile.lock, pdm.lock.
+
+Each reader takes the path and returns a tuple of Locked (names normalised
+with packaging's ``canonicalize_name``, versions as the lock writes them), or
+raises LockfileError. What a caller may rely on, per tool:
+
+- uv.lock: every ``[[package]]``. The project and its workspace members (and any
+  package from a local folder or file) are ``local``, without a version: they are the
+  project's own code, installed editable, never checked. uv.lock is universal, so a
+  marker is worked out from the dependency graph (see ``graph_markers``): the packages
+  ``uv sync`` would install are required, with the marker under which they are reached;
+  the others (only reached through an extra nobody asks for, or a dependency group that
+  is not a default group) are listed ``optional``.
+- poetry.lock (1.x and 2.x): every ``[[package]]``, all groups (a dev environment
+  installs them). The marker is the lock's ``markers`` (poetry 2 writes a table per
+  group: a package that is unconditional in any group has none). Poetry 1.x writes no
+  package markers; none are guessed. ``optional = true`` (only wanted by an extra)
+  becomes ``optional``; directory and file sources are ``local``.
+- Pipfile.lock: "default" and "develop"; ``"==1.2"`` pins, other versions (``"*"``) are
+  unpinned; ``markers`` kept; ``path``/``file`` entries are ``local``, ``git`` ones unpinned.
+- pdm.lock: every ``[[package]]`` (pdm writes one per set of extras: duplicates are
+  dropped), ``marker`` kept, ``path`` entries ``local``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+from devenv.environment.lockfiles import malformed, parse_json, parse_toml, read_text
+from devenv.environment.model import Locked
+
+# Most of a TOML lockfile is files and hashes, descriptions and extras: none of its
+# meaning for devenv, and tomllib is pure Python (a 145-package uv.lock: 80 ms whole,
+# 7 ms slimmed). So lines that are certainly whole values devenv never reads are blanked
+# before parsing (a blank line keeps the line numbers right), and if the slimmed text
+# does not parse, the whole text is parsed instead so that its error is the one shown.
+_STRING = r'"(?:[^"\\\n]|\\.)*"'
+_ARRAY_OF_STRINGS = re.compile(rf"[A-Za-z0-9_.-]+ = \[(?:{_STRING}(?:, )?)*\]")
+_SCALAR = re.compile(rf"(?:description|python-versions|summary|requires_python) = {_STRING}\s*")
+# uv's sdist, and a registry or URL source (what no source means to the uv reader).
+_SOURCE = re.compile(r"(?:sdist|source) = \{ ?(?:url|registry) = .*")
+# Inline tables are one line by TOML's rules: an indented line starting with one is
+# an element of a multi-line array (files = [...], wheels = [...]).
+_FILE_ELEMENT = ("{file = ", "{ file = ", "{url = ", "{ url = ")
+_FILE_ARRAYS = ("files = [", "wheels = [")
+
+
+def _slim(text: str) -> str:
+    lines = text.split("\n")
+    extras = False  # in poetry's [package.extras]: one-line arrays of strings
+    array = None  # the line of a "files = [" whose elements are all blanked so far
+    for index, line in enumerate(lines):
+        first = line[:1]
+        if first in (" ", "\t"):
+            if line.lstrip().startswith(_FILE_ELEMENT):
+                lines[index] = ""
+        elif first == "[":
+            extras = line == "[package.extras]"
+        elif extras:
+            if _ARRAY_OF_STRINGS.fullmatch(line):
+                lines[index] = ""
+        elif line in _FILE_ARRAYS:
+            array = index
+        elif line == "]":
+            if array is not None:
+                lines[array] = lines[index] = ""
+                array = None
+        elif line == "optional = false" or (
+            first in "dpsr" and (_SCALAR.fullmatch(line) or _SOURCE.fullmatch(line))
+        ):
+            lines[index] = ""
+        if array is not None and index > array and lines[index]:
+            array = None  # an element that stays: so does the array
+    return "\n".join(lines)
+
+
+def _load_toml(path: Path, tool: str) -> dict:
+    import tomllib
+
+    text = read_text(path, tool=tool)
+    try:
+        return tomllib.loads(_slim(text))
+    except tomllib.TOMLDecodeError:
+        return parse_toml(path, text, tool)
+
+
+def _canonical(name: str) -> str:
+    from packaging.utils import canonicalize_name
+
+    return canonicalize_name(name)
+
+
+def _packages(data: dict, path: Path, tool: str) -> list[dict]:
+    """``[[package]]`` entries, each checked to have a name."""
+    packages = data.get("package", [])
+    if not isinstance(packages, list):
+        raise malformed(path, tool, "`package` is not a list of [[package]] tables")
+    for index, package in enumerate(packages, start=1):
+        if not isinstance(package, dict) or not isinstance(package.get("name"), str):
+            raise malformed(path, tool, f"[[package]] number {index} has no name")
+        version = package.get("version")
+        if version is not None and not isinstance(version, str):
+            raise malformed(path, tool, f"{package['name']}: version is not a string")
+    return packages
+
+
+def _one_of(markers: Iterable[str]) -> str | None:
+    """Markers joined with ``or`` (None for none), each in parentheses when needed."""
+    unique = list(dict.fromkeys(markers))
+    if not unique:
+        return None
+    if len(unique) == 1:
+        return unique[0]
+    return " or ".join(f"({m})" for m in unique)
+
+
+# ---------------------------------------------------------------- uv.lock
+
+
+def read_uv(path: Path) -> tuple[Locked, ...]:
+    data = _load_toml(path, "uv")
+    packages = _packages(data, path, "uv")
+    manifest = data.get("manifest", {})
+    members = manifest.get("members", []) if isinstance(manifest, dict) else []
+    members = {_canonical(m) for m in members if isinstance(m, str)}
+
+    keys: list[tuple[str, str | None]] = []
+    by_name: dict[str, list[tuple[str, str | None]]] = {}
+    local: set[tuple[str, str | None]] = set()
+    for package in packages:
+        key = (_canonical(package["name"]), package.get("version"))
+        keys.append(key)
+        by_name.setdefault(key[0], []).append(key)
+        source = package.get("source", {})
+        source = source if isinstance(source, dict) else {}
+        if key[0] in members or {"editable", "virtual", "directory", "path"} & set(source):
+            local.add(key)
+
+    groups = _uv_default_groups(path)
+    edges: dict[Node, list[tuple[Node, str | None]]] = {}
+    for package, key in zip(packages, keys, strict=True):
+        node_edges = edges.setdefault((*key, None), [])
+        lists = [package.get("dependencies", [])]
+        if key in local:
+            dev = package.get("dev-dependencies", {})
+            if isinstance(dev, dict):
+                lists += [deps for group, deps in dev.items() if groups is None or group in groups]
+        for deps in lists:
+            node_edges += _uv_edges(deps, by_name, path)
+        extras = package.get("optional-dependencies", {})
+        if isinstance(extras, dict):
+            for extra, deps in extras.items():
+                # An extra is its own node: reached only through an edge that asks for it.
+                edges[(*key, extra)] = [((*key, None), None), *_uv_edges(deps, by_name, path)]
+
+    roots = [(*key, None) for key in keys if key in local]
+    reached = graph_markers(roots, edges)
+    result = []
+    for package, key in zip(packages, keys, strict=True):
+        name, version = key
+        if key in local:
+            source = package.get("source", {})
+            where = next(iter(source.values()), "") if isinstance(source, dict) else ""
+            result.append(Locked(name=name, version=None, spec=str(where), local=True))
+            continue
+        node = (*key, None)
+        if node not in reached:
+            result.append(Locked(name=name, version=version, optional=True))
+            continue
+        marker = reached[node]
+        forks = package.get("resolution-markers")
+        if marker is None and len(by_name[name]) > 1 and isinstance(forks, list):
+            # One of several versions of a name, reached with no marker on its edges:
+            # the forks' markers still say where this version is the one.
+            marker = _one_of(m for m in forks if isinstance(m, str))
+        result.append(Locked(name=name, version=version, marker=marker))
+    return tuple(result)
+
+
+Node = tuple[str, str | None, str | None]  # name, version, extra (None: the package itself)
+
+
+def _uv_edges(
+    deps: object, by_name: Mapping[str, list[tuple[str, str | None]]], path: Path
+) -> list[tuple[Node, str | None]]:
+    if not isinstance(deps, list):
+        raise malformed(path, "uv", "a dependencies entry is not a list")
+    found: list[tuple[Node, str | None]] = []
+    for dep in deps:
+        if not isinstance(dep, dict) or not isinstance(dep.get("name"), str):
+            raise malformed(path, "uv", f"a dependency has no name: {dep!r}")
+        name = _canonical(dep["name"])
+        version = dep.get("version")
+        targets = [k for k in by_name.get(name, []) if version is None or k[1] == version]
+        marker = dep.get("marker") if isinstance(dep.get("marker"), str) else None
+        extras = dep.get("extra", [])
+        for target in targets:
+            found.append(((*target, None), marker))
+            for extra in extras if isinstance(extras, list) else ():
+                found.append(((*target, extra), marker))
+    return found
+
+
+def _uv_default_groups(lock: Path) -> set[str] | None:
+    """The dependency groups ``uv sync`` installs: ``[tool.uv] default-groups`` of the
+    pyproject.toml beside the lock, else {"dev"}; None for all of them."""
+    import tomllib
+
+    try:
+        with open(lock.parent / "pyproject.toml", "rb") as file:
+            data = tomllib.load(file)
+    except (OSError, ValueError):  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
+        return {"dev"}
+    tool = data.get("tool", {})
+    uv = tool.get("uv", {}) if isinstance(tool, dict) else {}
+    default = uv.get("default-groups", ["dev"]) if isinstance(uv, dict) else ["dev"]
+    if default == "all":
+        return None
+    return {g for g in default if isinstance(g, str)} if isinstance(default, list) else {"dev"}
+
+
+# A package's condition as a set of clauses, each the set of edge markers met on one
+# path to it (their "and"); the clauses are or-ed. An empty clause: unconditional.
+Clauses = frozenset[frozenset[str]]
+_UNCONDITIONAL: Clauses = frozenset({frozenset()})
+# Past this many clauses a package counts as unconditional: a possibly missed "missing"
+# is better than a marker no one can read (real graphs stay far below it).
+_MAX_CLAUSES = 16
+
+
+def graph_markers(
+    roots: Iterable[Node], edges: Mapping[Node, list[tuple[Node, str | None]]]
+) -> dict[Node, str | None]:
+    """The marker under which each node is reached from ``roots`` (None: always).
+
+    A path's condition is the "and" of the markers on its edges, a node's the "or"
+    over the paths to it; a node with an unconditional path has none. This is a
+    propositional approximation: markers are never evaluated, so two that can never
+    both hold (``sys_platform == 'win32'`` and ``sys_platform != 'win32'``) still make
+    a clause. Nodes not reached are absent.
+    """
+    conditions: dict[Node, Clauses] = {root: _UNCONDITIONAL for root in roots}
+    pending = list(conditions)
+    while pending:
+        node = pending.pop()
+        clauses = conditions[node]
+        for child, marker in edges.get(node, ()):
+            added = clauses if marker is None else frozenset(c | {marker} for c in clauses)
+            old = conditions.get(child, frozenset())
+            new = _simplify(old | added)
+            if new != old:
+                conditions[child] = new
+                pending.append(child)
+    return {node: _marker_of(clauses) for node, clauses in conditions.items()}
+
+
+def _simplify(clauses: Clauses) -> Clauses:
+    if frozenset() in clauses or len(clauses) > _MAX_CLAUSES:
+        return _UNCONDITIONAL
+    # A clause that contains another is implied by it: drop it.
+    return frozenset(c for c in clauses if not any(o < c for o in clauses))
+
+
+def _marker_of(clauses: Clauses) -> str | None:
+    if clauses == _UNCONDITIONAL:
+        return None
+    parts = []
+    for clause in sorted(clauses, key=sorted):
+        atoms = sorted(clause)
+        parts.append(atoms[0] if len(atoms) == 1 else " and ".join(f"({a})" for a in atoms))
+    return _one_of(parts)
+
+
+# ---------------------------------------------------------------- poetry.lock
+
+
+def read_poetry(path: Path) -> tuple[Locked, ...]:
+    data = _load_toml(path, "poetry")
+    result = []
+    for package in _packages(data, path, "poetry"):
+        name = _canonical(package["name"])
+        source = package.get("source", {})
+        kind = source.get("type") if isinstance(source, dict) else None
+        if kind in ("directory", "file") or package.get("develop") is True:
+            url = source.get("url", "") if isinstance(source, dict) else ""
+            result.append(Locked(name=name, version=None, spec=str(url), local=True))
+            continue
+        result.append(
+            Locked(
+                name=name,
+                version=package.get("version"),
+                marker=_poetry_marker(package),
+                optional=package.get("optional") is True,
+            )
+        )
+    return tuple(dict.fromkeys(result))
+
+
+def _poetry_marker(package: dict) -> str | None:
+    markers = package.get("markers")
+    if isinstance(markers, str):
+        return markers or None
+    if isinstance(markers, dict):
+        groups = package.get("groups", [])
+        # Poetry 2 writes a marker per group; a group without one has the package always.
+        if isinstance(groups, list) and any(g not in markers for g in groups):
+            return None
+        return _one_of(m for m in markers.values() if isinstance(m, str) and m)
+    return None
+
+
+# ---------------------------------------------------------------- Pipfile.lock
+
+
+def read_pipenv(path: Path) -> tuple[Locked, ...]:
+    data = parse_json(path, read_text(path, tool="pipenv"), "pipenv")
+    if not isinstance(data, dict) or not ({"default", "develop"} & set(data)):
+        raise malformed(path, "pipenv", 'has neither a "default" nor a "develop" section')
+    result = []
+    for section in ("default", "develop"):
+        entries = data.get(section, {})
+        if not isinstance(entries, dict):
+            raise malformed(path, "pipenv", f'"{section}" is not an object')
+        for raw_name, entry in entries.items():
+            if not isinstance(entry, dict):
+                raise malformed(path, "pipenv", f'"{section}" -> "{raw_name}" is not an object')
+            result.append(_pipenv_entry(_canonical(raw_name), entry))
+    return tuple(dict.fromkeys(result))
+
+
+def _pipenv_entry(name: str, entry: dict) -> Locked:
+    marker = entry.get("markers") if isinstance(entry.get("markers"), str) else None
+    if "path" in entry or ("file" in entry and not _is_remote(str(entry["file"]))):
+        where = entry.get("path", entry.get("file"))
+        prefix = "-e " if entry.get("editable") else ""
+        return Locked(name=name, version=None, spec=f"{prefix}{where}", marker=marker, local=True)
+    if "git" in entry or "file" in entry:
+        url = f"git+{entry['git']}" if "git" in entry else str(entry["file"])
+        ref = entry.get("ref")
+        spec = f"{name} @ {url}" + (f"@{ref}" if ref else "")
+        return Locked(name=name, version=None, spec=spec, marker=marker)
+    version = entry.get("version")
+    if isinstance(version, str) and version.startswith("==") and "*" not in version:
+        return Locked(name=name, version=version[2:].strip(), marker=marker)
+    spec = name if version in (None, "*", "") else f"{name}{version}"
+    return Locked(name=name, version=None, spec=spec, marker=marker)
+
+
+def _is_remote(location: str) -> bool:
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", location) is not None and not (
+        location.startswith("file:")
+    )
+
+
+# ---------------------------------------------------------------- pdm.lock
+
+
+def read_pdm(path: Path) -> tuple[Locked, ...]:
+    data = _load_toml(path, "pdm")
+    result = []
+    for package in _packages(data, path, "pdm"):
+        name = _canonical(package["name"])
+        marker = package.get("marker") if isinstance(package.get("marker"), str) else None
+        if "path" in package:
+            prefix = "-e " if package.get("editable") else ""
+            result.append(
+                Locked(
+                    name=name,
+                    version=None,
+                    spec=f"{prefix}{package['path']}",
+                    marker=marker,
+                    local=True,
+                )
+            )
+            continue
+        result.append(Locked(name=name, version=package.get("version"), marker=marker))
+    return tuple(dict.fromkeys(result))
+
+
+READERS: dict[str, Callable[[Path], tuple[Locked, ...]]] = {
+    "uv": read_uv,
+    "poetry": read_poetry,
+    "pipenv": read_pipenv,
+    "pdm": read_pdm,
+}
