@@ -154,8 +154,11 @@ def test_the_venvs_python_comes_from_the_project(tmp_path):
     assert python_request(load_project(tmp_path)).request == ">=3.10"
     (tmp_path / "devenv.toml").write_text('[prod]\npython = "3.11"\n')
     assert python_request(load_project(tmp_path)).request == "3.11"
-    (tmp_path / ".python-version").write_text("3.12.1\n")
-    assert python_request(load_project(tmp_path)).source == ".python-version"
+    (tmp_path / "runtime.txt").write_text("python-3.10.4\n")
+    assert python_request(load_project(tmp_path)).request == "3.10"  # any 3.10, not .4 exactly
+    (tmp_path / ".python-version").write_text("# the project's Python\n3.12.1\n")
+    request = python_request(load_project(tmp_path))
+    assert (request.request, request.source) == ("3.12", ".python-version")
     (tmp_path / "devenv.toml").write_text('[environment]\npython = "3.13"\n')
     assert python_request(load_project(tmp_path)).request == "3.13"
 

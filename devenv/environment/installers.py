@@ -50,6 +50,7 @@ class Step:
     ecosystem: str  # "python" | "node"
     shell: bool = False
     env: Mapping[str, str] = field(default_factory=dict)  # added to the activated environment
+    hint: str = ""  # what to do when it fails, beyond its own output
 
     @property
     def display(self) -> str:
@@ -111,9 +112,15 @@ def plan(
 def _create_venv(config: Config, env: ProjectEnv) -> Step:
     argv = [uv_bin(), "venv", _rel(env, env.venv)]
     request = python_request(config)
+    hint = ""
     if request is not None:
         argv += ["--python", request.request]
-    return Step(tuple(argv), (), "python")
+        hint = (
+            f"the project asks for Python {request.request} ({request.source}): install it "
+            f"(`uv python install {request.request}`, or your package manager), or ask for "
+            f"another version in {request.source}"
+        )
+    return Step(tuple(argv), (), "python", hint=hint)
 
 
 def _python_steps(env: ProjectEnv, python: list[Path], which) -> list[Step]:

@@ -17,23 +17,44 @@ class PythonRequest:
 
 
 def python_request(config: Config) -> PythonRequest | None:
-    """The project's Python, in order: [environment] python, .python-version, [prod] python,
-    pyproject's requires-python. None: any Python 3 uv finds (devenv's own first)."""
+    """The project's Python, in order: [environment] python (as written), .python-version,
+    runtime.txt (Heroku's ``python-3.11.6``), [prod] python, pyproject's requires-python.
+    An exact patch release is asked for as its minor ("3.11"). None: any Python uv finds."""
     if config.environment.python:
         return PythonRequest(config.environment.python, f"{config.source.name} [environment]")
-    pinned = config.root / ".python-version"
-    try:
-        first = pinned.read_text(encoding="utf-8").split("\n", 1)[0].strip()
-    except (OSError, UnicodeDecodeError):
-        first = ""
-    if first and not first.startswith("#"):
-        return PythonRequest(first, ".python-version")
+    for name, prefix in ((".python-version", ""), ("runtime.txt", "python-")):
+        found = _first_line(config.root / name)
+        if found.startswith(prefix) and found[len(prefix) :]:
+            return PythonRequest(_minor(found[len(prefix) :]), name)
     if "python" in config.prod:
-        return PythonRequest(str(config.prod["python"]), f"{config.source.name} [prod] python")
+        prod = _minor(str(config.prod["python"]))
+        return PythonRequest(prod, f"{config.source.name} [prod] python")
     requires = _requires_python(config)
     if requires:
         return PythonRequest(requires, "pyproject.toml requires-python")
     return None
+
+
+def _first_line(path) -> str:
+    """The first line that is not empty or a comment (pyenv and uv allow comments)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            return line
+    return ""
+
+
+def _minor(version: str) -> str:
+    """ "3.11.6" -> "3.11": any installed 3.11 makes the venv (parity notes the patch
+    difference) rather than uv downloading that exact patch release."""
+    parts = version.split(".")
+    if len(parts) > 2 and all(part.isdigit() for part in parts):
+        return ".".join(parts[:2])
+    return version
 
 
 def _requires_python(config: Config) -> str | None:

@@ -92,9 +92,10 @@ class Sync:
             os.rename(aside, self.env.node_modules)
         if self._cancelled.is_set():
             raise SyncFailed(f"the sync was stopped during `{step.display}`; nothing changed")
+        hint = f". Probably {step.hint}" if step.hint else ""
         raise SyncFailed(
             f"`{step.display}` failed with exit code {code}; the environment is as it was "
-            f"before. Its output: `devenv logs {NAME}`"
+            f"before{hint}. Its output: `devenv logs {NAME}`"
         )
 
     def _spawn(self, step: Step, env: dict[str, str], log) -> int:
