@@ -23,7 +23,7 @@ from devenv.environment.lockfiles import (
     tool_for,
 )
 from devenv.environment.model import Locked
-from devenv.environment.python_locks import _slim, graph_markers
+from devenv.environment.python_locks import _slim, _without_extra, graph_markers
 from devenv.errors import DevenvError
 
 DATA = Path(__file__).parent / "data" / "lockfiles"
@@ -535,9 +535,52 @@ def test_poetry_1_lock():
         in ((DATA / "poetry/v1/poetry.lock").read_text().splitlines()[0])
     )
     packages = {p.name: p for p in lock.packages}
-    # Poetry 1 writes no package markers: none are made up.
-    assert all(p.marker is None for p in lock.packages)
     assert packages["shop-utils"].local and packages["django"].version == "5.1.15"
+    # Poetry 1 writes no package markers: they come from the graph and pyproject.toml.
+    assert "\nmarkers = " not in (DATA / "poetry/v1/poetry.lock").read_text()
+    assert packages["pywin32"].marker == 'sys_platform == "win32"'  # shop-utils' dependency
+    assert packages["uvloop"].marker == "sys_platform != 'win32'"  # pyproject.toml's
+    # psycopg[binary]: 'implementation_name != "pypy" and extra == "binary"', extra asked for.
+    assert packages["psycopg-binary"].marker == 'implementation_name != "pypy"'
+    assert packages["django"].marker is None
+
+
+def test_poetry_1_graph_markers_mean_what_poetry_2_writes():
+    """The same pyproject.toml locked by poetry 1.8 and 2.5 the same day: the markers worked
+    out from poetry 1's graph select the same packages as poetry 2's own, everywhere tried."""
+    one = _pins(_read("poetry/v1/poetry.lock").packages)
+    two = _pins(_read("poetry/v2/poetry.lock").packages)
+    common = set(one) & set(two)
+    assert len(common) == 140
+    assert len([key for key in common if two[key]]) == 12
+    for values in ENVIRONMENTS:
+        assert {k for k in common if _applies(one[k], values)} == {
+            k for k in common if _applies(two[k], values)
+        }, values
+
+
+def test_poetry_1_without_pyproject_starts_from_what_nothing_depends_on(tmp_path):
+    path = _copy("poetry/v1/poetry.lock", tmp_path)
+    packages = {p.name: p for p in read_lockfile(path).packages}
+    # uvloop was conditional only in pyproject.toml: now a root, unconditional.
+    assert packages["uvloop"].marker is None
+    assert packages["pywin32"].marker == 'sys_platform == "win32"'
+
+
+@pytest.mark.parametrize(
+    ("marker", "left"),
+    [
+        ('extra == "redis"', None),
+        ("extra == 'a' or extra == 'b'", None),
+        ('implementation_name != "pypy" and extra == "binary"', 'implementation_name != "pypy"'),
+        ('extra == "crypto" and sys_platform == "win32"', 'sys_platform == "win32"'),
+        ('python_version < "3.11" and (extra == "a" or extra == "b")', 'python_version < "3.11"'),
+        ('sys_platform == "linux"', 'sys_platform == "linux"'),
+        ('extra == "a" and python_version < "3" or extra == "b"', None),
+    ],
+)
+def test_poetry_1_dependency_markers_lose_their_extra(marker, left):
+    assert _without_extra(marker) == left
 
 
 # ---------------------------------------------------------------- Pipfile.lock

@@ -14,8 +14,10 @@ raises LockfileError. What a caller may rely on, per tool:
 - poetry.lock (1.x and 2.x): every ``[[package]]``, all groups (a dev environment
   installs them). The marker is the lock's ``markers`` (poetry 2 writes a table per
   group: a package that is unconditional in any group has none). Poetry 1.x writes no
-  package markers; none are guessed. ``optional = true`` (only wanted by an extra)
-  becomes ``optional``; directory and file sources are ``local``.
+  package markers: they are worked out from its dependency graph like uv's, rooted at
+  the project's dependencies in the pyproject.toml beside it (see ``_poetry1_markers``).
+  ``optional = true`` (only wanted by an extra) becomes ``optional``; directory and
+  file sources are ``local``.
 - Pipfile.lock: "default" and "develop"; ``"==1.2"`` pins, other versions (``"*"``) are
   unpinned; ``markers`` kept; ``path``/``file`` entries are ``local``, ``git`` ones unpinned.
 - pdm.lock: every ``[[package]]`` (pdm writes one per set of extras: duplicates are
@@ -278,8 +280,12 @@ def _marker_of(clauses: Clauses) -> str | None:
 
 def read_poetry(path: Path) -> tuple[Locked, ...]:
     data = _load_toml(path, "poetry")
+    packages = _packages(data, path, "poetry")
+    # Poetry 2 writes each package's groups and markers; poetry 1 neither: its markers
+    # are worked out from the dependency graph, as for uv.lock.
+    graph = None if any("groups" in p for p in packages) else _poetry1_markers(path, packages)
     result = []
-    for package in _packages(data, path, "poetry"):
+    for index, package in enumerate(packages):
         name = _canonical(package["name"])
         source = package.get("source", {})
         kind = source.get("type") if isinstance(source, dict) else None
@@ -291,11 +297,123 @@ def read_poetry(path: Path) -> tuple[Locked, ...]:
             Locked(
                 name=name,
                 version=package.get("version"),
-                marker=_poetry_marker(package),
+                marker=_poetry_marker(package) if graph is None else graph.get(index),
                 optional=package.get("optional") is True,
             )
         )
     return tuple(dict.fromkeys(result))
+
+
+def _poetry1_markers(path: Path, packages: list[dict]) -> dict[int, str | None]:
+    """Each package's marker (by its index) from the graph of a poetry 1 lock.
+
+    The roots are the project's direct dependencies, read from the pyproject.toml
+    beside the lock with their ``markers`` (``python``/``platform`` restrictions are
+    not translated: such a dependency counts as unconditional), or, without it, the
+    packages nothing depends on. An optional dependency (wanted by an extra) counts as
+    a plain one: the lock holds it only because some extra asked for it.
+    """
+    nodes = [(_canonical(p["name"]), p.get("version"), None) for p in packages]
+    by_name: dict[str, list[Node]] = {}
+    for node in nodes:
+        by_name.setdefault(node[0], []).append(node)
+    edges: dict[Node, list[tuple[Node, str | None]]] = {}
+    reached: set[Node] = set()
+    for node, package in zip(nodes, packages, strict=True):
+        dependencies = package.get("dependencies", {})
+        if not isinstance(dependencies, dict):
+            raise malformed(path, "poetry", f"{node[0]}: dependencies is not a table")
+        for name, wanted in dependencies.items():
+            for marker in _poetry_dependency_markers(wanted):
+                for target in by_name.get(_canonical(name), []):
+                    edges.setdefault(node, []).append((target, marker))
+                    reached.add(target)
+    project = ("", None, None)  # the project itself, the root of the graph
+    direct = _poetry_direct_dependencies(path.parent / "pyproject.toml")
+    if direct is None:
+        edges[project] = [(node, None) for node in nodes if node not in reached]
+    else:
+        edges[project] = [
+            (target, marker)
+            for name, marker in direct
+            for target in by_name.get(_canonical(name), [])
+        ]
+    markers = graph_markers([project], edges)
+    return {index: markers.get(node) for index, node in enumerate(nodes)}
+
+
+def _poetry_dependency_markers(wanted: object) -> list[str | None]:
+    """The markers of one ``[package.dependencies]`` entry: a constraint string, a table,
+    or a list of tables (one per marker)."""
+    tables = wanted if isinstance(wanted, list) else [wanted]
+    found = []
+    for table in tables:
+        marker = table.get("markers") if isinstance(table, dict) else None
+        found.append(_without_extra(marker) if isinstance(marker, str) and marker else None)
+    return found
+
+
+_EXTRA = r"""extra\s*==\s*(?:"[^"]*"|'[^']*')"""
+_ONLY_EXTRAS = re.compile(rf"\(?\s*{_EXTRA}(?:\s*(?:or|and)\s*{_EXTRA})*\s*\)?")
+_EXTRA_CONJUNCT = re.compile(
+    rf"\s+and\s+\(?{_EXTRA}(?:\s+or\s+{_EXTRA})*\)?|\(?{_EXTRA}(?:\s+or\s+{_EXTRA})*\)?\s+and\s+"
+)
+
+
+def _without_extra(marker: str) -> str | None:
+    """A dependency marker with its ``extra == "x"`` part dropped (the extra is asked for,
+    or the package would not be in the lock); None when nothing else is left, or when the
+    extra cannot be taken out of it cleanly."""
+    if "extra" not in marker:
+        return marker
+    if _ONLY_EXTRAS.fullmatch(marker.strip()):
+        return None
+    rest = _EXTRA_CONJUNCT.sub("", marker, count=1).strip()
+    return None if "extra" in rest else rest
+
+
+def _poetry_direct_dependencies(pyproject: Path) -> list[tuple[str, str | None]] | None:
+    """(name, marker) of the project's dependencies in every group, or None when the
+    pyproject.toml cannot be read."""
+    import tomllib
+
+    try:
+        with open(pyproject, "rb") as file:
+            data = tomllib.load(file)
+    except (OSError, ValueError):  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
+        return None
+    tool = data.get("tool", {})
+    poetry = tool.get("poetry", {}) if isinstance(tool, dict) else {}
+    poetry = poetry if isinstance(poetry, dict) else {}
+    tables = [poetry.get("dependencies"), poetry.get("dev-dependencies")]
+    groups = poetry.get("group", {})
+    if isinstance(groups, dict):
+        tables += [g.get("dependencies") for g in groups.values() if isinstance(g, dict)]
+    direct: list[tuple[str, str | None]] = []
+    for table in tables:
+        if not isinstance(table, dict):
+            continue
+        for name, wanted in table.items():
+            if name != "python":
+                direct += [(name, marker) for marker in _poetry_dependency_markers(wanted)]
+    project = data.get("project", {})
+    listed = project.get("dependencies", []) if isinstance(project, dict) else []
+    direct += _pep508_names(listed if isinstance(listed, list) else [])
+    return direct
+
+
+def _pep508_names(requirements: list) -> list[tuple[str, str | None]]:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    found: list[tuple[str, str | None]] = []
+    for text in requirements:
+        try:
+            requirement = Requirement(str(text))
+        except InvalidRequirement:
+            continue  # poetry would have refused it: the lock cannot be from this file
+        marker = str(requirement.marker) if requirement.marker else None
+        found.append((requirement.name, marker))
+    return found
 
 
 def _poetry_marker(package: dict) -> str | None:
