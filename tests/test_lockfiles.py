@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from packaging.markers import Marker
 
+from devenv.environment.lock_toml import parse_simple, slim
 from devenv.environment.lockfiles import (
     LOCKFILE_TOOLS,
     LockfileError,
@@ -23,7 +24,7 @@ from devenv.environment.lockfiles import (
     tool_for,
 )
 from devenv.environment.model import Locked
-from devenv.environment.python_locks import _slim, _without_extra, graph_markers
+from devenv.environment.python_locks import _without_extra, graph_markers
 from devenv.errors import DevenvError
 
 DATA = Path(__file__).parent / "data" / "lockfiles"
@@ -465,9 +466,9 @@ def test_graph_markers_an_unconditional_path_wins_and_unreached_nodes_are_absent
 )
 def test_slimming_toml_keeps_every_field_the_readers_use(relative):
     text = (DATA / relative).read_text()
-    slim = _slim(text)
-    assert slim.count("\n") == text.count("\n") and len(slim) < len(text) / 3
-    full, lean = tomllib.loads(text), tomllib.loads(slim)
+    slimmed = slim(text)
+    assert len(slimmed) < len(text) / 3
+    full, lean = tomllib.loads(text), tomllib.loads(slimmed)
     assert full.get("manifest") == lean.get("manifest")
     used = ["name", "version", "markers", "marker", "groups", "optional", "develop", "path"]
     used += ["editable", "dependencies", "optional-dependencies", "dev-dependencies"]
@@ -968,3 +969,90 @@ def test_damaged_lockfiles_raise_lockfile_error_and_nothing_else(tmp_path, relat
         path.write_text(variant)
         with contextlib.suppress(LockfileError):
             read_lockfile(path)
+
+
+# ---------------------------------------------------------------- the fast TOML subset
+
+
+TOML_FILES = sorted(
+    str(path.relative_to(DATA))
+    for path in DATA.rglob("*")
+    if path.name in ("uv.lock", "poetry.lock", "pdm.lock", "pyproject.toml")
+)
+
+
+@pytest.mark.parametrize("relative", TOML_FILES)
+def test_the_toml_subset_reads_real_files_as_tomllib_does(relative):
+    text = (DATA / relative).read_text()
+    for version in (text, slim(text)):
+        data = parse_simple(version)
+        assert data is not None
+        assert data == tomllib.loads(version)
+
+
+@pytest.mark.parametrize("relative", ["uv/uv.lock", "poetry/v2/poetry.lock", "pdm/pdm.lock"])
+def test_the_toml_subset_never_answers_differently_from_tomllib(relative):
+    """Damaged copies (lines swapped, dropped, cut): either the subset reader declines
+    (None), or tomllib reads the same thing."""
+    lines = slim((DATA / relative).read_text()).splitlines(keepends=True)
+    rng = random.Random(relative)
+    declined = agreed = 0
+    for _ in range(150):
+        damaged = lines[:]
+        i, j = rng.randrange(len(damaged)), rng.randrange(len(damaged))
+        if rng.random() < 0.5:
+            damaged[i], damaged[j] = damaged[j], damaged[i]
+        else:
+            del damaged[i]
+        if rng.random() < 0.3:
+            damaged = damaged[: rng.randrange(len(damaged))]
+        text = "".join(damaged)
+        if rng.random() < 0.2:
+            text = text[: rng.randrange(len(text) + 1)]
+        data = parse_simple(text)
+        if data is None:
+            declined += 1
+            continue
+        assert data == tomllib.loads(text)
+        agreed += 1
+    assert declined > 10 and agreed > 10  # both outcomes were exercised
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'a = "x\\"y\\\\z\\u00e9\\U0001F600\\t"\nb = \'lit\\eral\'\n',
+        "n = 3\nm = -1_000\nt = true\nf = false\n# comment\n",
+        'a = { x = 1, y = [1, 2, ], z = { w = "q" } } # comment\n',
+        "a = [\n  1,\n  2\n]\nb = [\n]\nc = [ [1, 2], [3] ]\n",
+        "[a.b]\nx = 1\n[a]\ny = 2\n[[c]]\nz = 1\n[c.d]\nq = 1\n[[c]]\n[x.y.z]\n",
+        '"quoted key" = 1\n[t] # a table\n',
+    ],
+)
+def test_the_toml_subset_agrees_with_tomllib_on_what_it_reads(text):
+    assert parse_simple(text) == tomllib.loads(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a.b = 1\n",  # dotted key: outside the subset
+        'a = """x"""\n',  # multi-line string
+        "a = 1979-05-27\n",
+        "a = 1.5\n",
+        "a = 0x10\n",
+        "a = 1\na = 2\n",  # duplicates: invalid
+        "[t]\n[t]\n",
+        "a = { x = 1 }\n[a.b]\n",
+        "a = [1]\n[[a]]\n",
+        "a = { x = 1, }\n",
+        'a = "bad \\q escape"\n',
+        "a = [\n 1\n 2\n]\n",
+        "a = [\n 1,\n",
+        "[[t]\n",
+        "a = 1 2\n",
+        "a = 'x\x01'\n",
+    ],
+)
+def test_the_toml_subset_declines_the_rest(text):
+    assert parse_simple(text) is None

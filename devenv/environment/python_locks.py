@@ -26,68 +26,17 @@ raises LockfileError. What a caller may rely on, per tool:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from devenv.environment.lockfiles import malformed, parse_json, parse_toml, read_text
+from devenv.environment.lock_toml import load_lock_toml
+from devenv.environment.lockfiles import malformed, parse_json, read_text
 from devenv.environment.model import Locked
 
-# Most of a TOML lockfile is files and hashes, descriptions and extras: none of its
-# meaning for devenv, and tomllib is pure Python (a 145-package uv.lock: 80 ms whole,
-# 7 ms slimmed). So lines that are certainly whole values devenv never reads are blanked
-# before parsing (a blank line keeps the line numbers right), and if the slimmed text
-# does not parse, the whole text is parsed instead so that its error is the one shown.
-_STRING = r'"(?:[^"\\\n]|\\.)*"'
-_ARRAY_OF_STRINGS = re.compile(rf"[A-Za-z0-9_.-]+ = \[(?:{_STRING}(?:, )?)*\]")
-_SCALAR = re.compile(rf"(?:description|python-versions|summary|requires_python) = {_STRING}\s*")
-# uv's sdist, and a registry or URL source (what no source means to the uv reader).
-_SOURCE = re.compile(r"(?:sdist|source) = \{ ?(?:url|registry) = .*")
-# Inline tables are one line by TOML's rules: an indented line starting with one is
-# an element of a multi-line array (files = [...], wheels = [...]).
-_FILE_ELEMENT = ("{file = ", "{ file = ", "{url = ", "{ url = ")
-_FILE_ARRAYS = ("files = [", "wheels = [")
 
-
-def _slim(text: str) -> str:
-    lines = text.split("\n")
-    extras = False  # in poetry's [package.extras]: one-line arrays of strings
-    array = None  # the line of a "files = [" whose elements are all blanked so far
-    for index, line in enumerate(lines):
-        first = line[:1]
-        if first in (" ", "\t"):
-            if line.lstrip().startswith(_FILE_ELEMENT):
-                lines[index] = ""
-        elif first == "[":
-            extras = line == "[package.extras]"
-        elif extras:
-            if _ARRAY_OF_STRINGS.fullmatch(line):
-                lines[index] = ""
-        elif line in _FILE_ARRAYS:
-            array = index
-        elif line == "]":
-            if array is not None:
-                lines[array] = lines[index] = ""
-                array = None
-        elif line == "optional = false" or (
-            first in "dpsr" and (_SCALAR.fullmatch(line) or _SOURCE.fullmatch(line))
-        ):
-            lines[index] = ""
-        if array is not None and index > array and lines[index]:
-            array = None  # an element that stays: so does the array
-    return "\n".join(lines)
-
-
-def _load_toml(path: Path, tool: str) -> dict:
-    import tomllib
-
-    text = read_text(path, tool=tool)
-    try:
-        return tomllib.loads(_slim(text))
-    except tomllib.TOMLDecodeError:
-        return parse_toml(path, text, tool)
-
-
+@functools.lru_cache(maxsize=4096)
 def _canonical(name: str) -> str:
     from packaging.utils import canonicalize_name
 
@@ -122,7 +71,7 @@ def _one_of(markers: Iterable[str]) -> str | None:
 
 
 def read_uv(path: Path) -> tuple[Locked, ...]:
-    data = _load_toml(path, "uv")
+    data = load_lock_toml(path, "uv")
     packages = _packages(data, path, "uv")
     manifest = data.get("manifest", {})
     members = manifest.get("members", []) if isinstance(manifest, dict) else []
@@ -279,7 +228,7 @@ def _marker_of(clauses: Clauses) -> str | None:
 
 
 def read_poetry(path: Path) -> tuple[Locked, ...]:
-    data = _load_toml(path, "poetry")
+    data = load_lock_toml(path, "poetry")
     packages = _packages(data, path, "poetry")
     # Poetry 2 writes each package's groups and markers; poetry 1 neither: its markers
     # are worked out from the dependency graph, as for uv.lock.
@@ -476,7 +425,7 @@ def _is_remote(location: str) -> bool:
 
 
 def read_pdm(path: Path) -> tuple[Locked, ...]:
-    data = _load_toml(path, "pdm")
+    data = load_lock_toml(path, "pdm")
     result = []
     for package in _packages(data, path, "pdm"):
         name = _canonical(package["name"])
