@@ -214,6 +214,8 @@ def test_requirements_lock_names_and_option_spellings(tmp_path):
     (tmp_path / "base.txt").write_text("alpha==1.0\n")
     (tmp_path / "more.txt").write_text("beta==2.0\n")
     (tmp_path / "pins.txt").write_text("gamma==3.0\ndelta==4.0 ; python_version >= '3'\n")
+    (tmp_path / "libs/fast").mkdir(parents=True)
+    (tmp_path / "libs/fast/pyproject.toml").write_text('[project]\nname = "Fast_Lib"\n')
     path = tmp_path / "requirements-dev.lock"  # rye's name
     path.write_text(
         "-rbase.txt\n"
@@ -225,6 +227,8 @@ def test_requirements_lock_names_and_option_spellings(tmp_path):
         "--hash=sha256:0000000000000000000000000000000000000000000000000000000000000000\n"
         "epsilon===1.0.0+local  # === is a pin too\n"
         "zeta==1.*\n"
+        "-e ./libs/fast[speedups]\n"
+        "helper @ ./libs/helper\n"
     )
     lock = read_lockfile(path)
     assert lock.tool == "requirements"
@@ -235,6 +239,8 @@ def test_requirements_lock_names_and_option_spellings(tmp_path):
         Locked("delta", "4.0", spec="delta>=1"),
         Locked("epsilon", "1.0.0+local"),
         Locked("zeta", None, spec="zeta==1.*"),
+        Locked("fast-lib", None, spec="-e ./libs/fast[speedups]", local=True),
+        Locked("helper", None, spec="helper @ ./libs/helper", local=True),
     )
     assert lock.includes == tuple(tmp_path / n for n in ("base.txt", "more.txt", "pins.txt"))
 
@@ -865,12 +871,15 @@ def test_pnpm_v5_inline_versions_and_aliases(tmp_path):
         "        version: 1.0.0\n\n"
         "  .:\n    dependencies:\n      lodash-es:\n        specifier: npm:lodash@^4\n"
         "        version: /lodash@4.17.21\n"
+        "      left-pad:\n        specifier: github:stevemao/left-pad\n"
+        "        version: github.com/stevemao/left-pad/5d8ab1b\n"
         '    devDependencies:\n      "@scope/x":\n        specifier: ^2\n'
         "        version: 2.0.0(react@18.2.0)\n\n"
         "packages:\n\n  /lodash@4.17.21:\n    resolution: {integrity: sha512-x}\n"
     )
     assert read_lockfile(path).packages == (
         Locked("lodash-es", "4.17.21"),
+        Locked("left-pad", None, spec="github.com/stevemao/left-pad/5d8ab1b"),
         Locked("@scope/x", "2.0.0"),
     )
 

@@ -344,6 +344,9 @@ def _pnpm_locked(name: str, raw: str, optional: bool, old: bool) -> Locked:
         version = version.rsplit("@" if "@" in version[1:] else "/", 1)[-1]
     elif "@" in version[1:]:
         version = version.rsplit("@", 1)[-1]  # v9's alias: other@1.0.0
+    if not version[:1].isdigit():
+        # Not a registry version (github.com/user/repo/sha...): what installs is not it.
+        return Locked(name=name, version=None, spec=raw, optional=optional)
     return Locked(name=name, version=version, optional=optional)
 
 

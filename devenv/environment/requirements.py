@@ -38,6 +38,7 @@ _TRAILING_OPTIONS = re.compile(r"\s+(?=--?[A-Za-z])")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _VCS = ("git+", "hg+", "svn+", "bzr+")
 _ARCHIVES = (".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip", ".tar")
+_EXTRAS_SUFFIX = re.compile(r"\[[^\]]*\]$")
 _NAMED_URL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
 
 _INCLUDE = {"-r", "--requirement"}
@@ -99,6 +100,7 @@ class _Reader:
             option = _OPTION.match(line)
             name, value = (option.group(1), option.group(2).strip()) if option else (line, "")
             if name in _INCLUDE or name in _CONSTRAINT:
+                # What a constraints file includes constrains too (pip would add it).
                 target = _first_word(value, path, number, f"{name} needs a file name")
                 included = path.parent / Path(target).expanduser()
                 self.read(
@@ -228,7 +230,8 @@ def _requirement(text: str, path: Path, number: int) -> Locked:
     name = canonicalize_name(requirement.name)
     marker = str(requirement.marker) if requirement.marker else None
     if requirement.url:
-        local = requirement.url.startswith("file:")
+        # pip also takes a plain path after "@" (name @ ./libs/x): local too.
+        local = requirement.url.startswith("file:") or not _URL.match(requirement.url)
         return Locked(name=name, version=None, spec=text, marker=marker, local=local)
     specifiers = list(requirement.specifier)
     if len(specifiers) == 1:
@@ -276,7 +279,8 @@ def _location(text: str, path: Path, number: int, *, editable: bool) -> Locked:
             )
         spec = f"-e {text}" if editable else text
         return Locked(name=canonicalize_name(name), version=None, spec=spec, marker=marker)
-    local = _local_path(location, path)
+    # A folder may carry extras (-e .[dev], ./pkg[fast]): they name no file.
+    local = _local_path(_EXTRAS_SUFFIX.sub("", location.split("#", 1)[0]), path)
     name = egg.group(1) if egg else _archive_name(local.name) or _project_name(local)
     spec = f"-e {location}" if editable else location
     name = canonicalize_name(name or local.name)
@@ -294,7 +298,6 @@ def _marker(text: str, path: Path, number: int) -> str:
 
 
 def _local_path(location: str, requirements: Path) -> Path:
-    location = location.split("#", 1)[0]
     if location.startswith("file:"):
         from urllib.request import url2pathname
 
