@@ -7,10 +7,14 @@ raises LockfileError. What a caller may rely on, per tool:
 - uv.lock: every ``[[package]]``. The project and its workspace members (and any
   package from a local folder or file) are ``local``, without a version: they are the
   project's own code, installed editable, never checked. uv.lock is universal, so a
-  marker is worked out from the dependency graph (see ``graph_markers``): the packages
-  ``uv sync`` would install are required, with the marker under which they are reached;
-  the others (only reached through an extra nobody asks for, or a dependency group that
-  is not a default group) are listed ``optional``.
+  marker is worked out from the dependency graph, from the project and its members
+  down (see ``graph_markers``): the packages ``uv sync`` would install are required,
+  with the marker under which they are reached (None when some path to them has no
+  marker); the others (only reached through an extra nobody asks for, or a dependency
+  group that is not a default group: ``[tool.uv] default-groups`` in the pyproject.toml
+  beside the lock, else "dev") are listed ``optional``. A version of a forked package
+  reached without a marker gets its ``resolution-markers``. The markers select what
+  ``uv export`` selects (tests/test_lockfiles.py checks it on a real lock).
 - poetry.lock (1.x and 2.x): every ``[[package]]``, all groups (a dev environment
   installs them). The marker is the lock's ``markers`` (poetry 2 writes a table per
   group: a package that is unconditional in any group has none). Poetry 1.x writes no
