@@ -8,6 +8,7 @@ built by tests/wheels.py from a local folder, through pip's own settings
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -196,3 +197,61 @@ def test_a_sync_command_from_the_config_replaces_devenvs_own(tmp_path):
         '[lockfiles.sync]\n"requirements.lock" = "make deps"\n',
     )
     assert steps == ["uv venv .venv", "make deps"]
+
+
+# -- Node: npm ci, for real, from local tarballs (no registry) --------------------------------
+
+
+def npm(cwd: Path, *args: str) -> None:
+    subprocess.run(["npm", *args], cwd=cwd, check=True, capture_output=True, timeout=120)
+
+
+def tiny_tarball(folder: Path, version: str) -> str:
+    """``npm pack`` of a one-file package 'tiny' with a ``tiny`` command; returns its file name."""
+    source = folder / f"tiny-src-{version}"
+    source.mkdir(parents=True)
+    (source / "package.json").write_text(
+        json.dumps({"name": "tiny", "version": version, "bin": {"tiny": "bin.js"}})
+    )
+    (source / "bin.js").write_text(f'#!/usr/bin/env node\nconsole.log("tiny {version}");\n')
+    npm(source, "pack", "--silent", "--pack-destination", str(folder))
+    return f"tiny-{version}.tgz"
+
+
+def lock_node(root: Path, tarball: str) -> None:
+    (root / "package.json").write_text(
+        json.dumps({"name": "app", "version": "0.0.0", "dependencies": {"tiny": f"file:{tarball}"}})
+    )
+    npm(root, "install", "--package-lock-only", "--silent")
+
+
+def test_a_node_lockfile_is_installed_with_npm_ci_and_kept_on_failure(tmp_path):
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "devenv.toml").write_text("")
+    lock_node(root, tiny_tarball(root, "1.2.3"))
+    env = dict(os.environ, PATH="/usr/local/bin:/usr/bin:/bin")
+
+    up = devenv(root, "up", "-d", env=env)
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert "npm ci" in up.stdout
+    assert devenv(root, "run", "tiny", env=env).stdout.strip() == "tiny 1.2.3"  # .bin on PATH
+
+    lock_node(root, tiny_tarball(root, "1.2.4"))
+    deps = json.loads(devenv(root, "status", "--json", env=env).stdout)["deps"]
+    assert deps["package-lock.json"]["wrong"] == [
+        {"name": "tiny", "locked": "1.2.4", "installed": "1.2.3"}
+    ]
+    assert devenv(root, "sync", env=env).returncode == 0
+    assert devenv(root, "run", "tiny", env=env).stdout.strip() == "tiny 1.2.4"
+
+    lock_node(root, tiny_tarball(root, "1.2.5"))
+    lock = json.loads((root / "package-lock.json").read_text())
+    entry = lock["packages"]["node_modules/tiny"]
+    entry["integrity"] = "sha512-" + "A" * 86 + "=="  # a tarball that is not what was locked
+    (root / "package-lock.json").write_text(json.dumps(lock))
+    env["npm_config_cache"] = str(tmp_path / "npm-cache")  # not the copy npm cached before
+    failed = devenv(root, "sync", env=env)  # npm ci empties node_modules first, then fails
+    assert failed.returncode == 1
+    assert "`npm ci` failed" in failed.stderr
+    assert devenv(root, "run", "tiny", env=env).stdout.strip() == "tiny 1.2.4"  # put back
