@@ -71,6 +71,8 @@ def test_no_command_prints_help_and_fails():
         ["snapshot", "before-migration"],
         ["restore", "before-migration"],
         ["doctor", "--fix", "--json", "--bundle"],
+        ["sync", "--dry-run"],
+        ["run", "pytest", "-q", "-x"],
         ["onboard", "--reset"],
         ["init", "--force"],
         ["psql", "-c", "select 1"],
@@ -81,7 +83,7 @@ def test_no_command_prints_help_and_fails():
 def test_the_documented_flags_parse(argv):
     args = parse_args(argv)
     assert args.command == argv[0]
-    if argv[0] in ("psql", "redis-cli"):
+    if argv[0] in ("psql", "redis-cli", "run"):
         assert args.args == argv[1:]
 
 
@@ -100,10 +102,10 @@ def test_help_does_not_import_heavy_modules():
 
 def test_unfinished_commands_check_the_config_then_say_so_plainly(tmp_path):
     (tmp_path / "devenv.toml").write_text('[project]\nname = "shop"\n')
-    result = run("sync", cwd=tmp_path)
+    result = run("onboard", cwd=tmp_path)
     assert result.returncode == 3
     assert "Traceback" not in result.stderr
-    assert "devenv sync: not there yet" in result.stderr
+    assert "devenv onboard: not there yet" in result.stderr
 
 
 def test_a_command_outside_a_project_says_how_to_start_one(tmp_path):
