@@ -768,9 +768,44 @@ def test_yarn_berry_lock():
     assert [p for p in lock.packages if p.name == "fsevents"] == [
         Locked("fsevents", "2.3.3", optional=True)  # conditions: os=darwin
     ]
-    # Everything yarn 1 locked for the same package.json, berry locked too.
-    v1 = set(_read("yarn/v1/yarn.lock").packages)
-    assert v1 <= set(lock.packages)
+    # Berry gives fsevents a node-gyp dependency (it has an install script): node-gyp and
+    # what only it needs are installed on macOS only, so they are optional too.
+    optional = {p.name: p.version for p in lock.packages if p.optional}
+    assert len(optional) == 19 and optional["node-gyp"] == "13.1.0"
+    assert "tar" in optional and "tinyglobby" in optional
+    # What berry requires is exactly what yarn 1 requires for the same package.json.
+    v1 = _read("yarn/v1/yarn.lock").packages
+    required = {p for p in lock.packages if not p.optional and not p.local}
+    assert required == {p for p in v1 if not p.optional}
+    assert len(required) == 782
+
+
+def test_yarn_v1_what_only_an_optional_package_needs_is_optional(tmp_path):
+    """Hand-written, in yarn 1's format: chokidar 2 with fsevents 1 under its
+    optionalDependencies, and fsevents 1's own dependencies (nan, and bindings that
+    chokidar's other path needs too)."""
+    lock = (
+        "# yarn lockfile v1\n\n\n"
+        'chokidar@^2.1.8:\n  version "2.1.8"\n  dependencies:\n    upath "^1.1.1"\n'
+        '    bindings "^1.5.0"\n  optionalDependencies:\n    fsevents "^1.2.7"\n\n'
+        'fsevents@^1.2.7:\n  version "1.2.13"\n  dependencies:\n'
+        '    bindings "^1.5.0"\n    nan "^2.12.1"\n\n'
+        'bindings@^1.5.0:\n  version "1.5.0"\n\n'
+        'nan@^2.12.1:\n  version "2.17.0"\n\n'
+        'upath@^1.1.1:\n  version "1.2.0"\n\n'
+        'a@^1:\n  version "1.0.0"\n  dependencies:\n    b "^1"\n\n'
+        'b@^1:\n  version "1.0.0"\n  dependencies:\n    a "^1"\n'
+    )
+    (tmp_path / "yarn.lock").write_text(lock)
+    (tmp_path / "package.json").write_text(json.dumps({"dependencies": {"a": "^1"}}))
+    packages = {p.name: p for p in read_lockfile(tmp_path / "yarn.lock").packages}
+    assert {name for name, p in packages.items() if p.optional} == {"fsevents", "nan"}
+    # a and b refer to each other: package.json says a is the project's.
+    assert not packages["a"].optional and not packages["b"].optional
+    # Without package.json, the walk starts from what no block refers to.
+    (tmp_path / "package.json").unlink()
+    packages = {p.name: p for p in read_lockfile(tmp_path / "yarn.lock").packages}
+    assert {name for name, p in packages.items() if p.optional} == {"fsevents", "nan", "a", "b"}
 
 
 def test_yarn_aliases_and_local_ranges(tmp_path):

@@ -12,9 +12,11 @@ readers for the subset of YAML those tools write. What a caller may rely on:
 - yarn.lock: one Locked per block (and per name, when yarn merged an alias into the
   block) with the block's version: a name may appear with several versions. Berry's
   ``workspace:``/``link:``/``portal:``/``file:`` resolutions (the project and its
-  workspaces) are local; v1's ``file:``/``link:`` ranges too. A block referenced
-  only from ``optionalDependencies`` (v1) or with ``conditions`` (berry, a platform
-  package) is optional.
+  workspaces) are local; v1's ``file:``/``link:`` ranges too. A package is required
+  when the project reaches it through plain dependencies (berry: from its workspaces,
+  never through a package with ``conditions``, a platform package; v1: from the
+  package.json beside the lock and the blocks nothing refers to, never through
+  ``optionalDependencies``); the rest (fsevents, and what only it needs) is optional.
 - pnpm-lock.yaml: the root importer's direct dependencies (``importers: .:``, or the
   top-level sections of a single-project lockfile): dependencies, devDependencies and
   optionalDependencies (optional), with the resolved version, peer suffixes removed
@@ -87,26 +89,52 @@ def read_yarn(path: Path) -> tuple[Locked, ...]:
     lines = text.splitlines()
     berry = any(line.startswith("__metadata:") for line in lines[:50])
     blocks = list(_yarn_blocks(path, lines, berry))
-    optional_only = _yarn_optional_specs(lines) if not berry else set()
+    for block in blocks:
+        if block.version is None and not block.local:
+            what = f"the block for {block.specs[0]} has no version"
+            raise malformed(path, "yarn", what, block.line)
+    required = _yarn_required(blocks, berry, path.parent / "package.json")
     result: list[Locked] = []
     for block in blocks:
-        result += _yarn_locked(path, block, berry, optional_only)
-    return tuple(dict.fromkeys(result))
+        names = dict.fromkeys(_spec_name(spec) for spec in block.specs)
+        if block.local:
+            spec = block.resolution if berry and block.resolution else block.specs[0]
+            result += [Locked(name=name, version=None, spec=spec, local=True) for name in names]
+        else:
+            optional = id(block) not in required
+            result += [Locked(name=n, version=block.version, optional=optional) for n in names]
+    # A package in two blocks (berry's patched copy and the original) is required if
+    # either is.
+    needed = {(p.name, p.version) for p in result if not p.optional}
+    return tuple(
+        dict.fromkeys(p for p in result if not (p.optional and (p.name, p.version) in needed))
+    )
 
 
 class _Block:
-    __slots__ = ("conditions", "line", "resolution", "specs", "version")
+    __slots__ = ("conditions", "dependencies", "line", "resolution", "specs", "version")
 
     def __init__(self, line: int, specs: list[str]) -> None:
         self.line = line
         self.specs = specs
         self.version: str | None = None
         self.resolution: str | None = None
-        self.conditions = False
+        self.conditions = False  # berry: a platform package (os=darwin...)
+        self.dependencies: list[tuple[str, bool]] = []  # (name@range, under optional...)
+
+    @property
+    def local(self) -> bool:
+        if self.resolution is not None:  # berry
+            return _spec_range(self.resolution).startswith(_LOCAL_PROTOCOLS)
+        return any(_spec_range(spec).startswith(_LOCAL_PROTOCOLS) for spec in self.specs)
+
+
+_DEPENDENCY_MAPS = {"dependencies": False, "optionalDependencies": True}
 
 
 def _yarn_blocks(path: Path, lines: list[str], berry: bool) -> Iterator[_Block]:
     block: _Block | None = None
+    section: bool | None = None  # the dependency map being read: optional or not
     for number, line in enumerate(lines, start=1):
         if not line.strip() or line.startswith("#"):
             continue
@@ -122,9 +150,17 @@ def _yarn_blocks(path: Path, lines: list[str], berry: bool) -> Iterator[_Block]:
                 continue
             block = _Block(number, _yarn_specs(header, berry))
             continue
-        if block is None or not line.startswith("  ") or line.startswith("   "):
-            continue  # __metadata's fields, and nested maps (dependencies: ...)
+        if block is None:
+            continue  # __metadata's fields
+        if line.startswith("    ") and line[4:5] != " ":
+            if section is not None:
+                key, value = _yarn_field(line[4:], berry)
+                block.dependencies.append((f"{key}@{value}", section))
+            continue
+        if not line.startswith("  ") or line[2:3] == " ":
+            continue  # deeper: dependenciesMeta's entries...
         key, value = _yarn_field(line[2:], berry)
+        section = _DEPENDENCY_MAPS.get(key) if not value else None
         if key == "version":
             block.version = value
         elif key == "resolution":
@@ -133,6 +169,60 @@ def _yarn_blocks(path: Path, lines: list[str], berry: bool) -> Iterator[_Block]:
             block.conditions = True
     if block is not None:
         yield block
+
+
+def _yarn_required(blocks: list[_Block], berry: bool, manifest: Path) -> set[int]:
+    """The ids of the blocks an install needs on every platform: those reached from the
+    project through plain dependencies. Berry starts from its workspace blocks and does
+    not enter a package with ``conditions``; v1 starts from the package.json beside the
+    lock and from the blocks nothing refers to, and does not follow optionalDependencies.
+    What only an optional or platform package needs (fsevents' node-gyp) is optional."""
+    by_spec = {spec: block for block in blocks for spec in block.specs}
+    if berry:
+        roots = [block for block in blocks if block.local]
+    else:
+        wanted = {spec for block in blocks for spec, optional in block.dependencies if not optional}
+        optional = {spec for block in blocks for spec, flag in block.dependencies if flag}
+        named = _manifest_specs(manifest)
+        roots = [
+            block
+            for block in blocks
+            if any(spec in named for spec in block.specs)
+            or (
+                any(spec not in wanted and spec not in optional for spec in block.specs)
+                and not any(spec in optional for spec in block.specs)
+            )
+        ]
+    required = {id(block) for block in roots}
+    pending = roots[:]
+    while pending:
+        block = pending.pop()
+        for spec, optional in block.dependencies:
+            target = by_spec.get(spec)
+            if optional or target is None or id(target) in required:
+                continue
+            if berry and target.conditions:
+                continue
+            required.add(id(target))
+            pending.append(target)
+    return required
+
+
+def _manifest_specs(manifest: Path) -> set[str]:
+    """``name@range`` of a package.json's dependencies and devDependencies (none when it
+    cannot be read: the walk then starts from the blocks nothing refers to)."""
+    import json
+
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    specs: set[str] = set()
+    for key in ("dependencies", "devDependencies"):
+        section = data.get(key) if isinstance(data, dict) else None
+        if isinstance(section, dict):
+            specs |= {f"{name}@{wanted}" for name, wanted in section.items()}
+    return specs
 
 
 def _yarn_specs(header: str, berry: bool) -> list[str]:
@@ -150,15 +240,21 @@ def _yarn_specs(header: str, berry: bool) -> list[str]:
 
 
 def _yarn_field(text: str, berry: bool) -> tuple[str, str]:
-    """``version "1.2.3"`` (v1) or ``version: 1.2.3`` (berry) -> (key, value)."""
-    if berry:
+    """``version "1.2.3"`` (v1) or ``version: 1.2.3`` (berry) -> (key, value); a quoted
+    key (``"@scope/name"``) keeps its text."""
+    if text.startswith('"'):
+        end = text.find('"', 1)
+        key, rest = (text[1:end], text[end + 1 :]) if end > 0 else (text, "")
+        value = rest[1:] if berry and rest.startswith(":") else rest
+    elif berry:
         key, _, value = text.partition(":")
     else:
         key, _, value = text.partition(" ")
+        key = key.removesuffix(":")  # "dependencies:" opens a map in v1 too
     value = value.strip()
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         value = value[1:-1]
-    return key.strip().strip('"'), value
+    return key.strip(), value
 
 
 def _spec_name(spec: str) -> str:
@@ -173,45 +269,6 @@ def _spec_range(spec: str) -> str:
 
 
 _LOCAL_PROTOCOLS = ("workspace:", "link:", "portal:", "file:")
-
-
-def _yarn_locked(path: Path, block: _Block, berry: bool, optional_only: set[str]) -> list[Locked]:
-    if berry and block.resolution is not None:
-        local = _spec_range(block.resolution).startswith(_LOCAL_PROTOCOLS)
-    else:
-        local = any(_spec_range(spec).startswith(_LOCAL_PROTOCOLS) for spec in block.specs)
-    if block.version is None and not local:
-        raise malformed(path, "yarn", f"the block for {block.specs[0]} has no version", block.line)
-    optional = block.conditions if berry else any(s in optional_only for s in block.specs)
-    names = dict.fromkeys(_spec_name(spec) for spec in block.specs)
-    if local:
-        spec = block.resolution if berry and block.resolution else block.specs[0]
-        return [Locked(name=name, version=None, spec=spec, local=True) for name in names]
-    return [Locked(name=name, version=block.version, optional=optional) for name in names]
-
-
-def _yarn_optional_specs(lines: list[str]) -> set[str]:
-    """v1: the ``name@range`` specs that some block lists under optionalDependencies and
-    none under dependencies (yarn v1 writes no other sign of an optional package)."""
-    required: set[str] = set()
-    optional: set[str] = set()
-    into: set[str] | None = None
-    for line in lines:
-        if line.startswith("  ") and not line.startswith("   "):
-            field = line.strip()
-            into = (
-                optional
-                if field == "optionalDependencies:"
-                else required
-                if field == "dependencies:"
-                else None
-            )
-        elif line.startswith("    ") and into is not None:
-            name, _, wanted = line.strip().partition(" ")
-            into.add(f"{name.strip(chr(34))}@{wanted.strip(chr(34))}")
-        elif not line.startswith(" "):
-            into = None
-    return optional - required
 
 
 # ---------------------------------------------------------------- pnpm-lock.yaml
