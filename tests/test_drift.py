@@ -607,3 +607,38 @@ def test_a_racy_result_that_did_not_change_is_not_written_again(venv_project):
     check(venv_project, reader=Reader())
     again = venv_project.state_file.stat()
     assert (again.st_ino, again.st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
+
+
+# ---------------------------------------------------------------- with the real readers
+
+
+def test_check_reads_real_lockfiles_and_their_includes(tmp_path):
+    root = tmp_path
+    _write(root / "base.txt", "alpha==1.0\n")
+    _write(root / "constraints.txt", "beta-pkg==2.0.0\n")
+    _write(
+        root / "requirements.txt",
+        '-r base.txt\n-c constraints.txt\nbeta-pkg>=1\nnever-here==1.0 ; sys_platform == "win32"\n',
+    )
+    make_venv(root / ".venv", {"alpha": "1.0", "beta-pkg": "2.0.0"})
+    env = _env(root, "requirements.txt")
+    lock = root / "requirements.txt"
+
+    first = check(env)[lock]
+
+    assert first == Drift(lock, "in-sync")
+    assert set(first.details["includes"]) == {root / "base.txt", root / "constraints.txt"}
+    assert check(env)[lock].details["cached"] is True
+    _write(root / "constraints.txt", "beta-pkg==2.0.1\n", seconds_ago=30)
+    assert check(env)[lock].wrong == (Wrong("beta-pkg", "2.0.1", "2.0.0"),)
+    _write(root / "base.txt", "alpha==1.0\ngamma==3.0\n", seconds_ago=20)
+    assert check(env)[lock].missing == ("gamma",)
+
+
+def test_a_broken_real_lockfile_is_unknown_with_the_readers_message(tmp_path):
+    _write(tmp_path / "package-lock.json", '{"lockfileVersion": 3, "packages": ')
+    lock = tmp_path / "package-lock.json"
+    drift = check(_env(tmp_path, "package-lock.json"))[lock]
+    assert drift.state == "unknown"
+    assert drift.error.startswith(str(lock))
+    assert summary(drift).startswith("package-lock.json: unknown (")
