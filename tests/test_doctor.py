@@ -390,3 +390,49 @@ def test_a_venv_with_another_python_than_the_project_asks_for_fails(tmp_path):
     (project / ".python-version").write_text(f"{sys.version_info[0]}.{sys.version_info[1]}\n")
     check = by_id(doctor_json(project)[1])["python-version"]
     assert check["state"] == "ok"
+
+
+def uv_pip(wheels: Path, venv: Path, *args: str) -> None:
+    import uv
+
+    python = str(venv / "bin/python")
+    subprocess.run(
+        [uv.find_uv_bin(), "pip", *args, "--python", python, "--no-index", "-f", str(wheels)],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "UV_CACHE_DIR": str(wheels.parent / "uv-cache")},
+    )
+
+
+def test_lockfile_drift_is_a_warning_that_devenv_sync_fixes(tmp_path, wheels):
+    project = project_dir(tmp_path, "")
+    (project / "requirements.lock").write_text("alpha==1.0\nbeta==1.0\n")
+    make_venv(project / ".venv")
+    uv_pip(wheels, project / ".venv", "install", "alpha==2.0")
+
+    code, report = doctor_json(project)
+
+    check = by_id(report)["deps.requirements.lock"]
+    assert code == 0
+    assert check["state"] == "warn" and check["fixable"] is False
+    assert "1 missing (beta)" in check["message"]
+    assert "alpha 1.0 locked, 2.0 installed" in check["message"]
+    assert "devenv sync" in check["fix"]
+
+    uv_pip(wheels, project / ".venv", "sync", str(project / "requirements.lock"))
+    check = by_id(doctor_json(project)[1])["deps.requirements.lock"]
+    assert check["state"] == "ok"
+    assert "in sync" in check["message"]
+
+
+def test_a_lockfile_that_cannot_be_read_fails_with_its_error(tmp_path):
+    project = project_dir(tmp_path, "")
+    (project / "uv.lock").write_text("version = 1\n[[package]\n")  # not TOML
+    make_venv(project / ".venv")
+
+    code, report = doctor_json(project)
+
+    check = by_id(report)["deps.uv.lock"]
+    assert code == 1
+    assert check["state"] == "fail"
+    assert "uv.lock" in check["message"] and "not valid TOML" in check["message"]

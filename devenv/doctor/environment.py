@@ -50,7 +50,8 @@ def deps(context: Context) -> Iterator[Check]:
             yield fail(
                 check_id,
                 message,
-                f"correct {path.name} (or list the lockfiles to watch under [lockfiles] watch)",
+                f"correct or regenerate {path.name} as the message says (or leave it out of "
+                "[lockfiles] watch)",
             )
 
 
