@@ -285,6 +285,24 @@ def test_an_include_cycle_names_the_file_and_line_that_closes_it(tmp_path):
     assert "requirements.txt -> a.txt -> b.txt -> a.txt" in str(caught.value)
 
 
+def test_including_a_folder_names_the_including_line(tmp_path):
+    path = tmp_path / "requirements.txt"
+    path.write_text("alpha==1.0\n-r .\n")
+    with pytest.raises(LockfileError) as caught:
+        read_lockfile(path)
+    assert str(caught.value) == f"{path}:2: includes {tmp_path}, which is a folder"
+
+
+def test_an_editable_folder_without_pyproject_is_named_after_the_folder(tmp_path):
+    (tmp_path / "My_Tool").mkdir()
+    path = tmp_path / "requirements.txt"
+    path.write_text("-e .\n-e ./My_Tool/\n")
+    assert [p.name for p in read_lockfile(path).packages] == [
+        tmp_path.name.lower().replace("_", "-"),
+        "my-tool",
+    ]
+
+
 def test_a_file_that_includes_itself_is_a_cycle(tmp_path):
     path = tmp_path / "requirements.txt"
     path.write_text("-r ./requirements.txt\n")
@@ -975,6 +993,9 @@ def test_a_lockfile_of_the_wrong_shape_is_an_error(tmp_path):
         read_lockfile(tmp_path / "package-lock.json")
     (tmp_path / "yarn.lock").write_text('lodash@^4:\n  resolved "x"\n')
     with pytest.raises(LockfileError, match=r"yarn\.lock:1: the block for lodash@\^4 has no"):
+        read_lockfile(tmp_path / "yarn.lock")
+    (tmp_path / "yarn.lock").write_text('# yarn lockfile v1\n\n"":\n  version "1"\n')
+    with pytest.raises(LockfileError, match=r"yarn\.lock:3: a block without a package name"):
         read_lockfile(tmp_path / "yarn.lock")
     (tmp_path / "yarn.lock").write_text("# yarn lockfile v1\n\nlodash@^4\n")
     with pytest.raises(LockfileError, match=r"yarn\.lock:3: expected `spec, spec...:`"):

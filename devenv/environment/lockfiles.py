@@ -143,7 +143,11 @@ def read_text(path: Path, *, tool: str, cited_at: tuple[Path, int] | None = None
             ) from None
         raise LockfileError(path, "does not exist", hint=_regenerate(tool)) from None
     except IsADirectoryError:
-        raise LockfileError(path, "is a folder, not a lockfile", line=None) from None
+        if cited_at is not None:
+            raise LockfileError(
+                cited_at[0], f"includes {path}, which is a folder", line=cited_at[1]
+            ) from None
+        raise LockfileError(path, "is a folder, not a lockfile") from None
     except ValueError:  # a NUL in the path
         where = cited_at or (path, None)
         raise LockfileError(

@@ -148,7 +148,10 @@ def _yarn_blocks(path: Path, lines: list[str], berry: bool) -> Iterator[_Block]:
             header = line.rstrip()[:-1]
             if header == "__metadata":
                 continue
-            block = _Block(number, _yarn_specs(header, berry))
+            specs = _yarn_specs(header, berry)
+            if not specs:
+                raise malformed(path, "yarn", "a block without a package name", number)
+            block = _Block(number, specs)
             continue
         if block is None:
             continue  # __metadata's fields

@@ -20,6 +20,7 @@ naming the file and the line.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from dataclasses import dataclass, replace
@@ -283,7 +284,8 @@ def _location(text: str, path: Path, number: int, *, editable: bool) -> Locked:
     local = _local_path(_EXTRAS_SUFFIX.sub("", location.split("#", 1)[0]), path)
     name = egg.group(1) if egg else _archive_name(local.name) or _project_name(local)
     spec = f"-e {location}" if editable else location
-    name = canonicalize_name(name or local.name)
+    # Named after its folder at worst (".": the folder the requirements file is in).
+    name = canonicalize_name(name or os.path.basename(os.path.abspath(local)))
     return Locked(name=name, version=None, spec=spec, marker=marker, local=True)
 
 
