@@ -179,7 +179,7 @@ def test_a_stale_postmaster_pid_is_found_fixed_and_up_works_after(reachable_dir,
         assert code == 0  # warnings only: devenv up would clean these itself
         stale = checks["stale-pid.postgres"]
         assert stale["state"] == "warn" and stale["fixable"] is True
-        assert f"pid {pid}" in stale["message"]
+        assert f"names pid {pid}, which is not running" in stale["message"]
         sockets = checks["stale-sockets"]
         assert sockets["state"] == "warn" and f".s.PGSQL.{port}" in sockets["message"]
 

@@ -39,7 +39,10 @@ def why_not_running(pid: int | None, what: str) -> str:
     if pid is None:
         return "names no process"
     try:
-        name = psutil.Process(pid).name()
+        proc = psutil.Process(pid)
+        name = proc.name()
+        if proc.status() == psutil.STATUS_ZOMBIE:  # dead, not yet reaped by its parent
+            return f"names pid {pid}, which is not running"
     except psutil.NoSuchProcess:
         return f"names pid {pid}, which is not running"
     except psutil.Error:
