@@ -20,6 +20,7 @@ naming the file and the line.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shlex
@@ -187,21 +188,20 @@ def _first_word(value: str, path: Path, number: int, missing: str) -> str:
     return words[0]
 
 
-_pin_pattern: re.Pattern | None = None
+@functools.cache
+def _pin_pattern() -> re.Pattern:
+    from packaging.version import VERSION_PATTERN
+
+    return re.compile(
+        rf"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*==\s*({VERSION_PATTERN})\s*",
+        re.VERBOSE | re.IGNORECASE,
+    )
 
 
 def _plain_pin(text: str) -> Locked | None:
     """``name==1.2`` without extras or marker, the lines of a compiled file, read
     without packaging's full parser (a tenth of the time)."""
-    global _pin_pattern
-    if _pin_pattern is None:
-        from packaging.version import VERSION_PATTERN
-
-        _pin_pattern = re.compile(
-            rf"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*==\s*({VERSION_PATTERN})\s*",
-            re.VERBOSE | re.IGNORECASE,
-        )
-    found = _pin_pattern.fullmatch(text)
+    found = _pin_pattern().fullmatch(text)
     if found is None:
         return None
     from packaging.utils import canonicalize_name
