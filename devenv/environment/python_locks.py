@@ -21,11 +21,13 @@ raises LockfileError. What a caller may rely on, per tool:
   package markers: they are worked out from its dependency graph like uv's, rooted at
   the project's dependencies in the pyproject.toml beside it (see ``_poetry1_markers``).
   ``optional = true`` (only wanted by an extra) becomes ``optional``; directory and
-  file sources are ``local``.
+  file sources are ``local``. The project itself, which the lock does not list, comes
+  first as ``local`` (from the pyproject.toml beside it) unless ``package-mode = false``.
 - Pipfile.lock: "default" and "develop"; ``"==1.2"`` pins, other versions (``"*"``) are
   unpinned; ``markers`` kept; ``path``/``file`` entries are ``local``, ``git`` ones unpinned.
 - pdm.lock: every ``[[package]]`` (pdm writes one per set of extras: duplicates are
-  dropped), ``marker`` kept, ``path`` entries ``local``.
+  dropped), ``marker`` kept, ``path`` entries ``local``; the project itself first, as
+  ``local``, when it is a distribution (``[tool.pdm] distribution``, else a build system).
 """
 
 from __future__ import annotations
@@ -161,13 +163,7 @@ def _uv_edges(
 def _uv_default_groups(lock: Path) -> set[str] | None:
     """The dependency groups ``uv sync`` installs: ``[tool.uv] default-groups`` of the
     pyproject.toml beside the lock, else {"dev"}; None for all of them."""
-    import tomllib
-
-    try:
-        with open(lock.parent / "pyproject.toml", "rb") as file:
-            data = tomllib.load(file)
-    except (OSError, ValueError):  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
-        return {"dev"}
+    data = _pyproject_beside(lock) or {}
     tool = data.get("tool", {})
     uv = tool.get("uv", {}) if isinstance(tool, dict) else {}
     default = uv.get("default-groups", ["dev"]) if isinstance(uv, dict) else ["dev"]
@@ -236,7 +232,12 @@ def read_poetry(path: Path) -> tuple[Locked, ...]:
     packages = _packages(data, path, "poetry")
     # Poetry 2 writes each package's groups and markers; poetry 1 neither: its markers
     # are worked out from the dependency graph, as for uv.lock.
-    graph = None if any("groups" in p for p in packages) else _poetry1_markers(path, packages)
+    pyproject = _pyproject_beside(path)
+    graph = (
+        None
+        if any("groups" in p for p in packages)
+        else _poetry1_markers(path, packages, pyproject)
+    )
     result = []
     for index, package in enumerate(packages):
         name = _canonical(package["name"])
@@ -254,10 +255,47 @@ def read_poetry(path: Path) -> tuple[Locked, ...]:
                 optional=package.get("optional") is True,
             )
         )
-    return tuple(dict.fromkeys(result))
+    return _with_project(result, pyproject, "poetry")
 
 
-def _poetry1_markers(path: Path, packages: list[dict]) -> dict[int, str | None]:
+def _pyproject_beside(lock: Path) -> dict | None:
+    """The pyproject.toml next to the lockfile, or None when there is none to read."""
+    import tomllib
+
+    try:
+        with open(lock.parent / "pyproject.toml", "rb") as file:
+            return tomllib.load(file)
+    except (OSError, ValueError):  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
+        return None
+
+
+def _with_project(packages: list[Locked], pyproject: dict | None, tool: str) -> tuple[Locked, ...]:
+    """``packages`` (duplicates dropped) and, first, the project itself as ``local`` when
+    its tool installs it into the environment (poetry unless ``package-mode = false``,
+    pdm when the project is a distribution): it is then no stranger there."""
+    project = pyproject.get("project", {}) if pyproject else {}
+    tool_table = pyproject.get("tool", {}) if pyproject else {}
+    own = tool_table.get(tool, {}) if isinstance(tool_table, dict) else {}
+    project = project if isinstance(project, dict) else {}
+    own = own if isinstance(own, dict) else {}
+    name = project.get("name") or (own.get("name") if tool == "poetry" else None)
+    if tool == "poetry":
+        installed = own.get("package-mode") is not False
+    else:
+        distribution = own.get("distribution")
+        installed = (
+            distribution if isinstance(distribution, bool) else "build-system" in (pyproject or {})
+        )
+    if isinstance(name, str) and name and installed:
+        name = _canonical(name)
+        if all(package.name != name for package in packages):
+            packages = [Locked(name=name, version=None, spec=".", local=True), *packages]
+    return tuple(dict.fromkeys(packages))
+
+
+def _poetry1_markers(
+    path: Path, packages: list[dict], pyproject: dict | None
+) -> dict[int, str | None]:
     """Each package's marker (by its index) from the graph of a poetry 1 lock.
 
     The roots are the project's direct dependencies, read from the pyproject.toml
@@ -282,7 +320,7 @@ def _poetry1_markers(path: Path, packages: list[dict]) -> dict[int, str | None]:
                     edges.setdefault(node, []).append((target, marker))
                     reached.add(target)
     project = ("", None, None)  # the project itself, the root of the graph
-    direct = _poetry_direct_dependencies(path.parent / "pyproject.toml")
+    direct = None if pyproject is None else _poetry_direct_dependencies(pyproject)
     if direct is None:
         edges[project] = [(node, None) for node in nodes if node not in reached]
     else:
@@ -325,16 +363,8 @@ def _without_extra(marker: str) -> str | None:
     return None if "extra" in rest else rest
 
 
-def _poetry_direct_dependencies(pyproject: Path) -> list[tuple[str, str | None]] | None:
-    """(name, marker) of the project's dependencies in every group, or None when the
-    pyproject.toml cannot be read."""
-    import tomllib
-
-    try:
-        with open(pyproject, "rb") as file:
-            data = tomllib.load(file)
-    except (OSError, ValueError):  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
-        return None
+def _poetry_direct_dependencies(data: dict) -> list[tuple[str, str | None]]:
+    """(name, marker) of the project's dependencies in every group of its pyproject.toml."""
     tool = data.get("tool", {})
     poetry = tool.get("poetry", {}) if isinstance(tool, dict) else {}
     poetry = poetry if isinstance(poetry, dict) else {}
@@ -447,7 +477,7 @@ def read_pdm(path: Path) -> tuple[Locked, ...]:
             )
             continue
         result.append(Locked(name=name, version=package.get("version"), marker=marker))
-    return tuple(dict.fromkeys(result))
+    return _with_project(result, _pyproject_beside(path), "pdm")
 
 
 READERS: dict[str, Callable[[Path], tuple[Locked, ...]]] = {
