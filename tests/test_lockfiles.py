@@ -1040,6 +1040,26 @@ def test_every_lockfile_in_the_data_is_read():
         assert _read(relative).packages
 
 
+@pytest.mark.parametrize(
+    ("relative", "companion"),
+    [
+        ("uv/uv.lock", "pyproject.toml"),
+        ("poetry/v1/poetry.lock", "pyproject.toml"),
+        ("pdm/pdm.lock", "pyproject.toml"),
+        ("yarn/v1/yarn.lock", "package.json"),
+        ("pipenv/Pipfile.lock", None),
+        ("npm/v3/package-lock.json", None),
+        ("pnpm/v9/pnpm-lock.yaml", None),
+    ],
+)
+def test_the_file_a_reader_consults_beside_the_lock_is_an_include(relative, companion):
+    """drift fingerprints a lockfile with its includes: a change to default-groups or to
+    package.json changes what the lock means."""
+    lock = _read(relative)
+    expected = () if companion is None else ((DATA / relative).parent.absolute() / companion,)
+    assert lock.includes == expected
+
+
 @pytest.mark.parametrize("relative", ALL_FILES)
 def test_damaged_lockfiles_raise_lockfile_error_and_nothing_else(tmp_path, relative):
     """Cut at many places and with lines swapped: a Lockfile or a LockfileError, never a

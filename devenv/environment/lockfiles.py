@@ -4,7 +4,9 @@
 returns every package the file asks for (see devenv.environment.model.Locked).
 A file that cannot be read (missing, not UTF-8, malformed, a missing or cyclic
 ``-r`` include...) raises ``LockfileError``, naming the file, the line where it
-is known, and what to do; no other exception escapes.
+is known, and what to do; no other exception escapes. ``Lockfile.includes`` lists
+the other files the reading depended on: requirements' ``-r``/``-c`` files, and
+the pyproject.toml (uv, poetry, pdm) or package.json (yarn) beside the lock.
 
 The readers live in requirements.py (pip requirements files), python_locks.py
 (uv, poetry, pipenv, pdm; TOML through lock_toml.py) and node_locks.py (npm,
@@ -44,6 +46,16 @@ TOOL_ECOSYSTEM: dict[str, Ecosystem] = {
     "npm": "node",
     "yarn": "node",
     "pnpm": "node",
+}
+
+# The file beside a lockfile that its reader also consults (the project's name and
+# dependency groups, yarn 1's root dependencies): it is part of the lockfile's meaning,
+# so it is listed in Lockfile.includes whether it exists or not.
+COMPANIONS: dict[str, str] = {
+    "uv": "pyproject.toml",
+    "poetry": "pyproject.toml",
+    "pdm": "pyproject.toml",
+    "yarn": "package.json",
 }
 
 # What to run to write the file again: the usual way out of a broken lockfile.
@@ -115,6 +127,8 @@ def read_lockfile(path: Path) -> Lockfile:
         from devenv.environment import node_locks
 
         packages = node_locks.READERS[tool](path)
+    if tool in COMPANIONS:
+        includes = ((path.parent / COMPANIONS[tool]).absolute(),)
     return Lockfile(
         path=path,
         ecosystem=TOOL_ECOSYSTEM[tool],
