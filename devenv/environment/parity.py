@@ -39,7 +39,11 @@ from devenv.versions import Version
 
 if TYPE_CHECKING:
     from devenv.recipes import Recipe
+    from devenv.services.base import Service
+    from devenv.services.postgres import PostgresService
+    from devenv.services.redis import RedisService
     from devenv.stack import Stack
+    from devenv.versions import VersionConstraint
 
 State = Literal["ok", "patch", "minor", "major", "missing"]
 Severity = Literal["ok", "note", "warning"]
@@ -165,7 +169,7 @@ def service_parity(stack: Stack, name: str, prod: Version, *, system: str | None
     return _with_hint(parity, hint(parity, recipe, system=system, allowed=config.version))
 
 
-def server_version(service) -> Version | None:
+def server_version(service: Service) -> Version | None:
     """The version the service's running server reports; None when it is not running or silent.
 
     PostgreSQL and Redis are asked (a server upgraded in place may differ from
@@ -191,7 +195,7 @@ class _NotAnswering(Exception):
     pass
 
 
-def _postgres_version(service) -> str:
+def _postgres_version(service: PostgresService) -> str:
     import psycopg2
 
     try:
@@ -208,7 +212,7 @@ def _postgres_version(service) -> str:
         conn.close()
 
 
-def _redis_version(service) -> str:
+def _redis_version(service: RedisService) -> str:
     # devenv's own RESP client, as RedisService uses: over the project's 0700 socket (no
     # password), no retries, and without redis-py's ~45 ms import.
     from devenv.services import resp
@@ -306,7 +310,7 @@ def hint(
     parity: Parity,
     recipe: Recipe | None = None,
     *,
-    allowed=None,
+    allowed: VersionConstraint | None = None,
     venv: str = ".venv",
     system: str | None = None,
     path: str | None = None,
