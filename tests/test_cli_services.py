@@ -355,4 +355,5 @@ def test_logs_shows_a_services_log_and_names_the_known_ones(project):
     missing = devenv(project, "logs", "web")
     assert missing.returncode == 1
     assert "no log for 'web' yet" in missing.stderr
-    assert "logs exist for: postgres, redis" in missing.stderr
+    assert "logs exist for: hooks, postgres, redis" in missing.stderr  # the hooks' output too
+    assert "python -c" in devenv(project, "logs", "hooks").stdout

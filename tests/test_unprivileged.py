@@ -20,7 +20,20 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 # async-timeout: redis-py needs it below Python 3.11.3, and pip's --python-version
 # does not evaluate python_full_version markers, so it is named outright.
-NEEDED = ("psycopg2-binary", "redis", "psutil", "honcho", "async-timeout")
+NEEDED = ("psycopg2-binary", "redis", "psutil", "honcho", "async-timeout", "packaging")
+
+
+def _pins_without_hashes(base: Path) -> Path:
+    """requirements.lock's pins as a constraints file: with its hashes, pip would insist
+    that every package named on the command line be pinned and hashed too."""
+    pins = [
+        line.rstrip(" \\")
+        for line in (ROOT / "requirements.lock").read_text().splitlines()
+        if line and not line.startswith((" ", "#"))
+    ]
+    path = base / "constraints.txt"
+    path.write_text("\n".join(pins) + "\n")
+    return path
 
 
 def _copy_devenv(base: Path, python: str) -> Path:
@@ -51,7 +64,7 @@ def _copy_devenv(base: Path, python: str) -> Path:
             "--python-version",
             version,
             "-c",
-            ROOT / "requirements.lock",
+            _pins_without_hashes(base),
             *NEEDED,
         ],
         capture_output=True,
