@@ -80,6 +80,14 @@ def test_compare(prod, local, state):
     assert compare(V(prod), None if local is None else V(local)) == state
 
 
+@pytest.mark.parametrize(
+    ("prod", "local", "state"),
+    [("15.4", "15.18", "patch"), ("15", "15.18", "ok"), ("16", "15.18", "major")],
+)
+def test_a_second_number_that_is_the_bug_fix_release_is_a_patch(prod, local, state):
+    assert compare(V(prod), V(local), bugfix_second=True) == state
+
+
 def test_severity_message_and_json():
     major = Parity("postgres", "16", "15.4", "major", "server", "install PostgreSQL 16 with `x`")
     assert major.severity == "warning"
@@ -141,22 +149,22 @@ def test_a_running_postgresql_is_asked(running):
     expected = {
         "15": "ok",
         str(local): "ok",
-        bump(local, 1): "minor",
+        bump(local, 1): "patch",  # PostgreSQL 15.x: the second number is the bug-fix release
         "16": "major",
         "14": "major",
     }
     for prod, state in expected.items():
         parity = service_parity(running, "postgres", V(prod))
         assert (parity.local, parity.state, parity.source) == (str(local), state, "server"), prod
-        assert parity.severity == ("ok" if state == "ok" else "warning")
+        assert parity.severity == {"ok": "ok", "patch": "note"}.get(state, "warning")
     major = service_parity(running, "postgres", V("16"), system="linux")
     assert major.message.startswith(
         f"postgres: prod runs 16, you run {local} (major): install PostgreSQL 16 with `"
     )
     # The project allows only 15 (services.postgres.version): the hint says what to change.
     assert major.hint.endswith(", and allow it: services.postgres.version = \"16\" (now '15')")
-    minor = service_parity(running, "postgres", V(bump(local, 1)), system="linux")
-    assert "and allow it" not in minor.hint and minor.hint.startswith("install PostgreSQL")
+    patch = service_parity(running, "postgres", V(bump(local, 1)), system="linux")
+    assert patch.hint == ""  # a note, nothing to install
 
 
 def test_a_running_redis_is_asked(running):

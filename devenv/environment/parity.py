@@ -111,16 +111,26 @@ class Parity:
         return {"prod": self.prod, "local": self.local, "state": self.state}
 
 
-def compare(prod: Version, local: Version | None) -> State:
-    """How far ``local`` is from ``prod``, over the numbers prod states (local padded with 0)."""
+def compare(prod: Version, local: Version | None, *, bugfix_second: bool = False) -> State:
+    """How far ``local`` is from ``prod``, over the numbers prod states (local padded with 0).
+
+    ``bugfix_second``: the second number is the bug-fix release, as in PostgreSQL
+    10 and later (prod 15.4 and local 15.18 differ by a patch, not a minor).
+    """
     if local is None:
         return "missing"
     width = len(prod.parts)
     mine = (local.parts + (0,) * width)[:width]
+    names = ("major", "patch", "patch") if bugfix_second else ("major", "minor", "patch")
     for index, (want, have) in enumerate(zip(prod.parts, mine, strict=True)):
         if want != have:
-            return ("major", "minor")[index] if index < 2 else "patch"
+            return names[index] if index < 3 else "patch"
     return "ok"
+
+
+def _bugfix_second(name: str, prod: Version) -> bool:
+    """PostgreSQL 10 and later number releases MAJOR.FIX: no minor number."""
+    return name == "postgres" and bool(prod.parts) and prod.parts[0] >= 10
 
 
 def check_parity(
@@ -164,7 +174,8 @@ def service_parity(stack: Stack, name: str, prod: Version, *, system: str | None
         source = "server"
         if local is None:
             local, source = service.ctx.installation.version, "binaries"
-    parity = Parity(name, str(prod), _str(local), compare(prod, local), source)
+    state = compare(prod, local, bugfix_second=_bugfix_second(name, prod))
+    parity = Parity(name, str(prod), _str(local), state, source)
     recipe = recipe_for(config)
     return _with_hint(parity, hint(parity, recipe, system=system, allowed=config.version))
 
