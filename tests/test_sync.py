@@ -68,7 +68,7 @@ def test_first_up_creates_the_virtualenv_before_the_hooks(tmp_path, offline):
 
 
 def test_sync_fixes_a_wrong_version_and_a_missing_package(tmp_path, offline):
-    root = project(tmp_path / "app", "alpha==1.0\n")
+    root = project(tmp_path / "app", "alpha==1.0\n", '[prod]\npython = "3.11"\n')
     assert devenv(root, "sync", env=offline).returncode == 0
     (root / "requirements.lock").write_text("alpha==2.0\ngamma==3.0\n")
 
@@ -81,6 +81,9 @@ def test_sync_fixes_a_wrong_version_and_a_missing_package(tmp_path, offline):
     assert result.returncode == 0, result.stdout + result.stderr
     status = json.loads(devenv(root, "status", "--json", env=offline).stdout)
     assert status["deps"]["requirements.lock"]["state"] == "in-sync"
+    python = status["parity"]["python"]  # the venv was made with prod's Python
+    assert (python["prod"], python["state"]) == ("3.11", "ok")
+    assert python["local"].startswith("3.11.")
     ran = devenv(root, "run", "python", "-c", "import alpha, gamma; print(alpha.__version__)")
     assert ran.stdout.strip() == "2.0"
 

@@ -75,11 +75,13 @@ def status(args: argparse.Namespace) -> int:
     running = foreground_pid(stack.layout)
     processes = _process_status(procstate.read(stack.layout), running)
     deps = _deps_status(stack.config)
+    parity = _parity_status(stack)
     if args.json:
         payload = {
             "services": services,
             "processes": processes,
             "deps": {name: drift.as_json() for name, drift in deps.items()},
+            "parity": {name: p.as_json() for name, p in parity.items()},
             "devenv": {"pid": running},
         }
         print(json.dumps(payload, indent=2))
@@ -105,7 +107,21 @@ def status(args: argparse.Namespace) -> int:
         print()
         for drift in deps.values():
             print(summary(drift))
+    if parity:
+        print()
+        for p in parity.values():
+            print(p.message)
     return 0
+
+
+def _parity_status(stack) -> dict:
+    """[prod] against this machine (the running servers, else the binaries; the venv; node)."""
+    if not stack.config.prod:
+        return {}
+    from devenv.environment.parity import check_parity
+    from devenv.environment.project import ProjectEnv
+
+    return check_parity(stack, ProjectEnv.from_config(stack.config).venv)
 
 
 def _deps_status(config: Config) -> dict:
