@@ -187,3 +187,21 @@ def test_devenv_sync_elsewhere_restarts_the_running_processes(tmp_path, offline)
         assert any("dependencies in sync with the lockfiles again" in line for line in lines)
     finally:
         stop(proc)
+
+
+def test_an_included_file_is_watched_too(tmp_path):
+    """requirements.lock pulls in base.txt with -r: a change there is a change of the lock."""
+    (tmp_path / "reqs").mkdir()
+    (tmp_path / "reqs" / "base.txt").write_text("a==1\n")
+    (tmp_path / "requirements.lock").write_text("-r reqs/base.txt\n")
+    seen: list[dict] = []
+    watcher = DriftWatcher(
+        env_for(tmp_path, ["requirements.lock"]), seen.append, quiet=0.05
+    ).start()
+    try:
+        watcher.changed()  # the first recompute learns the includes
+        wait_for(lambda: len(seen) == 1, what="the first recompute")
+        (tmp_path / "reqs" / "base.txt").write_text("a==2\n")
+        wait_for(lambda: len(seen) == 2, what="a recompute after the included file changed")
+    finally:
+        watcher.stop()

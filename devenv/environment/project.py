@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from devenv.config import Config
+if TYPE_CHECKING:  # only for the annotation: importing the config code costs ~20 ms
+    from devenv.config import Config
 
 PYTHON_TOOLS = ("requirements", "uv", "poetry", "pipenv", "pdm")
 NODE_LOCKFILES = ("package-lock.json", "yarn.lock", "pnpm-lock.yaml")

@@ -39,7 +39,9 @@ class DriftWatcher:
         self.cap = cap
         self.recomputes = 0  # how many times the drift was computed (tests, benchmarks)
         self._compute = compute
-        self._names = {path.name for path in env.lockfiles}
+        # Lockfiles, and what they pull in (-r includes, the pyproject.toml or package.json
+        # beside them: their fingerprints cover those), as learnt from each recompute.
+        self._files = {str(path) for path in env.lockfiles}
         self._cond = threading.Condition()
         self._first: float | None = None
         self._last = 0.0
@@ -47,6 +49,7 @@ class DriftWatcher:
         self._stopped = False
         self._observer = None
         self._watched: dict[str, object] = {}
+        self._installed: set[Path] = set()
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------
@@ -120,19 +123,26 @@ class DriftWatcher:
             drifts = compute(self.env)
         except OSError:
             return  # a folder vanished mid-way (an install replacing it): the next event retries
+        for drift in drifts.values():
+            self._files.update(str(path) for path in drift.details.get("includes", ()))
         self._watch_folders()
         self.on_drift(drifts)
 
     # -- what is watched -----------------------------------------------------------
 
     def _folders(self) -> list[Path]:
-        folders = [self.env.root]
+        folders = [self.env.root, *sorted({Path(file).parent for file in self._files})]
         if self.env.python_lockfiles:
             folders += sorted(self.env.venv.glob("lib/python*/site-packages"))
-            folders.append(self.env.venv)  # its creation or removal
+            folders.append(self.env.venv)  # pyvenv.cfg: another Python
         if self.env.node_lockfiles:
             folders.append(self.env.node_modules)
         return folders
+
+    def _installed_folders(self) -> set[Path]:
+        """Folders any change in which is a change of the installed set."""
+        found = set(self.env.venv.glob("lib/python*/site-packages")) | {self.env.venv}
+        return {*found, self.env.node_modules}
 
     def _watch_folders(self) -> None:
         from watchdog.events import FileSystemEventHandler
@@ -140,6 +150,7 @@ class DriftWatcher:
         if self._observer is None:
             return
         watcher = self
+        self._installed = self._installed_folders()
 
         class Handler(FileSystemEventHandler):
             def __init__(self, folder: Path) -> None:
@@ -148,14 +159,14 @@ class DriftWatcher:
             def on_any_event(self, event) -> None:
                 if event.event_type in ("opened", "closed_no_write"):
                     return
-                if self.folder != watcher.env.root:
+                if self.folder in watcher._installed:
                     watcher.changed()
                     return
                 for path in (event.src_path, getattr(event, "dest_path", "")):
-                    name = Path(str(path)).name if path else ""
-                    if name in watcher._names or name in (
-                        watcher.env.venv.name,
-                        "node_modules",
+                    path = str(path) if path else ""
+                    if path in watcher._files or path in (
+                        str(watcher.env.venv),
+                        str(watcher.env.node_modules),
                     ):
                         watcher.changed()
                         return
