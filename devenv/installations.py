@@ -174,14 +174,26 @@ def _install_command(manager: str, command: str) -> str:
     return f"`{command}`"
 
 
-def install_hint(recipe: Recipe, *, system: str | None = None, path: str | None = None) -> str:
+def install_hint(
+    recipe: Recipe,
+    *,
+    system: str | None = None,
+    path: str | None = None,
+    major: int | None = None,
+) -> str:
     """How to install the server here: "`sudo apt-get install postgresql`".
 
-    When this machine's package manager is not found (or the recipe has no
-    command for it), every hint the recipe has is shown, each with its system.
+    With ``major``, the recipe's ``install_version`` command for that major
+    version when it has one ("`brew install postgresql@16`"). When this
+    machine's package manager is not found (or the recipe has no command for
+    it), every hint the recipe has is shown, each with its system.
     """
     system_name = _system(system)
     for manager in _managers(system_name, path):
+        if major is not None and manager in recipe.install_version:
+            return _install_command(
+                manager, recipe.install_version[manager].replace("{major}", str(major))
+            )
         if manager in recipe.install:
             return _install_command(manager, recipe.install[manager])
     hints = [

@@ -66,6 +66,7 @@ TOP_KEYS = (
     "search",
     "version",
     "install",
+    "install_version",
     "readiness",
     "config",
     "run",
@@ -102,6 +103,8 @@ class Recipe:
     version_command: tuple[str, ...] = DEFAULT_VERSION_COMMAND
     version_pattern: str = DEFAULT_VERSION_PATTERN  # one group: the version
     install: Mapping[str, str] = field(default_factory=_frozen)  # manager -> command
+    # manager -> command for one major version, "{major}" in it ("brew install postgresql@{major}")
+    install_version: Mapping[str, str] = field(default_factory=_frozen)
     readiness: Mapping[str, Any] = field(default_factory=lambda: _frozen({"kind": "tcp"}))
     config_template: str | None = None  # relative to devenv.resources.templates_dir()
     hba: str | None = None  # relative to templates_dir()
@@ -183,6 +186,7 @@ class _RecipeLoader:
             version_command=version_command,
             version_pattern=version_pattern,
             install=_frozen(self._install()),
+            install_version=_frozen(self._install("install_version")),
             readiness=_frozen(self._readiness(driver, roles)),
             config_template=self._template(config, "template"),
             hba=self._template(config, "hba"),
@@ -254,10 +258,15 @@ class _RecipeLoader:
                 )
         return command, pattern
 
-    def _install(self) -> dict[str, str]:
-        key: KeyPath = ("install",)
-        table = self.check.table(self.data.get("install", {}), key, MANAGERS)
-        return {manager: self.check.command(cmd, (*key, manager)) for manager, cmd in table.items()}
+    def _install(self, name: str = "install") -> dict[str, str]:
+        key: KeyPath = (name,)
+        table = self.check.table(self.data.get(name, {}), key, MANAGERS)
+        commands = {m: self.check.command(cmd, (*key, m)) for m, cmd in table.items()}
+        if name == "install_version":
+            for manager, command in commands.items():
+                if "{major}" not in command:
+                    self.doc.fail((*key, manager), "expected {major} in the command")
+        return commands
 
     def _readiness(self, driver: str | None, roles: tuple[str, ...]) -> dict[str, Any]:
         key: KeyPath = ("readiness",)

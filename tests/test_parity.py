@@ -161,6 +161,7 @@ def test_a_running_postgresql_is_asked(running):
     assert major.message.startswith(
         f"postgres: prod runs 16, you run {local} (major): install PostgreSQL 16 with `"
     )
+    assert "apt-get install postgresql-16`" in major.hint  # that major's package, not 15's
     # The project allows only 15 (services.postgres.version): the hint says what to change.
     assert major.hint.endswith(", and allow it: services.postgres.version = \"16\" (now '15')")
     patch = service_parity(running, "postgres", V(bump(local, 1)), system="linux")

@@ -435,6 +435,11 @@ server = "memcached"
             id="port-type",
         ),
         pytest.param(
+            GOOD_HEAD + '[install_version]\nbrew = "brew install memcached"\n',
+            "6: install_version.brew: expected {major} in the command",
+            id="install-version-without-major",
+        ),
+        pytest.param(
             GOOD_HEAD + '[search]\nlinux = "/usr/bin"\n',
             "6: search.linux: expected a list of strings, got '/usr/bin'",
             id="search-type",

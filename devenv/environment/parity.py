@@ -345,7 +345,8 @@ def hint(
         return ""
     from devenv.installations import install_hint
 
-    text = f"install {recipe.title} {prod} with {install_hint(recipe, system=system, path=path)}"
+    how = install_hint(recipe, system=system, path=path, major=Version.parse(prod).major)
+    text = f"install {recipe.title} {prod} with {how}"
     if allowed is not None and not allowed.matches(Version.parse(prod)):
         text += f", and allow it: services.{parity.name}.version = \"{prod}\" (now '{allowed}')"
     return text
