@@ -268,3 +268,66 @@ def test_up_in_a_terminal_restart_a_process_then_quit_leaves_nothing_running(
     left = [pid for pid in watched if not gone(pid)]
     assert left == [], f"still running after q: {left}; last screen:\n{last}"
     assert describe(inside(demo)) == [], f"last screen:\n{last}"
+
+
+def test_drift_banner_in_a_terminal_then_the_sync_key(tmp_path, offline):
+    """A lockfile bumped under a running `devenv up`: the banner shows, S syncs, it goes."""
+    from tests.test_tui_drift import make_project
+
+    root = make_project(tmp_path / "app", "alpha==1.0\n").resolve()
+    env = {**offline, "TERM": os.environ.get("TERM") or "xterm-256color"}
+    term = Terminal(env)
+    rc_file = tmp_path / "exit-code"
+    up = f"{shlex.quote(sys.executable)} -m devenv up"
+    try:
+        term.start(
+            f"cd {shlex.quote(str(root))} && {up}; echo $? > {shlex.quote(str(rc_file))}; exit",
+            cwd=tmp_path,
+        )
+        term.wait_until(
+            "app.1 running and '1/1 up'",
+            lambda s: (
+                table(s).get("app.1", (0, ""))[1] == "running"
+                and re.search(r"^  drifty  1/1 up", s, re.M)
+            ),
+        )
+        pid = status(root, env)["processes"]["app.1"]["pid"]
+
+        (root / "requirements.lock").write_text("alpha==2.0\n")
+        screen = term.wait_until(
+            "the drift banner",
+            lambda s: s if "Dependencies differ from the lockfiles" in s else None,
+        )
+        assert "requirements.lock: 1 wrong (alpha 2.0 locked, 1.0 installed)" in screen, screen
+        assert "S  sync deps" in screen, screen
+
+        term.keys("S")
+        term.wait_until(
+            "the banner gone and app.1 restarted",
+            lambda s: (
+                "Dependencies differ" not in s
+                and "Installing the project's packages" not in s
+                and status(root, env)["processes"]["app.1"]["pid"] not in (None, pid)
+            ),
+        )
+        term.wait_until("the restart's notice", lambda s: "restarting after the sync" in s)
+
+        term.keys("q")
+        deadline = time.monotonic() + DEADLINE
+        while term.alive():
+            term.screen()
+            assert time.monotonic() < deadline, f"devenv did not quit:\n{term.last}"
+            time.sleep(POLL)
+        assert rc_file.read_text().strip() == "0", term.last
+    finally:
+        term.kill()
+        if inside(root):
+            subprocess.run(
+                [sys.executable, "-m", "devenv", "down"],
+                cwd=root,
+                env=env,
+                capture_output=True,
+                stdin=subprocess.DEVNULL,
+                timeout=DEADLINE,
+            )
+        shutil.rmtree(Layout(root).runtime, ignore_errors=True)

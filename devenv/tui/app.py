@@ -15,22 +15,34 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import ClassVar, Protocol
 
 from textual import on, work
 from textual.app import App, ComposeResult, SuspendNotSupported
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer
 from textual.worker import Worker, WorkerState
 
 from devenv.console import describe
 from devenv.errors import DevenvError
-from devenv.events import Event, Notice, ServiceFailed
+from devenv.events import (
+    DriftCleared,
+    DriftFound,
+    Event,
+    Notice,
+    ServiceFailed,
+    SyncFinished,
+    SyncOutput,
+    SyncStarted,
+    SyncStepStarted,
+)
+from devenv.proclog import LogLine
 from devenv.session import Row, Session
 from devenv.supervisor.events import ProcessExited, ProcessStopped
 from devenv.tui.commands import DevenvCommands
+from devenv.tui.drift_banner import SYNC_KEY, DriftBanner
 from devenv.tui.error_panel import ErrorPanel
 from devenv.tui.header import ProjectHeader
 from devenv.tui.line_buffer import LineBuffer
@@ -38,10 +50,12 @@ from devenv.tui.log_view import MAX_LINES, LogView
 from devenv.tui.messages import (
     ControlDone,
     CoreEvent,
+    ParityChecked,
     RowsSampled,
     SessionStarted,
     SessionStopped,
     StopProgress,
+    SyncDone,
     TailLoaded,
 )
 from devenv.tui.quit_screen import QuitScreen
@@ -49,12 +63,33 @@ from devenv.tui.status_table import StatusTable, health_from_event
 
 UP_STATES = frozenset({"ready", "running", "completed"})
 DOWN_STATES = frozenset({"failed", "crashed", "exited"})
+DEPS_EVENTS = (DriftFound, DriftCleared, SyncStarted, SyncStepStarted, SyncFinished)
 
 
 class SessionFactory(Protocol):
     def __call__(
         self, *, on_event: Callable[[Event], None], on_lines: Callable[[str, list], None]
     ) -> Session: ...
+
+
+class Parity(Protocol):
+    """What devenv.environment.parity says of one name (a service, "python", "node")."""
+
+    prod: object  # the version prod runs
+    local: object  # the version here, None when missing
+    state: str  # ok | patch | minor | major | missing
+    message: str
+
+
+ParityCheck = Callable[[Session], Mapping[str, Parity]]
+
+
+def parity_entry(name: str, parity: Parity) -> tuple[str, str, str]:
+    """What the header shows of one comparison: ``("postgres", "15 (dev 14)", "major")``."""
+    shown = str(parity.prod)
+    if parity.state in ("minor", "major") and parity.local:
+        shown += f" (dev {parity.local})"
+    return name, shown, parity.state
 
 
 class DevenvApp(App[int]):
@@ -69,6 +104,8 @@ class DevenvApp(App[int]):
         Binding("s", "stop_process", "Stop"),
         Binding("t", "start_process", "Start"),
         Binding("R", "restart_all", "Restart all"),
+        # Not in the footer (full at 80 columns): the drift banner names it when it matters.
+        Binding(SYNC_KEY, "sync_deps", "Sync deps", show=False),
         Binding("slash", "filter", "Filter"),
         Binding("a", "toggle_all", "All logs"),
         Binding("p", "psql", "psql"),
@@ -92,11 +129,14 @@ class DevenvApp(App[int]):
         *,
         handle_signals: bool = False,
         services: tuple[str, ...] | None = None,
+        check_parity: ParityCheck | None = None,
     ) -> None:
         """``handle_signals``: SIGTERM and SIGHUP (the terminal closed) quit like ``q``.
 
         ``services``: the project's services, when known, so that actions for a
         service it does not have (psql without postgres) are not offered.
+        ``check_parity``: compares the session's versions with prod's (blocking: it
+        may run binaries); called once after the start, its answer goes in the header.
         """
         super().__init__()
         self._handle_signals = handle_signals
@@ -108,6 +148,7 @@ class DevenvApp(App[int]):
         self.exit_message = ""
         """Printed by ``run_tui`` after the screen closes (the error that stopped devenv)."""
         self._make_session = make_session
+        self._check_parity_of = check_parity
         # More than the log pane keeps would be formatted only to be pruned at once.
         self._buffer = LineBuffer(maxlen=MAX_LINES)
         self._rows: list[Row] = []
@@ -127,7 +168,7 @@ class DevenvApp(App[int]):
     def compose(self) -> ComposeResult:
         yield ProjectHeader(id="header")
         yield ErrorPanel(id="error")
-        yield Static(id="drift")
+        yield DriftBanner(id="drift")
         yield StatusTable(id="table")
         yield LogView(id="logs")
         yield Footer()
@@ -147,6 +188,10 @@ class DevenvApp(App[int]):
     @property
     def error_panel(self) -> ErrorPanel:
         return self.query_one("#error", ErrorPanel)
+
+    @property
+    def drift_banner(self) -> DriftBanner:
+        return self.query_one("#drift", DriftBanner)
 
     def on_mount(self) -> None:
         self.header.project = self.project_name
@@ -209,6 +254,17 @@ class DevenvApp(App[int]):
             self.session.stop(on_progress=lambda text: self.post_message(StopProgress(text)))
         self.post_message(SessionStopped())
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sync", description="sync")
+    def _sync_deps(self) -> None:
+        if self.session is not None:
+            self.post_message(SyncDone(self.session.sync()))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="parity", description="parity")
+    def _check_parity(self) -> None:
+        if self.session is not None and self._check_parity_of is not None:
+            found = self._check_parity_of(self.session)
+            self.post_message(ParityChecked(tuple(parity_entry(n, p) for n, p in found.items())))
+
     @work(thread=True, exit_on_error=False, group="force", description="kill")
     def _force_stop(self) -> None:
         if self.session is not None:
@@ -233,6 +289,8 @@ class DevenvApp(App[int]):
         text = str(error) if isinstance(error, DevenvError) else f"{type(error).__name__}: {error}"
         if worker.group == "start":
             self._show_start_error(error, text)
+        elif worker.group == "sync":
+            self._show_sync_error(error, text)
         elif worker.group in ("stop", "force"):
             self.exit_message = f"devenv could not stop everything: {text}"
             self._exit_with(1)
@@ -242,29 +300,77 @@ class DevenvApp(App[int]):
     # -- what the core says ----------------------------------------------------------
 
     def _event_from_core(self, event: Event) -> None:
-        # Called on the core's threads.
-        self.post_message(CoreEvent(event))
+        # Called on the core's threads. Events' lines take the processes' road (the
+        # buffer, drained in batches), so the log shows everything in the order it
+        # happened, and an installer's thousand lines of output cost one write.
+        text = describe(event)
+        if text is not None:
+            lines = [text, *event.log_tail] if isinstance(event, ServiceFailed) else [text]
+            now = self.now()
+            self._buffer.put(event.name, [LogLine(now, line) for line in lines])
+        if not isinstance(event, SyncOutput):  # the progress shows the step, not each line
+            self.post_message(CoreEvent(event))
 
     @on(CoreEvent)
     def _core_event(self, message: CoreEvent) -> None:
         event = message.event
         text = describe(event)
-        if text is not None:
-            stamp = self._clock(self.now())
-            lines = [text]
-            if isinstance(event, ServiceFailed):
-                lines += event.log_tail
-            self.log_view.add_lines((event.name, f"{stamp} {line}") for line in lines)
-            if not self._started and not self._start_failed:
-                self.header.status = f"{event.name}: {text}"
+        if text is not None and not self._started and not self._start_failed:
+            self.header.status = f"{event.name}: {text}"
         if isinstance(event, Notice):
             self.notify(event.message, title=event.name, timeout=8)
         if self._stopping:
             self._stop_progress_of(event, text)
+        if isinstance(event, DEPS_EVENTS):
+            self._deps_event(event)
         health = health_from_event(event, self._health.get(event.name, ""))
         if health is not None and self._health.get(event.name) != health:
             self._health[event.name] = health
             self._show_rows()
+
+    def _deps_event(self, event: Event) -> None:
+        """The project's packages: drift found or gone, an install's progress and outcome."""
+        banner = self.drift_banner
+        progress = banner.progress
+        match event:
+            case DriftFound(summaries=summaries):
+                action = self.session.drift_action if self.session is not None else "warn"
+                banner.summaries = summaries
+                banner.error = ""  # a new drift: an older failure no longer applies
+                banner.offer_key = action == "ask"
+            case DriftCleared():
+                banner.summaries = ()
+                banner.error = ""
+            case SyncStarted(steps=steps, reason=reason):
+                banner.error = ""
+                banner.reason = reason
+                banner.syncing = True
+                progress.total, progress.done = len(steps), 0
+                progress.command = steps[0] if steps else ""
+            case SyncStepStarted(index=index, total=total, command=command):
+                progress.total, progress.done, progress.command = total, index, command
+            case SyncFinished(ok=ok, message=failure):
+                progress.done = progress.total
+                if not ok:
+                    self._show_sync_error(None, failure)
+                elif not self._sync_running():
+                    banner.syncing = False  # a worker's sync ends on its SyncDone
+
+    def _sync_running(self) -> bool:
+        return any(w.group == "sync" and not w.is_finished for w in self.workers)
+
+    def _show_sync_error(self, error: BaseException | None, text: str) -> None:
+        banner = self.drift_banner
+        banner.syncing = False
+        if error is not None and not isinstance(error, DevenvError):
+            self.notify(text, title="sync failed (a bug: please report it)", severity="error")
+        elif banner.summaries:
+            banner.error = text
+            banner.offer_key = True  # whatever on_drift says: trying again is one key away
+        elif self._started:
+            # Nothing drifted as far as the banner knows (a failed first install is
+            # the start's error, shown by the error panel).
+            self.notify(text, title="sync failed", severity="error", timeout=10)
 
     def _stop_progress_of(self, event: Event, text: str | None) -> None:
         if isinstance(event, ProcessStopped):
@@ -281,6 +387,8 @@ class DevenvApp(App[int]):
         self.header.urls = self.urls
         self.log_view.set_names(message.names)
         self._show_summary()
+        if self._check_parity_of is not None:
+            self._check_parity()
 
     @on(RowsSampled)
     def _rows_sampled(self, message: RowsSampled) -> None:
@@ -290,6 +398,18 @@ class DevenvApp(App[int]):
         self.log_view.set_names(row.name for row in message.rows)
         self._show_rows()
         self._show_summary()
+
+    @on(SyncDone)
+    def _sync_done(self, message: SyncDone) -> None:
+        self.drift_banner.syncing = False
+        if message.in_sync:
+            self.notify("The packages match the lockfiles.", title="deps synced")
+        else:
+            self.notify("Still not as the lockfiles say: see the banner.", severity="warning")
+
+    @on(ParityChecked)
+    def _parity_checked(self, message: ParityChecked) -> None:
+        self.header.parity = message.parity
 
     @on(TailLoaded)
     def _tail_loaded(self, message: TailLoaded) -> None:
@@ -395,6 +515,22 @@ class DevenvApp(App[int]):
         if name := self._selected():
             call = partial(self.session.start_process, name)
             self._control(f"start {name}", f"{name} started", call)
+
+    def action_sync_deps(self) -> None:
+        banner = self.drift_banner
+        if self.session is None or not self._started or self._stopping:
+            self.notify("Not now: devenv is starting or stopping.", severity="warning")
+        elif banner.syncing or self._sync_running():
+            self.notify("A sync is running already.", title="deps")
+        elif not banner.summaries:
+            self.notify("Nothing to sync: the packages match the lockfiles.", title="deps")
+        else:
+            progress = banner.progress
+            progress.total, progress.done, progress.command = 0, 0, "looking at what differs"
+            banner.error = ""
+            banner.reason = ""
+            banner.syncing = True  # at once: the core says SyncStarted after planning
+            self._sync_deps()
 
     def action_restart_all(self) -> None:
         if self.session is not None:

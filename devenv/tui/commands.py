@@ -17,6 +17,7 @@ COMMANDS = (
     ("Stop process", "s", "stop_process", "stop the process under the cursor"),
     ("Start process", "t", "start_process", "start the (stopped) process under the cursor"),
     ("Restart all processes", "R", "restart_all", "restart every process"),
+    ("Sync deps", "S", "sync_deps", "install what the lockfiles pin, restart what uses it"),
     ("Open psql", "p", "psql", "this project's PostgreSQL, in this terminal"),
     ("Open redis-cli", "c", "redis_cli", "this project's Redis, in this terminal"),
     ("Show log file", "l", "log_path", "where the selected row's log is written"),

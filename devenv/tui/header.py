@@ -1,4 +1,5 @@
-"""The top of the screen: the project, how it is doing, and its connection URLs (click to copy)."""
+"""The top of the screen: the project, how it is doing, its connection URLs (click to copy), and
+how its versions compare with prod's."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from textual.widgets import Label, Static
 
 # CSS class per overall state: "-starting", "-running", "-degraded", "-failed", "-stopping".
 STATES = ("starting", "running", "degraded", "failed", "stopping")
+# Parity states (devenv.environment.parity) that differ enough from prod to be warned about.
+PARITY_WARNINGS = frozenset({"minor", "major", "missing"})
 
 
 class ProjectHeader(Vertical):
@@ -23,12 +26,16 @@ class ProjectHeader(Vertical):
     """One of STATES; shown as a CSS class on the status label."""
     urls: reactive[dict[str, str]] = reactive(dict)
     """Connection URLs, e.g. {"DATABASE_URL": ...}."""
+    parity: reactive[tuple[tuple[str, str, str], ...]] = reactive(tuple)
+    """Versions against prod's: (name, what to show, state); state is ok, patch, minor, major
+    or missing."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="header-top"):
             yield Label(id="project")
             yield Label(id="status")
         yield Static(id="urls")
+        yield Static(id="parity")
 
     def watch_project(self, project: str) -> None:
         self.query_one("#project", Label).update(Content.styled(f" {project} ", "bold"))
@@ -52,4 +59,16 @@ class ProjectHeader(Vertical):
         ]
         widget = self.query_one("#urls", Static)
         widget.update(Content("  ").join(parts))
+        widget.display = bool(parts)
+
+    def watch_parity(self, parity: tuple[tuple[str, str, str], ...]) -> None:
+        parts = [
+            Content.styled(
+                f"{name} {shown} {state}",
+                "$text-warning bold" if state in PARITY_WARNINGS else "$text-success",
+            )
+            for name, shown, state in parity
+        ]
+        widget = self.query_one("#parity", Static)
+        widget.update(Content.assemble(("prod: ", "$text-muted"), Content(" · ").join(parts)))
         widget.display = bool(parts)

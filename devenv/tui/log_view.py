@@ -1,7 +1,9 @@
 """The log pane: one source's lines, or all of them prefixed with their name; filterable.
 
 Lines are kept here (bounded) as well as in the ``Log``, so switching the
-source or changing the filter re-fills the ``Log`` without asking the core.
+source or changing the filter re-fills the ``Log`` without asking the core. The
+combined view's prefixes are padded to the longest name seen; a longer one
+re-fills it, so every line lines up whatever order names became known in.
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ class LogView(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._all: collections.deque[str] = collections.deque(maxlen=MAX_LINES)
+        self._all: collections.deque[tuple[str, str]] = collections.deque(maxlen=MAX_LINES)
         self._by_name: dict[str, collections.deque[str]] = {}
         self._width = 6
+        self._following = True
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="log-bar"):
@@ -43,31 +46,53 @@ class LogView(Vertical):
     def output(self) -> Log:
         return self.query_one("#log", Log)
 
+    def on_mount(self) -> None:
+        # Following the tail is a state of its own, changed only by scrolling: when the
+        # pane shrinks (the table above gains rows) the end moves away from the scroll
+        # position without anyone having scrolled up.
+        self.watch(self.output, "scroll_y", self._scrolled, init=False)
+
+    def _scrolled(self) -> None:
+        self._following = self.output.is_vertical_scroll_end
+
+    def on_resize(self) -> None:
+        if self._following:
+            self.output.scroll_end(animate=False)
+
     def set_names(self, names: Iterable[str]) -> None:
         """Known source names: the combined view pads its prefixes to the longest."""
-        self._width = max([self._width, *(len(name) for name in names)])
+        if self._widen(names) and self.source is None and self._all:
+            self._refill(follow=self._following)
+
+    def _widen(self, names: Iterable[str]) -> bool:
+        width = max([self._width, *(len(name) for name in names)])
+        widened, self._width = width > self._width, width
+        return widened
 
     def add_lines(self, lines: Iterable[tuple[str, str]]) -> None:
         """Append ``(name, text)`` lines; those the current view shows go to the ``Log`` at once."""
-        shown: list[str] = []
+        batch = list(lines)
         source, needle = self.source, self.filter_text.lower()
-        for name, text in lines:
-            if len(name) > self._width:
-                self._width = len(name)
-            prefixed = self._prefix(name, text)
-            self._all.append(prefixed)
+        widened = self._widen(name for name, _ in batch)
+        self._all.extend(batch)
+        for name, text in batch:
             store = self._by_name.get(name)
             if store is None:
                 store = self._by_name[name] = collections.deque(maxlen=MAX_LINES)
             store.append(text)
-            line = prefixed if source is None else text if name == source else None
+        if widened and source is None:
+            self._refill(follow=self._following)  # the earlier lines' prefixes, padded anew
+            return
+        shown: list[str] = []
+        for name, text in batch:
+            line = self._prefix(name, text) if source is None else text if name == source else None
             if line is not None and (not needle or needle in line.lower()):
                 shown.append(line)
         if shown:
             log = self.output
-            following = log.is_vertical_scroll_end
+            following = self._following
             pruned = len(log.lines) + len(shown) > MAX_LINES
-            log.write_lines(shown)
+            log.write_lines(shown, scroll_end=following)
             if pruned:
                 # Log refreshes only the rows of the new lines' old indices; once it prunes
                 # its first lines at the tail, those are off screen and nothing repaints.
@@ -109,13 +134,18 @@ class LogView(Vertical):
     def _title(self) -> str:
         return "Logs: all" if self.source is None else f"Logs: {self.source}"
 
-    def _refill(self) -> None:
-        lines = self._all if self.source is None else self._by_name.get(self.source, ())
+    def _refill(self, follow: bool = True) -> None:
+        if self.source is None:
+            lines = [self._prefix(name, text) for name, text in self._all]
+        else:
+            lines = list(self._by_name.get(self.source, ()))
         needle = self.filter_text.lower()
         log = self.output
         log.clear()
-        log.write_lines([line for line in lines if needle in line.lower()] if needle else lines)
-        log.scroll_end(animate=False)
+        shown = [line for line in lines if needle in line.lower()] if needle else lines
+        log.write_lines(shown, scroll_end=False)
+        if follow:
+            log.scroll_end(animate=False)
 
     def watch_source(self) -> None:
         self.query_one("#log-title", Label).update(self._title())

@@ -64,3 +64,19 @@ class StopProgress(Message):
 
 class SessionStopped(Message):
     """Everything is stopped (or was killed): the app may exit."""
+
+
+class SyncDone(Message):
+    """``Session.sync`` returned; ``in_sync``: the packages match the lockfiles now."""
+
+    def __init__(self, in_sync: bool) -> None:
+        super().__init__()
+        self.in_sync = in_sync
+
+
+class ParityChecked(Message):
+    """The local versions compared with prod's: (name, what to show, state) each."""
+
+    def __init__(self, parity: tuple[tuple[str, str, str], ...]) -> None:
+        super().__init__()
+        self.parity = parity
