@@ -26,6 +26,7 @@ from devenv.events import (
     SyncStepStarted,
 )
 from devenv.session import Session
+from devenv.tui import session_parity
 from devenv.tui.messages import CoreEvent
 from tests.test_tui import asynctest
 
@@ -72,7 +73,7 @@ async def running(root: Path, *, observe=None, size=(100, 30)):
         sessions.append(Session(config, interactive=True, **callbacks))
         return sessions[0]
 
-    app = DevenvApp(config.project.name, make_session, services=())
+    app = DevenvApp(config.project.name, make_session, services=(), check_parity=session_parity)
     messages: list = []
 
     def hook(message) -> None:
@@ -248,6 +249,27 @@ async def test_on_drift_warn_shows_the_banner_without_the_key(tmp_path, offline_
         await drift_shown(app, pilot, "alpha 2.0 locked, 1.0 installed")
         assert "Dependencies differ from the lockfiles" in banner_text(app)
         assert " S " not in banner_text(app)
+
+
+@pytest.mark.parametrize(
+    ("prod", "shown"),
+    [("3", "prod: python 3 ok"), ("2.7", "prod: python 2.7 (dev 3.")],
+)
+@asynctest
+async def test_the_header_compares_the_venvs_python_with_prods(tmp_path, offline_here, prod, shown):
+    # The virtualenv gets any Python 3 ([prod] python would otherwise choose it).
+    toml = f'\n[environment]\npython = "3"\n\n[prod]\npython = "{prod}"\n'
+    root = make_project(tmp_path / "app", "alpha==1.0\n", toml)
+    async with running(root) as (app, pilot, _):
+        await started(app, pilot)
+        line = app.header.query_one("#parity")
+        await until(pilot, lambda: line.display, "the parity line")
+        text = str(line.render())
+        assert text.startswith(shown), text
+        state = app.header.parity[0][2]
+        assert state == ("ok" if prod == "3" else "major")
+        assert text.endswith(f" {state}")
+        assert "prod runs" in str(line.tooltip)  # parity's own message, with its hint
 
 
 # -- the log pane around the banner ------------------------------------------------------------

@@ -73,23 +73,24 @@ class SessionFactory(Protocol):
 
 
 class Parity(Protocol):
-    """What devenv.environment.parity says of one name (a service, "python", "node")."""
+    """What devenv.environment.parity says of one [prod] name (a service, "python", "node")."""
 
-    prod: object  # the version prod runs
-    local: object  # the version here, None when missing
+    prod: str  # the version prod runs, as [prod] says it
+    local: str | None  # the version here; None: none found
     state: str  # ok | patch | minor | major | missing
-    message: str
+    message: str  # for people, with what to do about it
 
 
 ParityCheck = Callable[[Session], Mapping[str, Parity]]
 
 
-def parity_entry(name: str, parity: Parity) -> tuple[str, str, str]:
-    """What the header shows of one comparison: ``("postgres", "15 (dev 14)", "major")``."""
-    shown = str(parity.prod)
-    if parity.state in ("minor", "major") and parity.local:
+def parity_entry(name: str, parity: Parity) -> tuple[str, str, str, str]:
+    """What the header shows of one comparison: ``("postgres", "16 (dev 15.4)", "major",
+    parity.message)``; the version here only when it differs."""
+    shown = parity.prod
+    if parity.state != "ok" and parity.local:
         shown += f" (dev {parity.local})"
-    return name, shown, parity.state
+    return name, shown, parity.state, parity.message
 
 
 class DevenvApp(App[int]):

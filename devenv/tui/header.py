@@ -11,8 +11,10 @@ from textual.widgets import Label, Static
 
 # CSS class per overall state: "-starting", "-running", "-degraded", "-failed", "-stopping".
 STATES = ("starting", "running", "degraded", "failed", "stopping")
-# Parity states (devenv.environment.parity) that differ enough from prod to be warned about.
-PARITY_WARNINGS = frozenset({"minor", "major", "missing"})
+# Parity states (devenv.environment.parity): "ok", a "patch" note, and the rest (minor,
+# major, missing) warnings. The state is written out too: colour is never the only signal.
+PARITY_STYLES = {"ok": "$text-success", "patch": "$text-muted"}
+PARITY_WARNING = "$text-warning bold"
 
 
 class ProjectHeader(Vertical):
@@ -26,9 +28,9 @@ class ProjectHeader(Vertical):
     """One of STATES; shown as a CSS class on the status label."""
     urls: reactive[dict[str, str]] = reactive(dict)
     """Connection URLs, e.g. {"DATABASE_URL": ...}."""
-    parity: reactive[tuple[tuple[str, str, str], ...]] = reactive(tuple)
-    """Versions against prod's: (name, what to show, state); state is ok, patch, minor, major
-    or missing."""
+    parity: reactive[tuple[tuple[str, str, str, str], ...]] = reactive(tuple)
+    """Versions against prod's: (name, what to show, state, message); state is ok, patch,
+    minor, major or missing; the messages (with what to do) are the line's tooltip."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="header-top"):
@@ -61,14 +63,12 @@ class ProjectHeader(Vertical):
         widget.update(Content("  ").join(parts))
         widget.display = bool(parts)
 
-    def watch_parity(self, parity: tuple[tuple[str, str, str], ...]) -> None:
+    def watch_parity(self, parity: tuple[tuple[str, str, str, str], ...]) -> None:
         parts = [
-            Content.styled(
-                f"{name} {shown} {state}",
-                "$text-warning bold" if state in PARITY_WARNINGS else "$text-success",
-            )
-            for name, shown, state in parity
+            Content.styled(f"{name} {shown} {state}", PARITY_STYLES.get(state, PARITY_WARNING))
+            for name, shown, state, _ in parity
         ]
         widget = self.query_one("#parity", Static)
         widget.update(Content.assemble(("prod: ", "$text-muted"), Content(" · ").join(parts)))
+        widget.tooltip = "\n".join(message for *_, message in parity) or None
         widget.display = bool(parts)

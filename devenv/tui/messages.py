@@ -75,8 +75,8 @@ class SyncDone(Message):
 
 
 class ParityChecked(Message):
-    """The local versions compared with prod's: (name, what to show, state) each."""
+    """The local versions compared with prod's: (name, what to show, state, message) each."""
 
-    def __init__(self, parity: tuple[tuple[str, str, str], ...]) -> None:
+    def __init__(self, parity: tuple[tuple[str, str, str, str], ...]) -> None:
         super().__init__()
         self.parity = parity
