@@ -436,3 +436,18 @@ def test_a_lockfile_that_cannot_be_read_fails_with_its_error(tmp_path):
     assert code == 1
     assert check["state"] == "fail"
     assert "uv.lock" in check["message"] and "not valid TOML" in check["message"]
+
+
+def test_prod_parity_a_major_difference_is_a_warning_with_the_install_hint(reachable_dir):
+    services = "[services.postgres]\n[services.redis]\n"
+    project = project_dir(reachable_dir, services + '[prod]\npostgres = "15"\nredis = "6"\n')
+
+    code, report = doctor_json(project)
+
+    checks = by_id(report)
+    assert checks["parity.postgres"]["state"] == "ok"
+    redis = checks["parity.redis"]
+    assert redis["state"] == "warn" and redis["fixable"] is False
+    assert "prod runs 6" in redis["message"] and "(major)" in redis["message"]
+    assert "install" in redis["fix"] and redis["fix"] not in redis["message"]
+    assert code == 0

@@ -60,15 +60,14 @@ def parity(context: Context) -> Iterator[Check]:
     if module is None:
         return
     venv = _project_env(context).venv
-    for name, found in module.check_parity(context.config, context.stack, venv).items():
+    for name, found in module.check_parity(context.stack, venv).items():
         check_id = f"parity.{name}"
-        hint = getattr(found, "hint", "") or ""
+        # Parity.message ends with the hint; here the hint is the check's fix.
+        message = found.message.removesuffix(f": {found.hint}") if found.hint else found.message
         if found.state in ("ok", "patch"):
-            yield ok(check_id, found.message)
-        elif found.state in ("major", "minor"):
-            yield warn(check_id, found.message, hint or f"install the version [prod] {name} names")
-        else:  # "missing": prod names it, dev does not have it
-            yield warn(check_id, found.message, hint or f"install {name}")
+            yield ok(check_id, message)
+        else:  # "major", "minor", or "missing" here while prod has it
+            yield warn(check_id, message, found.hint or f"install the {name} [prod] names")
 
 
 def python_version(context: Context) -> Iterator[Check]:
