@@ -111,11 +111,10 @@ def versions(context: Context) -> dict:
         "servers": _servers(context),
     }
     if context.config is not None:
-        from devenv.doctor.environment import _module, _project_env
+        from devenv.doctor.environment import project_env
+        from devenv.environment.installed import venv_python_version
 
-        installed = _module("devenv.environment.installed")
-        if installed is not None:
-            info["python"]["venv"] = installed.venv_python_version(_project_env(context).venv)
+        info["python"]["venv"] = venv_python_version(project_env(context).venv)
     return info
 
 

@@ -9,26 +9,15 @@ and removing a virtualenv is never done without asking.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator
-from types import ModuleType
 
 from devenv.doctor.checks import Check, Context, fail, ok, warn
 
 SYNC = "`devenv sync`"
 
 
-def _module(name: str) -> ModuleType | None:
-    """``name`` imported, or None when that module is not part of this devenv (yet)."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as err:
-        if err.name == name:
-            return None
-        raise
-
-
-def _project_env(context: Context):
+def project_env(context: Context):
+    """The project's environment (venv, lockfiles) as devenv.environment sees it."""
     from devenv.environment.project import ProjectEnv
 
     assert context.config is not None
@@ -36,10 +25,9 @@ def _project_env(context: Context):
 
 
 def deps(context: Context) -> Iterator[Check]:
-    drift = _module("devenv.environment.drift")
-    if drift is None:
-        return
-    for path, found in drift.check(_project_env(context)).items():
+    from devenv.environment import drift
+
+    for path, found in drift.check(project_env(context)).items():
         check_id = f"deps.{context.shown(path)}"
         message = drift.summary(found)
         if found.state == "in-sync":
@@ -56,11 +44,10 @@ def deps(context: Context) -> Iterator[Check]:
 
 
 def parity(context: Context) -> Iterator[Check]:
-    module = _module("devenv.environment.parity")
-    if module is None:
-        return
-    venv = _project_env(context).venv
-    for name, found in module.check_parity(context.stack, venv).items():
+    from devenv.environment.parity import check_parity
+
+    venv = project_env(context).venv
+    for name, found in check_parity(context.stack, venv).items():
         check_id = f"parity.{name}"
         # Parity.message ends with the hint; here the hint is the check's fix.
         message = found.message.removesuffix(f": {found.hint}") if found.hint else found.message
@@ -71,20 +58,19 @@ def parity(context: Context) -> Iterator[Check]:
 
 
 def python_version(context: Context) -> Iterator[Check]:
-    installed = _module("devenv.environment.installed")
-    pyversion = _module("devenv.environment.pyversion")
-    if installed is None or pyversion is None:
-        return
+    from devenv.environment.installed import venv_python_version
+    from devenv.environment.pyversion import python_request, satisfies
+
     assert context.config is not None
-    venv = _project_env(context).venv
-    have = installed.venv_python_version(venv)
+    venv = project_env(context).venv
+    have = venv_python_version(venv)
     if have is None:
         return  # no virtualenv yet: deps.<lockfile> says "not installed"
     shown = context.shown(venv)
-    request = pyversion.python_request(context.config)
+    request = python_request(context.config)
     if request is None:
         yield ok("python-version", f"{shown} has Python {have} (the project names no version)")
-    elif pyversion.satisfies(have, request.request):
+    elif satisfies(have, request.request):
         yield ok(
             "python-version", f"{shown} has Python {have} ({request.source}: {request.request})"
         )
