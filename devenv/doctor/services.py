@@ -12,6 +12,7 @@ from functools import partial
 
 from devenv.doctor import fixes
 from devenv.doctor.checks import Check, Context, fail, guarded, ok, warn
+from devenv.errors import DevenvError
 
 
 def service_user(context: Context) -> Iterator[Check]:
@@ -25,7 +26,7 @@ def service_user(context: Context) -> Iterator[Check]:
     check_id = "service-user"
     try:
         user = privileges.service_user()
-    except Exception as err:
+    except DevenvError as err:  # no unprivileged account to run the servers as
         yield fail(check_id, str(err), "create that account or set DEVENV_SERVICE_USER")
         return
     base = context.layout.base
