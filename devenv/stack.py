@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -214,29 +213,19 @@ class Stack:
         name = "hook"
         self.emit(HookStarted(name, command))
         started = time.monotonic()
-        proc = subprocess.Popen(
-            command,
-            shell=True,
-            cwd=self.config.root,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        assert proc.stdout is not None
-        log_path = self.layout.log_file("hooks")
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(log_path, "a", encoding="utf-8") as log:
-            os.chmod(log_path, 0o600)
-            log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} $ {command}\n")
-            tail: list[str] = []
-            for raw in proc.stdout:
-                line = raw.decode("utf-8", "replace").rstrip("\r\n")
-                log.write(line + "\n")
-                tail = [*tail[-9:], line]
-                self.emit(HookOutput(name, line))
-            code = proc.wait()
+        from devenv.streamed import open_log, pump, spawn
+
+        tail: list[str] = []
+
+        def on_line(line: str) -> None:
+            tail[:] = [*tail[-9:], line]
+            self.emit(HookOutput(name, line))
+
+        with open_log(self.layout.log_file("hooks"), f"$ {command}") as log:
+            try:
+                code = pump(spawn(command, cwd=self.config.root, env=env), log, on_line)
+            except OSError as err:  # no /bin/sh, a vanished folder
+                code, tail[:] = 127, [f"cannot run it: {err.strerror}"]
             log.write(f"--- exit code {code}\n")
         self.emit(HookFinished(name, command, code, time.monotonic() - started))
         if code != 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -127,13 +128,23 @@ PRINTER = "import alpha, time\nwhile True:\n    print('alpha', alpha.__version__
 PRINTER += "    time.sleep(0.2)\n"
 
 
-def test_up_no_tui_prints_one_line_on_drift(tmp_path, offline):
-    root = project(tmp_path / "app", "alpha==1.0\n", "", "app: python app.py\n")
+@contextlib.contextmanager
+def app_then_bump(tmp_path: Path, offline: dict, toml: str = ""):
+    """`devenv up --no-tui` of an app printing alpha's version; once it has printed 1.0, the
+    lock is bumped to 2.0. Yields (project root, output lines so far); stops it afterwards."""
+    root = project(tmp_path / "app", "alpha==1.0\n", toml, "app: python app.py\n")
     (root / "app.py").write_text(PRINTER)
     proc, lines = run_up(root, offline)
     try:
         wait_for(lambda: app_said(lines, "alpha 1.0"), what="the app's output")
         (root / "requirements.lock").write_text("alpha==2.0\n")
+        yield root, lines
+    finally:
+        stop(proc)
+
+
+def test_up_no_tui_prints_one_line_on_drift(tmp_path, offline):
+    with app_then_bump(tmp_path, offline) as (_, lines):
         wait_for(lambda: any("dependencies drifted" in line for line in lines), what="drift")
         time.sleep(0.5)
         drift_lines = [line for line in lines if "dependencies drifted" in line]
@@ -141,37 +152,18 @@ def test_up_no_tui_prints_one_line_on_drift(tmp_path, offline):
         assert "alpha 2.0 locked, 1.0 installed" in drift_lines[0]
         assert "`devenv sync` installs them" in drift_lines[0]
         assert not app_said(lines, "alpha 2.0")  # warned, not synced
-    finally:
-        stop(proc)
 
 
 def test_on_drift_sync_installs_and_restarts_the_process(tmp_path, offline):
-    root = project(
-        tmp_path / "app",
-        "alpha==1.0\n",
-        '[environment]\non_drift = "sync"\n',
-        "app: python app.py\n",
-    )
-    (root / "app.py").write_text(PRINTER)
-    proc, lines = run_up(root, offline)
-    try:
-        wait_for(lambda: app_said(lines, "alpha 1.0"), what="the app's output")
-        (root / "requirements.lock").write_text("alpha==2.0\n")
+    with app_then_bump(tmp_path, offline, '[environment]\non_drift = "sync"\n') as (_, lines):
         wait_for(lambda: app_said(lines, "alpha 2.0"), what="the restarted app")
         text = "\n".join(lines)
         assert "restarting after the sync: app.1" in text
         assert text.index("dependencies drifted") < text.rindex("packages installed")
-    finally:
-        stop(proc)
 
 
 def test_devenv_sync_elsewhere_restarts_the_running_processes(tmp_path, offline):
-    root = project(tmp_path / "app", "alpha==1.0\n", "", "app: python app.py\n")
-    (root / "app.py").write_text(PRINTER)
-    proc, lines = run_up(root, offline)
-    try:
-        wait_for(lambda: app_said(lines, "alpha 1.0"), what="the app's output")
-        (root / "requirements.lock").write_text("alpha==2.0\n")
+    with app_then_bump(tmp_path, offline) as (root, lines):
         wait_for(lambda: any("dependencies drifted" in line for line in lines), what="drift")
         synced = subprocess.run(
             [sys.executable, "-m", "devenv", "sync"],
@@ -185,8 +177,6 @@ def test_devenv_sync_elsewhere_restarts_the_running_processes(tmp_path, offline)
         assert "the running devenv (pid" in synced.stdout
         wait_for(lambda: app_said(lines, "alpha 2.0"), what="the restarted app")
         assert any("dependencies in sync with the lockfiles again" in line for line in lines)
-    finally:
-        stop(proc)
 
 
 def test_an_included_file_is_watched_too(tmp_path):

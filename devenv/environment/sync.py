@@ -59,11 +59,10 @@ class Sync:
         started = time.monotonic()
         displays = tuple(step.display for step in self.steps)
         self.emit(SyncStarted(NAME, displays, reason))
+        from devenv.streamed import open_log
+
         log_path = self.config.root / ".devenv" / "logs" / f"{NAME}.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with _sync_lock(self.config.root), open(log_path, "a", encoding="utf-8") as log:
-            os.chmod(log_path, 0o600)
-            log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} sync: {reason or 'asked'}\n")
+        with _sync_lock(self.config.root), open_log(log_path, f"sync: {reason or 'asked'}") as log:
             try:
                 for index, step in enumerate(self.steps):
                     self._run_step(index, step, log)
@@ -99,29 +98,17 @@ class Sync:
         )
 
     def _spawn(self, step: Step, env: dict[str, str], log) -> int:
-        from devenv.proclog import strip_ansi
+        from devenv.streamed import pump, spawn
 
         try:
-            self._proc = proc = subprocess.Popen(
-                step.argv[0] if step.shell else list(step.argv),
-                shell=step.shell,
-                cwd=self.config.root,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
+            self._proc = proc = spawn(
+                step.argv[0] if step.shell else step.argv, cwd=self.config.root, env=env
             )
         except OSError as err:
             raise SyncFailed(f"cannot run `{step.display}`: {err.strerror}") from None
         if self._cancelled.is_set():
             self.cancel()
-        assert proc.stdout is not None
-        for raw in proc.stdout:
-            line = strip_ansi(raw.decode("utf-8", "replace").rstrip("\r\n"))
-            log.write(line + "\n")
-            self.emit(SyncOutput(NAME, line))
-        return proc.wait()
+        return pump(proc, log, lambda line: self.emit(SyncOutput(NAME, line)))
 
     def _move_node_modules_aside(self) -> Path | None:
         if not self.env.node_modules.is_dir():
@@ -136,6 +123,7 @@ class Sync:
 def _sync_lock(root: Path):
     """One sync at a time per project (``devenv sync`` while ``devenv up`` syncs waits)."""
     path = root / ".devenv" / "sync.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
