@@ -115,6 +115,16 @@ def _leftover_group(entry: Mapping) -> int | None:
     return pgid if _members(pgid) else None
 
 
+def leftovers(layout: Layout) -> dict[str, int]:
+    """The process groups a killed devenv left running, by name; nothing is signalled."""
+    groups = {}
+    for name, entry in read(layout).items():
+        pgid = _leftover_group(entry)
+        if pgid is not None:
+            groups[name] = pgid
+    return groups
+
+
 def stop_leftovers(layout: Layout, grace: float = 5.0) -> list[str]:
     """Stop the process groups a killed devenv left running; return their names.
 
@@ -123,13 +133,8 @@ def stop_leftovers(layout: Layout, grace: float = 5.0) -> list[str]:
     """
     import psutil
 
-    entries = read(layout)
+    groups = leftovers(layout)
     path(layout).unlink(missing_ok=True)  # status must not show them as ours meanwhile
-    groups: dict[str, int] = {}
-    for name, entry in entries.items():
-        pgid = _leftover_group(entry)
-        if pgid is not None:
-            groups[name] = pgid
     procs = [proc for pgid in groups.values() for proc in _members(pgid)]
     for pgid in groups.values():
         _signal_group(pgid, signal.SIGTERM)

@@ -38,11 +38,8 @@ def leftovers(context: Context) -> Iterator[Check]:
         yield ok("leftovers", f"devenv (pid {running}) is running this project")
         return
     found = []
-    for name, entry in procstate.read(layout).items():
-        # procstate decides what is still ours (a recycled pid never is); see its docstring.
-        pgid = procstate._leftover_group(entry)
-        if pgid is None:
-            continue
+    # procstate decides what is still ours (a recycled pid never is).
+    for name, pgid in procstate.leftovers(layout).items():
         command = _command(pgid)
         found.append(f"{name} (pid {pgid}{', `' + command + '`' if command else ''})")
     if not found:
