@@ -240,3 +240,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `devenv status --json | head`: the reader left. Nothing more to say; keep Python
+        # from complaining when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # as a shell reports SIGPIPE

@@ -425,6 +425,21 @@ def test_lockfile_drift_is_a_warning_that_devenv_sync_fixes(tmp_path, wheels):
     assert "in sync" in check["message"]
 
 
+def test_requirements_with_ranges_are_a_warning_to_pin_them(tmp_path, wheels):
+    project = project_dir(tmp_path, "")
+    (project / "requirements.txt").write_text("alpha>=1\n")
+    make_venv(project / ".venv")
+    uv_pip(wheels, project / ".venv", "install", "alpha==2.0")
+
+    code, report = doctor_json(project)
+
+    check = by_id(report)["deps.requirements.txt"]
+    assert code == 0
+    assert check["state"] == "warn"
+    assert "1 unpinned (alpha)" in check["message"] and "not reproducible" in check["message"]
+    assert "uv pip compile requirements.txt -o requirements.lock" in check["fix"]
+
+
 def test_a_lockfile_that_cannot_be_read_fails_with_its_error(tmp_path):
     project = project_dir(tmp_path, "")
     (project / "uv.lock").write_text("version = 1\n[[package]\n")  # not TOML

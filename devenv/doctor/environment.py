@@ -30,7 +30,14 @@ def deps(context: Context) -> Iterator[Check]:
     for path, found in drift.check(project_env(context)).items():
         check_id = f"deps.{context.shown(path)}"
         message = drift.summary(found)
-        if found.state == "in-sync":
+        if found.state == "in-sync" and found.unpinned and path.suffix == ".txt":
+            yield warn(
+                check_id,
+                f"{message}: not reproducible, each install may pick other versions",
+                f"pin it: `uv pip compile {path.name} -o {path.stem}.lock`, commit that lock "
+                "and watch it instead ([lockfiles] watch)",
+            )
+        elif found.state == "in-sync":
             yield ok(check_id, message)
         elif found.state in ("drift", "not-installed"):
             yield warn(check_id, message, f"{SYNC} installs what {path.name} pins")
