@@ -123,17 +123,26 @@ def _note_unpinned(root: Path, result: InitResult) -> None:
 
 
 def _ensure_gitignored(root: Path, result: InitResult) -> None:
+    """.devenv/ (and .venv/, which devenv makes for a Python project) in .gitignore."""
+    from devenv.config import detect_lockfiles
+    from devenv.environment.project import ProjectEnv
+
+    wanted = [(".devenv", "# devenv's local state: databases, sockets, logs")]
+    if any(ProjectEnv.ecosystem(path) == "python" for path in detect_lockfiles(root)):
+        wanted.append((".venv", "# the project's virtualenv, made by devenv from the lockfiles"))
     gitignore = root / ".gitignore"
     text = gitignore.read_text() if gitignore.exists() else ""
-    if any(
-        line.strip() in (".devenv", ".devenv/", "/.devenv", "/.devenv/")
-        for line in text.splitlines()
-    ):
-        return
-    if text and not text.endswith("\n"):
-        text += "\n"
-    gitignore.write_text(text + "# devenv's local state: databases, sockets, logs\n.devenv/\n")
-    result.notes.append("added .devenv/ to .gitignore")
+    present = {line.strip().strip("/") for line in text.splitlines()}
+    added = []
+    for name, comment in wanted:
+        if name not in present:
+            if text and not text.endswith("\n"):
+                text += "\n"
+            text += f"{comment}\n{name}/\n"
+            added.append(f"{name}/")
+    if added:
+        gitignore.write_text(text)
+        result.notes.append(f"added {' and '.join(added)} to .gitignore")
 
 
 def init_project(root: Path, *, force: bool = False) -> InitResult:

@@ -75,7 +75,9 @@ def test_init_uses_the_existing_procfile_lockfiles_and_pyproject_name(tmp_path):
     ) in result.stdout
     assert (tmp_path / ".gitignore").read_text() == (
         "*.pyc\n# devenv's local state: databases, sockets, logs\n.devenv/\n"
+        "# the project's virtualenv, made by devenv from the lockfiles\n.venv/\n"
     )
+    assert "added .devenv/ and .venv/ to .gitignore" in result.stdout
 
 
 def test_init_refuses_to_overwrite_and_changes_nothing(tmp_path):
