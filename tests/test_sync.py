@@ -258,3 +258,16 @@ def test_a_node_lockfile_is_installed_with_npm_ci_and_kept_on_failure(tmp_path):
     assert failed.returncode == 1
     assert "`npm ci` failed" in failed.stderr
     assert devenv(root, "run", "tiny", env=env).stdout.strip() == "tiny 1.2.4"  # put back
+
+
+def test_a_folder_in_the_venvs_place_is_never_touched(tmp_path, offline):
+    root = project(tmp_path / "app", "alpha==1.0\n")
+    (root / ".venv").mkdir()
+    (root / ".venv" / "notes.txt").write_text("mine")
+
+    result = devenv(root, "up", "-d", env=offline)
+
+    assert result.returncode == 1
+    assert ".venv exists but is not a virtualenv (no bin/python)" in result.stderr
+    assert "set another path in [environment] venv" in result.stderr
+    assert (root / ".venv" / "notes.txt").read_text() == "mine"

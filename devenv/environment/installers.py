@@ -98,6 +98,12 @@ def plan(
     custom = config.lockfiles.sync
     if python or (lockfiles is None and env.python_lockfiles):
         if not env.venv_python.exists():
+            if os.path.lexists(env.venv):
+                raise DevenvError(
+                    f"{_rel(env, env.venv)} exists but is not a virtualenv (no bin/python); "
+                    "devenv makes the project's virtualenv there and leaves what is there "
+                    "alone: move it away, or set another path in [environment] venv"
+                )
             steps.append(_create_venv(config, env))
         steps += _python_steps(env, [p for p in python if p not in custom], which)
     for path in node:

@@ -45,6 +45,7 @@ class Sync:
         self.steps = steps
         self.emit = emit
         self._proc: subprocess.Popen | None = None
+        self._venv_was_there: bool | None = None
         self._cancelled = threading.Event()
 
     def cancel(self) -> None:
@@ -54,9 +55,15 @@ class Sync:
             with contextlib.suppress(OSError):
                 os.killpg(proc.pid, signal.SIGTERM)
 
+    def _made_venv(self) -> bool:
+        """Whether this sync created the virtualenv (then a failure removes it again)."""
+        return self._venv_was_there is False and self.env.venv.is_dir()
+
     def run(self, reason: str = "") -> float:
         """Run every step; return the seconds it took. Raises SyncFailed (environment unchanged)."""
         started = time.monotonic()
+        # Anything at the venv's path before the sync is never removed, whatever happens.
+        self._venv_was_there = os.path.lexists(self.env.venv)
         displays = tuple(step.display for step in self.steps)
         self.emit(SyncStarted(NAME, displays, reason))
         from devenv.streamed import open_log
@@ -84,7 +91,7 @@ class Sync:
             if aside is not None:
                 shutil.rmtree(aside, ignore_errors=True)
             return
-        if step.creates_venv or (index > 0 and self.steps[0].creates_venv):
+        if self._made_venv():
             shutil.rmtree(self.env.venv, ignore_errors=True)  # made by this sync, moments ago
         if aside is not None:
             shutil.rmtree(self.env.node_modules, ignore_errors=True)
