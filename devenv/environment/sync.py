@@ -95,7 +95,8 @@ class Sync:
             shutil.rmtree(self.env.venv, ignore_errors=True)  # made by this sync, moments ago
         if aside is not None:
             shutil.rmtree(self.env.node_modules, ignore_errors=True)
-            os.rename(aside, self.env.node_modules)
+            with contextlib.suppress(OSError):  # left in .devenv/ then, for a person to see
+                os.rename(aside, self.env.node_modules)
         if self._cancelled.is_set():
             raise SyncFailed(f"the sync was stopped during `{step.display}`; nothing changed")
         hint = f". Probably {step.hint}" if step.hint else ""
@@ -122,7 +123,10 @@ class Sync:
             return None
         aside = self.config.root / ".devenv" / "node_modules.previous"
         shutil.rmtree(aside, ignore_errors=True)
-        os.rename(self.env.node_modules, aside)
+        try:
+            os.rename(self.env.node_modules, aside)
+        except OSError:
+            return None  # another filesystem, say: then a failed `npm ci` cannot be undone
         return aside
 
 
