@@ -271,3 +271,13 @@ def test_a_folder_in_the_venvs_place_is_never_touched(tmp_path, offline):
     assert ".venv exists but is not a virtualenv (no bin/python)" in result.stderr
     assert "set another path in [environment] venv" in result.stderr
     assert (root / ".venv" / "notes.txt").read_text() == "mine"
+
+
+def test_a_lockfile_that_cannot_be_read_is_said_plainly(tmp_path, offline):
+    root = project(tmp_path / "app", "alpha==1.0\n")
+    (root / "uv.lock").write_text("version = 1\n[[package]\n")  # not TOML
+
+    result = devenv(root, "up", "-d", env=offline)
+
+    assert "Traceback" not in result.stderr
+    assert "uv.lock:2" in result.stdout + result.stderr

@@ -83,6 +83,9 @@ def sync_lockfiles(
 def report_drift(config: Config, drifts: dict[Path, Drift], emit: Emit) -> None:
     from devenv.environment.drift import summary
 
+    for drift in drifts.values():
+        if drift.state == "unknown":  # cannot be read: said plainly, with what to do
+            emit(Notice("deps", drift.error or f"{drift.lockfile.name} cannot be read"))
     paths = drifted(drifts)
     if paths:
         emit(
