@@ -51,13 +51,19 @@ class LogView(Vertical):
         # pane shrinks (the table above gains rows) the end moves away from the scroll
         # position without anyone having scrolled up.
         self.watch(self.output, "scroll_y", self._scrolled, init=False)
+        # A first line too long for the pane brings the horizontal scrollbar, which takes
+        # the last row: the pane is one row shorter without any Resize.
+        self.watch(self.output, "show_horizontal_scrollbar", self._room_changed, init=False)
 
     def _scrolled(self) -> None:
         self._following = self.output.is_vertical_scroll_end
 
-    def on_resize(self) -> None:
+    def _room_changed(self) -> None:
         if self._following:
             self.output.scroll_end(animate=False)
+
+    def on_resize(self) -> None:
+        self._room_changed()
 
     def set_names(self, names: Iterable[str]) -> None:
         """Known source names: the combined view pads its prefixes to the longest."""
