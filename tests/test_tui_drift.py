@@ -178,6 +178,11 @@ async def test_first_start_shows_the_install_then_runs_the_process_from_the_venv
         await pilot.pause()
         assert any("Nothing to sync" in n.message for n in app._notifications)
         assert not any(w.group == "sync" for w in app.workers)
+
+        from devenv.tui.commands import DevenvCommands
+
+        hits = [hit async for hit in DevenvCommands(app.screen).search("sync deps")]
+        assert hits and str(hits[0].text) == "Sync deps"  # the palette has it too
     assert len(seen) == 1, "one install, one SyncFinished"
     shown, progress_shown, step, after_start = seen[0]
     assert shown and progress_shown and not after_start  # on the bootstrapping screen
