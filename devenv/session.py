@@ -131,6 +131,12 @@ class Session:
 
         return drift_action(self.config.environment.on_drift, interactive=self.interactive)
 
+    def parity(self) -> dict:
+        """[prod] against this machine (blocking: asks the running servers, may run uv)."""
+        from devenv.environment.parity import check_parity
+
+        return check_parity(self.stack, self.project_env.venv)
+
     def _watch_drift(self) -> None:
         from devenv.environment.watch import DriftWatcher
 

@@ -26,7 +26,6 @@ from devenv.events import (
     SyncStepStarted,
 )
 from devenv.session import Session
-from devenv.tui import session_parity
 from devenv.tui.messages import CoreEvent
 from tests.test_tui import asynctest
 
@@ -73,7 +72,7 @@ async def running(root: Path, *, observe=None, size=(100, 30)):
         sessions.append(Session(config, interactive=True, **callbacks))
         return sessions[0]
 
-    app = DevenvApp(config.project.name, make_session, services=(), check_parity=session_parity)
+    app = DevenvApp(config.project.name, make_session, services=(), check_parity=Session.parity)
     messages: list = []
 
     def hook(message) -> None:

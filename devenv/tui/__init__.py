@@ -27,16 +27,9 @@ def run_tui(config: Config) -> int:
         make_session,
         handle_signals=True,
         services=tuple(config.services),
-        check_parity=session_parity if config.prod else None,
+        check_parity=Session.parity if config.prod else None,
     )
     app.run()
     if app.exit_message:
         print(app.exit_message, file=sys.stderr)
     return app.return_code or 0
-
-
-def session_parity(session):
-    """[prod] against this machine, for a started session (blocking: asks servers, runs uv)."""
-    from devenv.environment.parity import check_parity
-
-    return check_parity(session.stack, session.project_env.venv)
