@@ -16,6 +16,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.cli import devenv as run_devenv
 from tests.servers import free_port
 
 PROCFILE = """\
@@ -49,14 +50,7 @@ def env() -> dict[str, str]:
 
 
 def devenv(project: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "devenv", *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env(),
-    )
+    return run_devenv(project, *args, env=env(), timeout=timeout)
 
 
 def start_up(project: Path, environ: dict[str, str] | None = None) -> subprocess.Popen:

@@ -22,6 +22,7 @@ import pytest
 from devenv.doctor import run_checks
 from devenv.doctor.checks import Family, ok
 from devenv.doctor.host import DISK_FAIL, DISK_WARN, disk_state
+from tests.cli import devenv as run_devenv
 
 KEYS = {"id", "state", "message", "fix", "fixable"}
 
@@ -29,14 +30,7 @@ KEYS = {"id", "state", "message", "fix", "fixable"}
 def devenv(project: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
-    return subprocess.run(
-        [sys.executable, "-m", "devenv", *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
+    return run_devenv(project, *args, env=env, timeout=timeout)
 
 
 def doctor_json(project: Path, *args: str) -> tuple[int, dict]:

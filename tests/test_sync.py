@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,17 +17,7 @@ import pytest
 from devenv.config import load_project
 from devenv.environment.installers import ToolMissing, plan
 from devenv.environment.project import ProjectEnv
-
-
-def devenv(project: Path, *args: str, env: dict | None = None, timeout: float = 120):
-    return subprocess.run(
-        [sys.executable, "-m", "devenv", *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+from tests.cli import devenv
 
 
 def project(root: Path, lock: str, toml: str = "", procfile: str | None = None) -> Path:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.cli import devenv
 from tests.wheels import build_wheel
 
 
@@ -40,17 +40,6 @@ def tool_env(tools: Path) -> dict[str, str]:
     return env
 
 
-def devenv(root: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "devenv", *args],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def project_with_wheels(root: Path) -> Path:
     root.mkdir()
     (root / "devenv.toml").write_text("")
@@ -59,11 +48,13 @@ def project_with_wheels(root: Path) -> Path:
 
 
 def assert_installed_and_in_sync(root: Path, env: dict, lockfile: str) -> None:
-    synced = devenv(root, env, "sync")
+    synced = devenv(root, "sync", env=env)
     assert synced.returncode == 0, synced.stdout + synced.stderr
-    ran = devenv(root, env, "run", "python", "-c", "import alpha, sys; print(alpha.__version__)")
+    ran = devenv(
+        root, "run", "python", "-c", "import alpha, sys; print(alpha.__version__)", env=env
+    )
     assert ran.stdout.strip() == "1.0", ran.stderr
-    deps = json.loads(devenv(root, env, "status", "--json").stdout)["deps"]
+    deps = json.loads(devenv(root, "status", "--json", env=env).stdout)["deps"]
     assert deps[lockfile]["state"] == "in-sync"
 
 
