@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -270,3 +271,35 @@ def test_a_lockfile_that_cannot_be_read_is_said_plainly(tmp_path, offline):
 
     assert "Traceback" not in result.stderr
     assert "uv.lock:2" in result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def node_tools(tmp_path_factory) -> Path:
+    """A bin folder with yarn (classic) and pnpm, from the npm registry."""
+    folder = tmp_path_factory.mktemp("node-tools")
+    npm(folder, "install", "--silent", "--prefix", str(folder), "yarn@1", "pnpm@9")
+    return folder / "node_modules" / ".bin"
+
+
+@pytest.mark.parametrize(("tool", "lockfile"), [("yarn", "yarn.lock"), ("pnpm", "pnpm-lock.yaml")])
+def test_yarn_and_pnpm_lockfiles_are_installed_by_their_tools(tmp_path, node_tools, tool, lockfile):
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "devenv.toml").write_text("")
+    tarball = tiny_tarball(root, "1.2.3")
+    (root / "package.json").write_text(
+        json.dumps({"name": "app", "version": "0.0.0", "dependencies": {"tiny": f"file:{tarball}"}})
+    )
+    env = dict(os.environ, PATH=f"{node_tools}:/usr/local/bin:/usr/bin:/bin")
+    subprocess.run(
+        [node_tools / tool, "install"], cwd=root, env=env, check=True, capture_output=True
+    )
+    shutil.rmtree(root / "node_modules")  # what a fresh clone has: the lockfile only
+
+    synced = devenv(root, "sync", env=env)
+
+    assert synced.returncode == 0, synced.stdout + synced.stderr
+    assert f"{tool} install --frozen-lockfile" in synced.stdout
+    assert devenv(root, "run", "tiny", env=env).stdout.strip() == "tiny 1.2.3"
+    deps = json.loads(devenv(root, "status", "--json", env=env).stdout)["deps"]
+    assert deps[lockfile]["state"] == "in-sync"
