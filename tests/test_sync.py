@@ -303,3 +303,20 @@ def test_yarn_and_pnpm_lockfiles_are_installed_by_their_tools(tmp_path, node_too
     assert devenv(root, "run", "tiny", env=env).stdout.strip() == "tiny 1.2.3"
     deps = json.loads(devenv(root, "status", "--json", env=env).stdout)["deps"]
     assert deps[lockfile]["state"] == "in-sync"
+
+
+def test_a_program_that_is_not_installed_is_named(tmp_path, offline):
+    root = project(
+        tmp_path / "app",
+        "alpha==1.0\n",
+        '[processes.web]\nrestart = "never"\n',
+        "web: gunicorn app:app --bind 127.0.0.1:$PORT\n",
+    )
+
+    result = devenv(root, "up", "--no-tui", env={**offline, "NO_COLOR": "1"})
+
+    assert "exited with code 127" in result.stdout
+    assert (
+        "`gunicorn` is not installed: it is in no folder of PATH (the project's environment, "
+        f"{root / '.venv' / 'bin'}, comes first). Is it in the lockfile?"
+    ) in result.stdout

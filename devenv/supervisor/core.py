@@ -36,6 +36,7 @@ Dependencies (``ProcessSpec.depends_on``) are checked before each start:
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import time
 from collections.abc import Callable, Iterable
@@ -330,6 +331,10 @@ class Supervisor:
             self._note(p, _exit_text(returncode))
             self._set(p, "stopped", exited, ProcessStopped(p.name, pid))
             return True
+        if returncode == SPAWN_FAILED:
+            hint = _not_found_hint(p.spec.command, p.spec.env.get("PATH"))
+            if hint:
+                p.log.system(hint)
         decision = policy.after_exit(
             policy=p.spec.restart,
             returncode=returncode,
@@ -599,6 +604,25 @@ def _failed_text(q: _Process) -> str:
     if q.exit_code is None:
         return "crashed"
     return f"crashed (last exit code {q.exit_code})"
+
+
+def _not_found_hint(command: str, path: str | None) -> str | None:
+    """For a shell's exit 127: the program that is on no folder of PATH, and where it looked first.
+
+    None when the program is there (the 127 came from something else).
+    """
+    import shutil
+
+    from devenv.environment.policy import command_word
+
+    word = command_word(command)
+    if not word or "/" in word or shutil.which(word, path=path) is not None:
+        return None
+    first = (path or "").split(os.pathsep)[0]
+    return (
+        f"`{word}` is not installed: it is in no folder of PATH (the project's environment, "
+        f"{first}, comes first). Is it in the lockfile? `devenv sync` installs what it pins"
+    )
 
 
 def _exit_text(returncode: int) -> str:
