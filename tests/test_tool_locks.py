@@ -1,4 +1,4 @@
-"""Lockfiles of poetry and pipenv, installed for real by their own tools into devenv's venv.
+"""Lockfiles of poetry, pipenv and pdm, installed for real by their own tools into devenv's venv.
 
 The tools are installed once, with uv, into a folder of this module's (from the package
 index this machine is set up for). The projects depend on small local wheels, so locking
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from tests.wheels import build_wheel
 
 @pytest.fixture(scope="module")
 def tools(tmp_path_factory) -> Path:
-    """A bin folder holding poetry and pipenv."""
+    """A bin folder holding poetry, pipenv and pdm (pdm's own pins: plain pdm 2.29.4 breaks
+    against the newest hishel)."""
     import uv
 
     from devenv.environment.indexes import uv_environment
@@ -28,7 +30,7 @@ def tools(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("tools")
     env = {**os.environ, **uv_environment(os.environ)}
     for args in (["venv", "-q", folder / "venv"], ["pip", "install", "-q", "--python",
-                 folder / "venv/bin/python", "poetry", "pipenv"]):  # fmt: skip
+                 folder / "venv/bin/python", "poetry", "pipenv", "pdm[locked]"]):  # fmt: skip
         made = subprocess.run([uv.find_uv_bin(), *map(str, args)], env=env, capture_output=True)
         assert made.returncode == 0, made.stderr.decode()
     return folder / "venv" / "bin"
@@ -85,3 +87,24 @@ def test_pipfile_lock_is_installed_by_pipenv_into_the_projects_venv(tools, tmp_p
 
     assert_installed_and_in_sync(root, env, "Pipfile.lock")
     assert (root / ".venv").is_dir()  # devenv's, not one of pipenv's own in ~/.local
+
+
+def test_pdm_lock_is_installed_by_pdm_into_the_projects_venv(tools, tmp_path):
+    root = project_with_wheels(tmp_path / "app")
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0"\nrequires-python = ">=3.11"\n'
+        'dependencies = ["alpha @ file:///${PROJECT_ROOT}/wheels/alpha-1.0-py3-none-any.whl"]\n'
+        "\n[tool.pdm]\ndistribution = false\n"
+    )
+    env = tool_env(tools)
+    lock_env = {**env, "PDM_IGNORE_SAVED_PYTHON": "1", "PDM_CHECK_UPDATE": "false"}
+    locked = subprocess.run([tools / "pdm", "lock"], cwd=root, env=lock_env, capture_output=True)
+    assert locked.returncode == 0, locked.stderr.decode()
+    for made in (root / ".venv", root / ".pdm-python"):  # `pdm lock` made a venv: start clean
+        if made.is_dir():
+            shutil.rmtree(made)
+        elif made.exists():
+            made.unlink()
+
+    assert_installed_and_in_sync(root, env, "pdm.lock")
+    assert not (root / ".pdm-python").exists()  # pdm used devenv's venv, not one of its own

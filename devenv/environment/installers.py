@@ -179,13 +179,15 @@ def _tool_step(path: Path, which, ecosystem: str) -> Step:
     tool, args, hint = _TOOL_LOCKS[path.name]
     if path.name == "poetry.lock" and _poetry_2(path):
         args = ["sync", "--no-interaction"]
+    # Never a version check against the network during an install (pdm does one by default).
+    env = {"PDM_CHECK_UPDATE": "false"} if tool == "pdm" else {}
     found = which(tool)
     if found is None:
         raise ToolMissing(
             f"{path.name} is {tool}'s lockfile and {tool} is not installed: {hint}, "
             "then run `devenv sync`"
         )
-    return Step((found, *args), (path,), ecosystem)
+    return Step((found, *args), (path,), ecosystem, env=env)
 
 
 def _node_step(path: Path, which) -> Step:
