@@ -195,3 +195,30 @@ def test_an_included_file_is_watched_too(tmp_path):
         wait_for(lambda: len(seen) == 2, what="a recompute after the included file changed")
     finally:
         watcher.stop()
+
+
+def test_an_install_writing_thousands_of_files_gives_one_recompute(tmp_path):
+    (tmp_path / "requirements.lock").write_text("a==1\n")
+    site = tmp_path / ".venv" / "lib" / "python3.11" / "site-packages"
+    site.mkdir(parents=True)
+    computed: list[int] = []
+    watcher = DriftWatcher(
+        env_for(tmp_path, ["requirements.lock"]),
+        lambda drifts: None,
+        quiet=0.5,  # a busy machine may pause the writer; never 0.5 s here
+        compute=lambda env: computed.append(1) or {},
+    ).start()
+    try:
+        for i in range(300):  # as an installer unpacks: a package folder and its metadata
+            package = site / f"pkg{i}"
+            package.mkdir()
+            for n in range(5):
+                (package / f"m{n}.py").write_text("x = 1\n")
+            info = site / f"pkg{i}-1.0.dist-info"
+            info.mkdir()
+            (info / "METADATA").write_text(f"Name: pkg{i}\nVersion: 1.0\n")
+        wait_for(lambda: computed, what="the recompute")
+        time.sleep(1.0)
+        assert computed == [1]
+    finally:
+        watcher.stop()
