@@ -320,3 +320,25 @@ def test_a_program_that_is_not_installed_is_named(tmp_path, offline):
         "`gunicorn` is not installed: it is in no folder of PATH (the project's environment, "
         f"{root / '.venv' / 'bin'}, comes first). Is it in the lockfile?"
     ) in result.stdout
+
+
+def test_a_copied_projects_venv_is_named_not_used_silently(tmp_path, offline):
+    """A venv is not relocatable: the copy's scripts would run the original's Python."""
+    original = project(tmp_path / "app", "alpha==1.0\n")
+    assert devenv(original, "sync", env=offline).returncode == 0
+    copy = tmp_path / "copy"
+    shutil.copytree(original, copy, symlinks=True)
+
+    up = devenv(copy, "up", "-d", env=offline)
+    doctor = json.loads(devenv(copy, "doctor", "--json", env=offline).stdout)
+
+    assert f".venv was made for {original / '.venv'} (this project was copied or moved)" in (
+        up.stdout
+    )
+    check = next(c for c in doctor["checks"] if c["id"] == "venv-location")
+    assert check["state"] == "fail"
+    assert check["fix"].startswith("remove .venv and run `devenv sync`")
+    assert (copy / ".venv").is_dir()  # told, never deleted
+    own = next(c for c in json.loads(devenv(original, "doctor", "--json").stdout)["checks"]
+               if c["id"] == "venv-location")  # fmt: skip
+    assert own["state"] == "ok"

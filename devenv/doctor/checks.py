@@ -205,6 +205,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("deps", "config", "environment:deps"),
     Family("parity", "config", "environment:parity"),
     Family("python-version", "config", "environment:python_version"),
+    Family("venv-location", "config", "environment:venv_location"),
 )
 
 

@@ -64,6 +64,21 @@ def parity(context: Context) -> Iterator[Check]:
             yield warn(check_id, message, found.hint or f"install the {name} [prod] names")
 
 
+def venv_location(context: Context) -> Iterator[Check]:
+    from devenv.environment.startup import moved_venv_notice
+
+    env = project_env(context)
+    if not env.venv.is_dir():
+        return
+    moved = moved_venv_notice(env)
+    shown = context.shown(env.venv)
+    if moved is None:
+        yield ok("venv-location", f"{shown} belongs to this project")
+    else:
+        message, _, fix = moved.partition(". Remove ")
+        yield fail("venv-location", message, f"remove {fix}")
+
+
 def python_version(context: Context) -> Iterator[Check]:
     from devenv.environment.installed import venv_python_version
     from devenv.environment.pyversion import python_request, satisfies

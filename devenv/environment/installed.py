@@ -238,3 +238,34 @@ def node_installed(root: Path) -> dict[str, str]:
         if isinstance(version, str) and version:
             installed[name] = version
     return installed
+
+
+def venv_made_for(venv: Path) -> Path | None:
+    """The folder ``venv`` was made at (bin/activate's VIRTUAL_ENV), or None when unknown.
+
+    A virtualenv is not relocatable: its scripts start ``#!<that folder>/bin/python``.
+    In a copied or moved project this is the original's folder, and its scripts run
+    the original's Python and packages.
+    """
+    try:
+        with open(venv / "bin" / "activate", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("VIRTUAL_ENV="):
+                    value = line.split("=", 1)[1].strip().strip("'\"")
+                    return Path(value) if value.startswith("/") else None
+    except OSError:
+        return None
+    return None
+
+
+def venv_moved(venv: Path) -> Path | None:
+    """Where the venv was made, when that is not where it is now; else None."""
+    made = venv_made_for(venv)
+    if made is None or not venv.is_dir():
+        return None
+    try:
+        if made.exists() and made.samefile(venv):
+            return None
+    except OSError:
+        pass
+    return None if made == venv else made

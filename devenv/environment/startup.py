@@ -31,6 +31,9 @@ def prepare(
     env = ProjectEnv.from_config(config)
     if not env.lockfiles:
         return {}
+    moved = moved_venv_notice(env)
+    if moved:
+        emit(Notice("deps", moved))
     drifts = check(env)
     action = drift_action(config.environment.on_drift, interactive=interactive)
     wanted = to_install(drifts, action)
@@ -78,6 +81,21 @@ def sync_lockfiles(
         if track is not None:
             track(None)
     return tuple(installed)
+
+
+def moved_venv_notice(env: ProjectEnv) -> str | None:
+    """What to say when the project's venv was made for another folder (a copied project)."""
+    from devenv.environment.installed import venv_moved
+
+    made = venv_moved(env.venv)
+    if made is None:
+        return None
+    shown = env.venv.relative_to(env.root) if env.root in env.venv.parents else env.venv
+    return (
+        f"{shown} was made for {made} (this project was copied or moved): its scripts still "
+        f"run that virtualenv's Python and packages. Remove {shown} and run `devenv sync` to "
+        "make it here (devenv does not delete it for you)"
+    )
 
 
 def report_drift(config: Config, drifts: dict[Path, Drift], emit: Emit) -> None:
