@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -342,3 +343,27 @@ def test_a_copied_projects_venv_is_named_not_used_silently(tmp_path, offline):
     own = next(c for c in json.loads(devenv(original, "doctor", "--json").stdout)["checks"]
                if c["id"] == "venv-location")  # fmt: skip
     assert own["state"] == "ok"
+
+
+def test_extra_counts_against_every_lockfile_of_the_environment(tmp_path, offline):
+    root = project(tmp_path / "app", "alpha==1.0\n")
+    (root / "requirements-dev.lock").write_text("beta==1.0\n")
+    assert devenv(root, "sync", env=offline).returncode == 0
+    python = root / ".venv/bin/python"
+    hand = [
+        "pip",
+        "install",
+        "-q",
+        "--python",
+        python,
+        "--no-index",
+        "--find-links",
+        offline["PIP_FIND_LINKS"],
+    ]
+    subprocess.run([sys.executable, "-m", "uv", *hand, "gamma"], check=True)  # locked nowhere
+
+    deps = json.loads(devenv(root, "status", "--json", env=offline).stdout)["deps"]
+
+    assert deps["requirements.lock"]["extra"] == ["gamma"]  # not beta: the dev lock has it
+    assert deps["requirements-dev.lock"]["extra"] == ["gamma"]
+    assert {d["state"] for d in deps.values()} == {"in-sync"}

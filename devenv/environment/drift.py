@@ -433,6 +433,33 @@ def check(env: ProjectEnv, *, reader: Reader | None = None) -> dict[Path, Drift]
         results[path] = computed[path] = drift
     if computed or set(stored) - {str(path) for path in env.lockfiles}:
         remember(env, computed)
+    return _shared_extras(env, results)
+
+
+def _shared_extras(env: ProjectEnv, results: dict[Path, Drift]) -> dict[Path, Drift]:
+    """``extra`` against all the lockfiles that share an environment, not each one alone.
+
+    With requirements.lock and requirements-dev.lock in one venv, pytest is not "extra"
+    for the first: the second locks it. An installed name that another lockfile of the
+    same environment does not count as extra is one it locks, so the extras of each are
+    the ones all of them count.
+    """
+    import dataclasses
+
+    for ecosystem in ("python", "node"):
+        group = [
+            path
+            for path, drift in results.items()
+            if env.ecosystem(path) == ecosystem and drift.state in ("in-sync", "drift")
+        ]
+        if len(group) < 2:
+            continue
+        common = set.intersection(*(set(results[path].extra) for path in group))
+        for path in group:
+            drift = results[path]
+            kept = tuple(name for name in drift.extra if name in common)
+            if kept != drift.extra:
+                results[path] = dataclasses.replace(drift, extra=kept, details=drift.details)
     return results
 
 
