@@ -43,7 +43,8 @@ import time
 
 import _bench
 
-from devenv.environment.drift import check, forget
+from devenv.environment.drift import check
+from devenv.environment.fingerprint import forget
 from devenv.environment.project import ProjectEnv
 
 AGE_NS = 60 * 10**9

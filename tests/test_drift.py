@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from devenv.environment.drift import check, compare, fingerprint, forget, remember, summary
+from devenv.environment.drift import check, compare, summary
+from devenv.environment.fingerprint import fingerprint, forget, remember
 from devenv.environment.model import Drift, Locked, Lockfile, Wrong
 from devenv.environment.project import ProjectEnv
 from devenv.errors import DevenvError
@@ -236,7 +237,7 @@ def _env(root: Path, *lockfiles: str) -> ProjectEnv:
 
 def _settle(*paths: Path, seconds_ago: float = 60) -> None:
     """Give files an mtime well in the past: the fingerprint trusts only files that have
-    not changed within drift.RACY_NS (a tick of the filesystem's clock could hide a write)."""
+    not changed within fingerprint.RACY_NS (a tick of the filesystem's clock could hide a write)."""
     stamp = time.time_ns() - int(seconds_ago * 1e9)
     for path in paths:
         os.utime(path, ns=(stamp, stamp))
