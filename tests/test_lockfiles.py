@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from packaging.markers import Marker
 
+from devenv.environment.lock_markers import graph_markers
 from devenv.environment.lock_toml import parse_simple, slim
 from devenv.environment.lockfiles import (
     LOCKFILE_TOOLS,
@@ -24,7 +25,7 @@ from devenv.environment.lockfiles import (
     tool_for,
 )
 from devenv.environment.model import Locked
-from devenv.environment.python_locks import _without_extra, graph_markers
+from devenv.environment.python_locks import _without_extra
 from devenv.errors import DevenvError
 
 DATA = Path(__file__).parent / "data" / "lockfiles"

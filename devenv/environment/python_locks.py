@@ -8,7 +8,7 @@ raises LockfileError. What a caller may rely on, per tool:
   package from a local folder or file) are ``local``, without a version: they are the
   project's own code, installed editable, never checked. uv.lock is universal, so a
   marker is worked out from the dependency graph, from the project and its members
-  down (see ``graph_markers``): the packages ``uv sync`` would install are required,
+  down (see ``lock_markers.graph_markers``): the packages ``uv sync`` would install are required,
   with the marker under which they are reached (None when some path to them has no
   marker); the others (only reached through an extra nobody asks for, or a dependency
   group that is not a default group: ``[tool.uv] default-groups`` in the pyproject.toml
@@ -34,9 +34,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from devenv.environment.lock_markers import Node, graph_markers, one_of
 from devenv.environment.lock_toml import load_lock_toml
 from devenv.environment.lockfiles import malformed, parse_json, read_text
 from devenv.environment.model import Locked
@@ -61,16 +62,6 @@ def _packages(data: dict, path: Path, tool: str) -> list[dict]:
         if version is not None and not isinstance(version, str):
             raise malformed(path, tool, f"{package['name']}: version is not a string")
     return packages
-
-
-def _one_of(markers: Iterable[str]) -> str | None:
-    """Markers joined with ``or`` (None for none), each in parentheses when needed."""
-    unique = list(dict.fromkeys(markers))
-    if not unique:
-        return None
-    if len(unique) == 1:
-        return unique[0]
-    return " or ".join(f"({m})" for m in unique)
 
 
 # ---------------------------------------------------------------- uv.lock
@@ -131,12 +122,9 @@ def read_uv(path: Path) -> tuple[Locked, ...]:
         if marker is None and len(by_name[name]) > 1 and isinstance(forks, list):
             # One of several versions of a name, reached with no marker on its edges:
             # the forks' markers still say where this version is the one.
-            marker = _one_of(m for m in forks if isinstance(m, str))
+            marker = one_of(m for m in forks if isinstance(m, str))
         result.append(Locked(name=name, version=version, marker=marker))
     return tuple(result)
-
-
-Node = tuple[str, str | None, str | None]  # name, version, extra (None: the package itself)
 
 
 def _uv_edges(
@@ -170,58 +158,6 @@ def _uv_default_groups(lock: Path) -> set[str] | None:
     if default == "all":
         return None
     return {g for g in default if isinstance(g, str)} if isinstance(default, list) else {"dev"}
-
-
-# A package's condition as a set of clauses, each the set of edge markers met on one
-# path to it (their "and"); the clauses are or-ed. An empty clause: unconditional.
-Clauses = frozenset[frozenset[str]]
-_UNCONDITIONAL: Clauses = frozenset({frozenset()})
-# Past this many clauses a package counts as unconditional: a possibly missed "missing"
-# is better than a marker no one can read (real graphs stay far below it).
-_MAX_CLAUSES = 16
-
-
-def graph_markers(
-    roots: Iterable[Node], edges: Mapping[Node, list[tuple[Node, str | None]]]
-) -> dict[Node, str | None]:
-    """The marker under which each node is reached from ``roots`` (None: always).
-
-    A path's condition is the "and" of the markers on its edges, a node's the "or"
-    over the paths to it; a node with an unconditional path has none. This is a
-    propositional approximation: markers are never evaluated, so two that can never
-    both hold (``sys_platform == 'win32'`` and ``sys_platform != 'win32'``) still make
-    a clause. Nodes not reached are absent.
-    """
-    conditions: dict[Node, Clauses] = {root: _UNCONDITIONAL for root in roots}
-    pending = list(conditions)
-    while pending:
-        node = pending.pop()
-        clauses = conditions[node]
-        for child, marker in edges.get(node, ()):
-            added = clauses if marker is None else frozenset(c | {marker} for c in clauses)
-            old = conditions.get(child, frozenset())
-            new = _simplify(old | added)
-            if new != old:
-                conditions[child] = new
-                pending.append(child)
-    return {node: _marker_of(clauses) for node, clauses in conditions.items()}
-
-
-def _simplify(clauses: Clauses) -> Clauses:
-    if frozenset() in clauses or len(clauses) > _MAX_CLAUSES:
-        return _UNCONDITIONAL
-    # A clause that contains another is implied by it: drop it.
-    return frozenset(c for c in clauses if not any(o < c for o in clauses))
-
-
-def _marker_of(clauses: Clauses) -> str | None:
-    if clauses == _UNCONDITIONAL:
-        return None
-    parts = []
-    for clause in sorted(clauses, key=sorted):
-        atoms = sorted(clause)
-        parts.append(atoms[0] if len(atoms) == 1 else " and ".join(f"({a})" for a in atoms))
-    return _one_of(parts)
 
 
 # ---------------------------------------------------------------- poetry.lock
@@ -408,7 +344,7 @@ def _poetry_marker(package: dict) -> str | None:
         # Poetry 2 writes a marker per group; a group without one has the package always.
         if isinstance(groups, list) and any(g not in markers for g in groups):
             return None
-        return _one_of(m for m in markers.values() if isinstance(m, str) and m)
+        return one_of(m for m in markers.values() if isinstance(m, str) and m)
     return None
 
 
