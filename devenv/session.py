@@ -163,8 +163,14 @@ class Session:
             self._restart_affected(tuple(before))  # someone synced (`devenv sync` elsewhere)
 
     def _sync_quietly(self) -> None:
-        with contextlib.suppress(DevenvError):  # reported through SyncFinished
+        from devenv.environment.sync import SyncFailed
+
+        try:
             self.sync()
+        except SyncFailed:
+            pass  # reported through SyncFinished
+        except DevenvError as err:  # before anything ran: a tool missing, a lockfile unreadable
+            self.on_event(Notice("deps", f"cannot sync: {err}"))
 
     def sync(self) -> bool:
         """Install what drifted, then restart the processes it affects; True when in sync after.
