@@ -357,3 +357,21 @@ def test_logs_shows_a_services_log_and_names_the_known_ones(project):
     assert "no log for 'web' yet" in missing.stderr
     assert "logs exist for: hooks, postgres, redis" in missing.stderr  # the hooks' output too
     assert "python -c" in devenv(project, "logs", "hooks").stdout
+
+
+def test_a_project_path_with_spaces_and_quotes_starts_and_stops(reachable_dir):
+    project = reachable_dir / 'the "shop" it\'s'
+    project.mkdir()
+    (project / "devenv.toml").write_text(
+        '[services.postgres]\n[[services.postgres.databases]]\nname = "app"\n[services.redis]\n'
+    )
+
+    up = devenv(project, "up", "-d")
+    assert up.returncode == 0, up.stdout + up.stderr
+    status = json.loads(devenv(project, "status", "--json").stdout)
+    assert {info["state"] for info in status["services"].values()} == {"ready"}
+    redis_conf = (project / ".devenv" / "state" / "redis" / "redis.conf").read_text()
+    assert f'dir "{project}/.devenv/state/redis"'.replace('"shop"', '\\"shop\\"') in redis_conf
+
+    assert devenv(project, "down").returncode == 0
+    assert project_servers(project) == []

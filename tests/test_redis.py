@@ -142,8 +142,8 @@ def test_cold_start_is_ready_and_env(make_redis):
 
     conf = svc.conf_file.read_text()
     assert f"port {svc.port}\n" in conf
-    assert f"unixsocket {svc.socket_path}\n" in conf
-    assert f"dir {svc.data_dir}\n" in conf
+    assert f'unixsocket "{svc.socket_path}"\n' in conf  # quoted: paths may hold spaces
+    assert f'dir "{svc.data_dir}"\n' in conf
     assert "appendfsync no\n" in conf
     assert svc.data_dir == svc.ctx.layout.root / ".devenv" / "state" / "redis"
 

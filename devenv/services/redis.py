@@ -90,8 +90,8 @@ class RedisService(Service):
         return template.substitute(
             project=self.ctx.project,
             port=self.port,
-            socket=socket_path or self.socket_path,
-            data_dir=self.data_dir,
+            socket=redis_quote(str(socket_path or self.socket_path)),
+            data_dir=redis_quote(str(self.data_dir)),
             appendfsync="always" if config.prod_like else "no",
             settings=_settings_lines(self.name, config.settings),
         )
@@ -227,3 +227,9 @@ def _same_file(a: str, b: Path) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return os.path.realpath(a) == os.path.realpath(b)
+
+
+def redis_quote(value: str) -> str:
+    """``value`` as one redis.conf argument: double-quoted, with \\ and \" escaped (a project
+    path may hold spaces and quotes)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
