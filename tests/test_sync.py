@@ -367,3 +367,13 @@ def test_extra_counts_against_every_lockfile_of_the_environment(tmp_path, offlin
     assert deps["requirements.lock"]["extra"] == ["gamma"]  # not beta: the dev lock has it
     assert deps["requirements-dev.lock"]["extra"] == ["gamma"]
     assert {d["state"] for d in deps.values()} == {"in-sync"}
+
+
+def test_with_nothing_to_supervise_up_runs_the_hooks_and_returns(tmp_path, offline):
+    root = project(tmp_path / "app", "alpha==1.0\n", '[hooks]\nafter_ready = ["touch hook-ran"]\n')
+
+    result = devenv(root, "up", "--no-tui", env=offline, timeout=60)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (root / "hook-ran").exists()  # hooks run without any service too
+    assert "nothing to supervise: no services in devenv.toml and no processes" in result.stdout

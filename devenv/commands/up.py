@@ -46,6 +46,13 @@ def up_foreground(args: argparse.Namespace) -> int:
     try:
         for key, value in session.urls().items():
             printer.line("system", f"{key}={value}")
+        if session.runner is None and not session.stack.names:
+            printer.line(
+                "system",
+                "nothing to supervise: no services in "
+                f"{config.source.name} and no processes in the Procfile",
+            )
+            return session.exit_code  # `finally` stops what the start made (the lock)
         if session.runner is None:
             printer.line("system", "no processes in the Procfile; Ctrl-C stops the services")
         while not stop.wait(0.1):
