@@ -90,17 +90,40 @@ class ConsolePrinter:
         self._colours = get_colours()
         self._by_name: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._output = output
+        self.closed = False  # the reader went away (`devenv up -d | head -1`)
 
     def line(self, name: str, text: str) -> None:
         with self._lock:
-            colour = self._by_name.get(name)
-            if colour is None:
-                colour = self._by_name[name] = next(self._colours)
-            self._printer.width = max(self._printer.width, len(name))
-            now = datetime.datetime.now()
-            self._printer.write(self._message("line", text, now, name, colour))
+            if self.closed:
+                return
+            try:
+                self._write(name, text)
+            except BrokenPipeError:
+                # Nobody reads any more: the work goes on (services still start), quietly.
+                self.closed = True
+                _silence(self._output)
+
+    def _write(self, name: str, text: str) -> None:
+        colour = self._by_name.get(name)
+        if colour is None:
+            colour = self._by_name[name] = next(self._colours)
+        self._printer.width = max(self._printer.width, len(name))
+        now = datetime.datetime.now()
+        self._printer.write(self._message("line", text, now, name, colour))
 
     def __call__(self, event: Event) -> None:
         text = describe(event)
         if text is not None:
             self.line(event.name if event.name != "devenv" else SYSTEM, text)
+
+
+def _silence(output: TextIO) -> None:
+    """Point ``output``'s file descriptor at /dev/null, so that flushing it at exit is quiet."""
+    try:
+        fd = output.fileno()
+    except (OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)

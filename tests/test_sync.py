@@ -377,3 +377,26 @@ def test_with_nothing_to_supervise_up_runs_the_hooks_and_returns(tmp_path, offli
     assert result.returncode == 0, result.stdout + result.stderr
     assert (root / "hook-ran").exists()  # hooks run without any service too
     assert "nothing to supervise: no services in devenv.toml and no processes" in result.stdout
+
+
+def test_a_reader_that_leaves_early_does_not_stop_the_work(tmp_path, offline):
+    """`devenv up -d | head -1`: the install and the hooks still happen, with no traceback."""
+    root = project(tmp_path / "app", "alpha==1.0\n", '[hooks]\nafter_ready = ["touch hook-ran"]\n')
+    read, write = os.pipe()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devenv", "up", "-d"],
+        cwd=root,
+        env=offline,
+        stdout=write,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        pipe.readline()  # the first line, then the reader is gone, as `head -1` does
+    _, err = proc.communicate(timeout=120)
+
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert (root / "hook-ran").exists()
+    assert (root / ".venv" / "bin" / "python").exists()
