@@ -375,3 +375,26 @@ def test_a_project_path_with_spaces_and_quotes_starts_and_stops(reachable_dir):
 
     assert devenv(project, "down").returncode == 0
     assert project_servers(project) == []
+
+
+@pytest.mark.parametrize(
+    ("service", "setting", "reason"),
+    [
+        ("postgres", 'listen_addresses = "*"', "devenv listens on 127.0.0.1 and its socket only"),
+        ("postgres", "port = 5999", "set services.postgres.port instead"),
+        ("redis", 'bind = "0.0.0.0"', "devenv listens on 127.0.0.1 and its socket only"),
+        ("redis", 'requirepass = "x"', "a password here locks them out"),
+    ],
+)
+def test_settings_devenv_owns_are_refused(reachable_dir, service, setting, reason):
+    (reachable_dir / "devenv.toml").write_text(
+        f"[services.{service}]\nsettings = {{ {setting} }}\n"
+    )
+
+    result = devenv(reachable_dir, "up", "-d")
+
+    key = setting.split(" =")[0]
+    assert result.returncode == 2
+    assert f"services.{service}.settings.{key}: devenv sets '{key}' itself" in result.stderr
+    assert reason in result.stderr
+    assert project_servers(reachable_dir) == []

@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from devenv import pidrecord, privileges
 from devenv.config import Scalar
-from devenv.errors import DevenvError
+from devenv.errors import ConfigError, DevenvError
 from devenv.events import StepDone
 from devenv.resources import templates_dir
 from devenv.services.base import Service, ServiceFailed
@@ -54,6 +54,21 @@ def conf_escape(text: str) -> str:
     """The inside of a single-quoted postgresql.conf string."""
     text = text.replace("\\", "\\\\").replace("'", "''")
     return text.replace("\n", "\\n").replace("\r", "\\r")
+
+
+# Settings devenv writes itself; a value here would break its socket, supervision or who gets in.
+_OWNED = {
+    "port": "set services.{name}.port instead",
+    "listen_addresses": "devenv listens on 127.0.0.1 and its socket only, so no other machine "
+    "gets in",
+    "unix_socket_directories": "devenv keeps the socket in the project's runtime folder",
+    "unix_socket_permissions": "the socket is the owner's alone (0700)",
+    "data_directory": "the data lives in .devenv/state/{name}",
+    "hba_file": "devenv writes pg_hba.conf from its template",
+    "ident_file": "devenv writes the server's files from its templates",
+    "config_file": "devenv writes postgresql.conf from its template",
+    "external_pid_file": "devenv finds the server by postmaster.pid in its data folder",
+}
 
 
 class PostgresService(Service):
@@ -166,6 +181,12 @@ class PostgresService(Service):
             if not _SETTING_NAME.fullmatch(key):
                 raise DevenvError(
                     f"services.{self.name}.settings: {key!r} is not a PostgreSQL setting name"
+                )
+            if key.lower() in _OWNED:
+                reason = _OWNED[key.lower()].format(name=self.name)
+                raise ConfigError(
+                    f"devenv sets '{key}' itself ({reason})",
+                    key=f"services.{self.name}.settings.{key}",
                 )
             lines.append(f"{key} = {conf_value(value)}")
         values = {

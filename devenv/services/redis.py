@@ -40,6 +40,10 @@ _OWNED = {
     "dir": "the data lives in .devenv/state/{name}",
     "daemonize": "devenv supervises the server in the foreground",
     "include": "put the settings themselves under services.{name}.settings",
+    "bind": "devenv listens on 127.0.0.1 and its socket only, so no other machine gets in",
+    "unixsocketperm": "the socket is the owner's alone (0700)",
+    "requirepass": "devenv's own probes and clients talk to the server: a password here "
+    "locks them out",
 }
 
 
