@@ -84,15 +84,22 @@ class Layout:
         return self.runtime / name
 
     def ensure(self, runtime_owner: int | None = None) -> None:
-        """Create the folders; the runtime folder is made 0700 and owned by ``runtime_owner``.
+        """Create the folders, private to their owner; the runtime folder is made 0700 and owned by
+        ``runtime_owner`` (the account the services run as).
 
         A runtime folder that exists but is a symlink, or belongs to another
         user, is refused: its name is predictable, so someone else could have
         made it first.
         """
-        for folder in (self.state, self.logs, self.snapshots):
-            folder.mkdir(parents=True, exist_ok=True)
         owner = os.geteuid() if runtime_owner is None else runtime_owner
+        # Nobody else reads the data, the logs or the snapshots; a service run as another
+        # account (devenv as root) only needs to pass through .devenv to its own folder.
+        passage = 0o700 if owner == os.geteuid() else 0o711
+        self.base.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.base, passage)
+        for folder, mode in ((self.state, passage), (self.logs, 0o700), (self.snapshots, 0o700)):
+            folder.mkdir(mode=mode, exist_ok=True)
+            os.chmod(folder, mode)
         runtime = self.runtime
         try:
             runtime.mkdir(mode=0o700)

@@ -244,7 +244,7 @@ class ProcessLog:
     def _write(self, block: bytes) -> None:
         if self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(self.path, "ab", buffering=64 * 1024)  # noqa: SIM115
+            self._file = _private(self.path, "ab")
             self._size = os.fstat(self._file.fileno()).st_size
         while self._size + len(block) > self.max_bytes:
             room = self.max_bytes - self._size
@@ -271,7 +271,7 @@ class ProcessLog:
                 if older.exists():
                     os.replace(older, self._backup(index + 1))
             os.replace(self.path, self._backup(1))
-        self._file = open(self.path, "wb", buffering=64 * 1024)  # noqa: SIM115
+        self._file = _private(self.path, "wb")
         self._size = 0
 
     def _backup(self, index: int) -> Path:
@@ -305,3 +305,12 @@ def _cut_all(lines: Iterable[bytes], limit: int) -> list[bytes]:
         else:
             out.append(line)
     return out
+
+
+def _private(path: Path, mode: str):
+    """``path`` opened for writing (``mode`` "ab" or "wb"), readable by its owner only: a
+    process's output may hold anything it prints, secrets included."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "ab" else os.O_TRUNC)
+    fd = os.open(path, flags, 0o600)
+    os.fchmod(fd, 0o600)  # a file made before, by an older devenv
+    return os.fdopen(fd, mode, buffering=64 * 1024)

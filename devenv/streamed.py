@@ -43,8 +43,9 @@ def pump(proc: subprocess.Popen, log: IO[str], on_line: Callable[[str], None]) -
 
 def open_log(path: Path, header: str) -> IO[str]:
     """``path`` opened for appending (owner-only), with a dated ``--- header`` line."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    log = open(path, "a", encoding="utf-8")  # noqa: SIM115  (the caller closes it)
-    os.chmod(path, 0o600)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(fd, 0o600)
+    log = os.fdopen(fd, "a", encoding="utf-8")
     log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {header}\n")
     return log

@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import textwrap
@@ -398,3 +399,19 @@ def test_settings_devenv_owns_are_refused(reachable_dir, service, setting, reaso
     assert f"services.{service}.settings.{key}: devenv sets '{key}' itself" in result.stderr
     assert reason in result.stderr
     assert project_servers(reachable_dir) == []
+
+
+def test_nothing_of_the_project_is_readable_by_other_accounts(project):
+    assert devenv(project, "up", "-d").returncode == 0
+    base = project / ".devenv"
+
+    # Another account may pass through .devenv (the servers' account, when devenv runs as root)
+    # but list or read nothing: data, logs and snapshots are their owner's alone.
+    for folder in (".", "state"):
+        assert stat.S_IMODE((base / folder).stat().st_mode) & 0o077 in (0, 0o011), folder
+    for folder in ("logs", "snapshots", "state/redis", "state/postgres"):
+        assert stat.S_IMODE((base / folder).stat().st_mode) == 0o700, folder
+    logs = list((base / "logs").iterdir())
+    assert {path.name for path in logs} >= {"postgres.log", "redis.log", "hooks.log"}
+    for log in logs:
+        assert stat.S_IMODE(log.stat().st_mode) == 0o600, log.name

@@ -179,7 +179,9 @@ class Service(ABC):
 
     def _spawn(self) -> subprocess.Popen:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_file, "ab") as log:
+        fd = os.open(self.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)  # the server's log is the owner's alone, as its data is
+        with os.fdopen(fd, "ab") as log:
             try:
                 proc = subprocess.Popen(
                     self.argv(),

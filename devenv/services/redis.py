@@ -85,6 +85,7 @@ class RedisService(Service):
             tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, self.conf_file)
         give_to(self.data_dir, user)
+        os.chmod(self.data_dir, 0o700)  # the data is the server account's alone, once it owns it
 
     def render_config(self, socket_path: Path | None = None) -> str:
         """redis.conf for this project, from the recipe's template and the config's settings."""
