@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -415,3 +416,40 @@ def test_nothing_of_the_project_is_readable_by_other_accounts(project):
     assert {path.name for path in logs} >= {"postgres.log", "redis.log", "hooks.log"}
     for log in logs:
         assert stat.S_IMODE(log.stat().st_mode) == 0o600, log.name
+
+
+def test_down_stops_a_service_removed_from_the_config_while_it_ran(project):
+    assert devenv(project, "up", "-d").returncode == 0
+    config = project / "devenv.toml"
+    config.write_text(config.read_text().replace("[services.redis]\n", ""))
+
+    down = devenv(project, "down")
+
+    assert down.returncode == 0, down.stderr
+    assert "redis" in down.stdout and "stopped (not in the config any more)" in down.stdout
+    assert project_servers(project) == []
+
+
+def test_down_with_a_broken_config_stops_what_the_records_say_runs(project):
+    assert devenv(project, "up", "-d").returncode == 0
+    (project / "devenv.toml").write_text("[services.postgres\n")  # not TOML
+
+    down = devenv(project, "down")
+
+    assert down.returncode == 0, down.stderr
+    assert "stopping what this project's records say runs" in down.stdout
+    assert project_servers(project) == []
+    assert "Traceback" not in down.stderr
+
+
+def test_down_in_a_copy_never_stops_the_originals_servers(project, reachable_dir):
+    assert devenv(project, "up", "-d").returncode == 0
+    copy = reachable_dir / "copy"
+    shutil.copytree(project, copy, symlinks=True, ignore=shutil.ignore_patterns("*.sock*"))
+    (copy / "devenv.toml").write_text("")  # no services: only the copied records are left
+
+    assert devenv(copy, "down").returncode == 0
+
+    names = {proc.name() for proc in project_servers(project)}
+    assert names == {"postgres", "redis-server"}  # the original's servers run on
+    assert devenv(project, "down").returncode == 0

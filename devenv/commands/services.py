@@ -47,21 +47,41 @@ def _print_urls(stack) -> None:
 
 
 def down(args: argparse.Namespace) -> int:
-    from devenv.runlock import operation_lock, stop_foreground
-
-    stack = _stack()
-    pid = stop_foreground(stack.layout)
-    if pid is not None:
-        stack.emit.line("system", f"stopped the running devenv (pid {pid})")
+    """Stop everything the project runs: what devenv.toml names, and what the project's
+    records say runs (a service removed from the config, or a config that cannot be read)."""
     from devenv import procstate
+    from devenv.console import ConsolePrinter
+    from devenv.errors import ConfigError
+    from devenv.layout import Layout
+    from devenv.runlock import operation_lock, stop_foreground
+    from devenv.services import recorded
 
-    leftovers = procstate.stop_leftovers(stack.layout)
+    printer = ConsolePrinter()
+    try:
+        stack = _stack(printer)
+    except ConfigError as err:
+        from devenv.config import find_config
+
+        stack = None
+        layout = Layout(find_config(Path.cwd()).parent)
+        printer.line("system", f"{err}; stopping what this project's records say runs")
+    else:
+        layout = stack.layout
+    pid = stop_foreground(layout)
+    if pid is not None:
+        printer.line("system", f"stopped the running devenv (pid {pid})")
+    leftovers = procstate.stop_leftovers(layout)
     if leftovers:
-        stack.emit.line("system", f"stopped what a killed devenv left: {', '.join(leftovers)}")
-    with operation_lock(stack.layout):
-        stopped = stack.stop()
-    if not stopped and pid is None and not leftovers:
-        stack.emit.line("system", "nothing was running")
+        printer.line("system", f"stopped what a killed devenv left: {', '.join(leftovers)}")
+    with operation_lock(layout):
+        stopped = stack.stop() if stack is not None else []
+        configured = stack.names if stack is not None else []
+        others = recorded.stop(layout, skip=configured)
+    for name in others:
+        why = "not in the config any more" if stack is not None else "from the records"
+        printer.line(name, f"stopped ({why})")
+    if not stopped and not others and pid is None and not leftovers:
+        printer.line("system", "nothing was running")
     return 0
 
 
