@@ -230,16 +230,33 @@ class PortBook:
 PROCESSES_KEY = "processes"  # the PortBook entry for the Procfile's base PORT
 
 
+# Ports browsers refuse to open (ERR_UNSAFE_PORT), from Chromium's and Firefox's lists:
+# a web process there could not be reached from the browser. 6000 (X11) is among them.
+BROWSER_BLOCKED = frozenset(
+    {1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95,
+     101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161,
+     179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563,
+     587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060,
+     5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080}
+)  # fmt: skip
+
+
 def allocate_block(book: PortBook, offsets: list[int], default: int = 5000) -> Allocation:
     """A base port such that ``base + offset`` is free for every offset (a Procfile's PORTs).
 
     honcho gives every project the same base, 5000, so two projects side by
     side would fight over it. The remembered base is kept while its ports are
-    free; else ``default``, else the next free thousand (6000, 7000, ...).
+    free; else ``default``, else the next free thousand (6000, 7000, ...). No
+    port a browser refuses to open is handed out (6000 is X11's).
     """
 
     def all_free(base: int) -> bool:
-        return all(0 < base + offset < 65536 and is_free(base + offset) for offset in offsets)
+        return all(
+            0 < base + offset < 65536
+            and base + offset not in BROWSER_BLOCKED
+            and is_free(base + offset)
+            for offset in offsets
+        )
 
     remembered = book.remembered(PROCESSES_KEY)
     candidates = [remembered] if remembered else []
@@ -250,10 +267,15 @@ def allocate_block(book: PortBook, offsets: list[int], default: int = 5000) -> A
             book.remember(PROCESSES_KEY, base)
             notice = None
             if base != first_choice:
-                busy = next(first_choice + o for o in offsets if not is_free(first_choice + o))
+                ports = [first_choice + o for o in offsets]
+                blocked = [p for p in ports if p in BROWSER_BLOCKED]
+                if blocked:
+                    why = f"port {blocked[0]} is one browsers refuse to open"
+                else:
+                    busy = next(p for p in ports if not is_free(p))
+                    why = f"port {busy} is taken by {_taken_by(busy)}"
                 notice = (
-                    f"port {busy} is taken by {_taken_by(busy)}; the processes' PORT starts at "
-                    f"{base} (remembered in {book._shown})"
+                    f"{why}; the processes' PORT starts at {base} (remembered in {book._shown})"
                 )
             return Allocation(base, notice)
     raise PortTaken(f"no free block of ports for the processes between {default} and 45000")

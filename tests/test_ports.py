@@ -230,3 +230,28 @@ def test_allocate_block_moves_the_processes_off_a_taken_port_and_remembers(tmp_p
     assert PortBook(tmp_path / "ports.json").remembered("processes") == allocation.port
     again = allocate_block(PortBook(tmp_path / "ports.json"), offsets, default=base)
     assert (again.port, again.notice) == (allocation.port, None)  # remembered, and now quiet
+
+
+def test_no_block_holds_a_port_that_browsers_refuse(tmp_path):
+    """6000 is X11's: browsers refuse to open it (and 6665-6669, IRC's), free or not."""
+    from devenv.ports import BROWSER_BLOCKED, allocate_block, is_free
+
+    for default, offsets in ((6000, [0]), (5900, [0, 100]), (6600, [66, 67])):
+        allocation = allocate_block(PortBook(tmp_path / f"{default}.json"), offsets, default)
+        ports = {allocation.port + offset for offset in offsets}
+        assert not ports & BROWSER_BLOCKED, (default, ports)
+        assert all(is_free(port) for port in ports)
+        assert allocation.port != default  # the first candidate held a blocked port
+
+
+def test_a_remembered_block_on_a_refused_port_moves_and_says_why(tmp_path):
+    from devenv.ports import PROCESSES_KEY, allocate_block
+
+    book = PortBook(tmp_path / "ports.json")
+    book.remember(PROCESSES_KEY, 6000)  # given out by an older devenv
+
+    allocation = allocate_block(book, [0, 100], default=6000)
+
+    assert allocation.port != 6000
+    assert allocation.notice.startswith("port 6000 is one browsers refuse to open; the processes'")
+    assert book.remembered(PROCESSES_KEY) == allocation.port
