@@ -84,10 +84,15 @@ class Stack:
 
     def _port(self, config: ServiceConfig, default: int | None, allocate: bool) -> int:
         remembered = self.ports.remembered(config.name)
+        running = self._running_port(config.name)
+        if running is not None:
+            # The server's own files are the truth while it runs: ports.json may have been
+            # lost, damaged or edited, and another program may hold the default port.
+            if running != remembered:
+                self.ports.remember(config.name, running)
+            return running
         if not allocate:
             return config.port or remembered or default or 0
-        if remembered is not None and self._running_on_record(config.name):
-            return remembered
         allocation = self.ports.allocate(config.name, configured=config.port, default=default)
         if allocation.notice:
             self.emit(Notice(config.name, allocation.notice))
@@ -108,6 +113,26 @@ class Stack:
         with self._lock:
             self._services.pop(config.name, None)
         return self.service(config.name, allocate=True)
+
+    def _running_port(self, name: str) -> int | None:
+        """The port a server of ours that runs now listens on, read from its own files:
+        PostgreSQL's postmaster.pid (4th line), the port line of the redis.conf devenv
+        rendered. None when none runs on record, or its files do not say."""
+        import re
+
+        if not self._running_on_record(name):
+            return None
+        data = self.layout.data_dir(name)
+        try:
+            lines = (data / "postmaster.pid").read_text().splitlines()
+            return int(lines[3])
+        except (OSError, IndexError, ValueError):
+            pass
+        try:
+            found = re.search(r"^port (\d+)$", (data / "redis.conf").read_text(), re.MULTILINE)
+        except OSError:
+            return None
+        return int(found.group(1)) if found else None
 
     def _running_on_record(self, name: str) -> bool:
         from devenv import pidrecord

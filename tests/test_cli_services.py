@@ -6,6 +6,7 @@ as root in CI), and every test stops what it started.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -453,3 +454,29 @@ def test_down_in_a_copy_never_stops_the_originals_servers(project, reachable_dir
     names = {proc.name() for proc in project_servers(project)}
     assert names == {"postgres", "redis-server"}  # the original's servers run on
     assert devenv(project, "down").returncode == 0
+
+
+def test_a_lost_ports_file_does_not_hand_out_another_programs_port(project):
+    with contextlib.ExitStack() as held:
+        for port in (5432, 6379):  # the defaults, held by "another program" if free
+            sock = held.enter_context(socket.socket())
+            with contextlib.suppress(OSError):
+                sock.bind(("127.0.0.1", port))
+                sock.listen()
+        assert devenv(project, "up", "-d").returncode == 0
+        before = env_of(project)
+        (project / ".devenv" / "ports.json").unlink()
+
+        after = env_of(project)
+        status = json.loads(devenv(project, "status", "--json").stdout)["services"]
+
+    assert after["REDIS_URL"] == before["REDIS_URL"]
+    assert after["DATABASE_URL"] == before["DATABASE_URL"]
+    assert ":6379/" not in after["REDIS_URL"] and ":5432/" not in after["DATABASE_URL"]
+    assert status["redis"]["port"] == int(before["REDIS_URL"].rsplit(":", 1)[1].split("/")[0])
+
+
+def env_of(project: Path) -> dict[str, str]:
+    lines = devenv(project, "env").stdout.splitlines()
+    pairs = (line.removeprefix("export ").split("=", 1) for line in lines)
+    return {key: value.strip("'") for key, value in pairs}
