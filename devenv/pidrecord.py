@@ -57,12 +57,41 @@ def read(path: Path) -> PidRecord | None:
         return None
 
 
-def read_alive(path: Path) -> PidRecord | None:
-    """The record at ``path`` if its process is still running; a stale record is removed."""
+def read_alive(path: Path, works_in: Path | None = None) -> PidRecord | None:
+    """The record at ``path`` if its process is still running; a stale record is removed.
+
+    With ``works_in``, the process must also work in that folder (its working
+    folder or a path on its command line is inside it): a record copied with a
+    project (``cp -a``) names the original's server, which is not this project's.
+    """
     record = read(path)
     if record is None:
         return None
-    if record.alive():
+    if record.alive() and (works_in is None or works_under(record.pid, works_in)):
         return record
     path.unlink(missing_ok=True)
     return None
+
+
+def works_under(pid: int, folder: Path) -> bool:
+    """Whether process ``pid`` works inside ``folder``: its working folder, or an absolute
+    path on its command line (PostgreSQL's ``-D``), is in it. Servers work in their data
+    folder, so this tells a project's server from a copied project's."""
+    import psutil
+
+    top = os.path.realpath(folder)
+    try:
+        proc = psutil.Process(pid)
+        places = [proc.cwd(), *proc.cmdline()]
+    except psutil.Error:
+        return False
+    return any(_inside(place, top) for place in places)
+
+
+def _inside(place: str, top: str) -> bool:
+    if not place.startswith("/"):
+        return False
+    try:
+        return os.path.commonpath([os.path.realpath(place), top]) == top
+    except ValueError:
+        return False

@@ -137,7 +137,8 @@ class Stack:
     def _running_on_record(self, name: str) -> bool:
         from devenv import pidrecord
 
-        return pidrecord.read_alive(self.layout.state / f"{name}.pid.json") is not None
+        record = self.layout.state / f"{name}.pid.json"
+        return pidrecord.read_alive(record, works_in=self.layout.root) is not None
 
     # -- starting ------------------------------------------------------------
 

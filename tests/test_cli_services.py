@@ -480,3 +480,25 @@ def env_of(project: Path) -> dict[str, str]:
     lines = devenv(project, "env").stdout.splitlines()
     pairs = (line.removeprefix("export ").split("=", 1) for line in lines)
     return {key: value.strip("'") for key, value in pairs}
+
+
+def test_a_copy_of_a_running_project_runs_its_own_servers(project, reachable_dir):
+    """`cp -a` of a running project: the copy starts servers of its own, on its own ports, and
+    its `down` never stops the original's (both kept their pid records and ports.json)."""
+    assert devenv(project, "up", "-d").returncode == 0
+    original = env_of(project)
+    copy = reachable_dir / "copy"
+    subprocess.run(["cp", "-a", str(project), str(copy)], check=True)  # owners kept, as root
+
+    up = devenv(copy, "up", "-d", timeout=120)
+    assert up.returncode == 0, up.stdout + up.stderr
+    copied = env_of(copy)
+    assert copied["DATABASE_URL"] != original["DATABASE_URL"]
+    assert copied["REDIS_URL"] != original["REDIS_URL"]
+    assert {p.name() for p in project_servers(copy)} == {"postgres", "redis-server"}
+
+    assert devenv(copy, "down").returncode == 0
+    assert project_servers(copy) == []
+    assert {p.name() for p in project_servers(project)} == {"postgres", "redis-server"}
+    status = json.loads(devenv(project, "status", "--json").stdout)["services"]
+    assert {info["state"] for info in status.values()} == {"ready"}

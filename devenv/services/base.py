@@ -130,7 +130,7 @@ class Service(ABC):
 
     def find_running(self) -> int | None:
         """The pid of this project's server if it runs (perhaps started by a killed devenv)."""
-        record = pidrecord.read_alive(self.pid_file)
+        record = pidrecord.read_alive(self.pid_file, works_in=self.ctx.layout.root)
         return record.pid if record else None
 
     def clean_stale(self) -> None:  # noqa: B027 - optional hook
@@ -185,6 +185,9 @@ class Service(ABC):
             try:
                 proc = subprocess.Popen(
                     self.argv(),
+                    # In its data folder: that is how its project is told from a copy's
+                    # (pidrecord.works_under), and it leans on no folder of devenv's.
+                    cwd=self.data_dir if self.data_dir.is_dir() else None,
                     stdin=subprocess.DEVNULL,
                     stdout=log,
                     stderr=subprocess.STDOUT,

@@ -11,7 +11,6 @@ a copied project's records never reach the original's servers.
 
 from __future__ import annotations
 
-import os
 import signal
 from collections.abc import Iterable
 
@@ -23,13 +22,10 @@ STOP_WAIT = 30.0  # seconds a server gets to shut down cleanly; it is never SIGK
 
 def running(layout: Layout, skip: Iterable[str] = ()) -> dict[str, int]:
     """Recorded servers of this project that still run (name -> pid), except ``skip``."""
-    import psutil
-
     skipped = set(skip)
     found: dict[str, int] = {}
     if not layout.state.is_dir():
         return found
-    state = str(layout.state.resolve())
     for path in sorted(layout.state.glob("*.pid.json")):
         name = path.name.removesuffix(".pid.json")
         if name in skipped:
@@ -37,12 +33,7 @@ def running(layout: Layout, skip: Iterable[str] = ()) -> dict[str, int]:
         record = pidrecord.read(path)
         if record is None or not record.alive():
             continue
-        try:
-            proc = psutil.Process(record.pid)
-            places = [proc.cwd(), *proc.cmdline()]
-        except psutil.Error:
-            continue
-        if any(_under(place, state) for place in places):
+        if pidrecord.works_under(record.pid, layout.state):
             found[name] = record.pid
     return found
 
@@ -74,15 +65,6 @@ def stop(layout: Layout, skip: Iterable[str] = ()) -> list[str]:
         (layout.state / f"{name}.pid.json").unlink(missing_ok=True)
         stopped.append(name)
     return stopped
-
-
-def _under(arg: str, folder: str) -> bool:
-    if not arg.startswith("/"):
-        return False
-    try:
-        return os.path.commonpath([os.path.realpath(arg), folder]) == folder
-    except ValueError:
-        return False
 
 
 __all__ = ["running", "stop"]
