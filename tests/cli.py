@@ -8,9 +8,10 @@ from pathlib import Path
 
 
 def devenv(
-    cwd: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+    cwd: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120, **kw
 ) -> subprocess.CompletedProcess:
-    """``devenv ARGS`` in ``cwd`` (with ``env``, default this one), its output captured as text."""
+    """``devenv ARGS`` in ``cwd`` (with ``env``, default this one), its output captured as text;
+    ``kw`` goes to subprocess.run (``stdin=...``)."""
     return subprocess.run(
         [sys.executable, "-m", "devenv", *args],
         cwd=cwd,
@@ -18,4 +19,5 @@ def devenv(
         capture_output=True,
         text=True,
         timeout=timeout,
+        **kw,
     )

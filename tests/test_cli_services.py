@@ -22,6 +22,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests.cli import devenv as run_devenv
+
 CONFIG = """\
 [project]
 name = "{name}"
@@ -44,15 +46,7 @@ def devenv(project: Path, *args: str, timeout: float = 120, **kw) -> subprocess.
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     env.pop("NO_COLOR", None)
-    return subprocess.run(
-        [sys.executable, "-m", "devenv", *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        **kw,
-    )
+    return run_devenv(project, *args, env=env, timeout=timeout, **kw)
 
 
 def make_project(parent: Path, name: str = "shop", pg_extra: str = "") -> Path:

@@ -251,7 +251,11 @@ class PostgresService(Service):
         pid = _first_line_pid(self.data_dir / "postmaster.pid")
         if pid is None or not self._is_our_postmaster(pid):
             return None
-        with contextlib.suppress(Exception):  # adopt it: a killed devenv, or started by hand
+        import psutil
+
+        # Adopt it (a killed devenv, or started by hand); if it is gone meanwhile or the record
+        # cannot be written, it is still the running one for now.
+        with contextlib.suppress(psutil.Error, OSError):
             pidrecord.write(self.pid_file, pidrecord.PidRecord.of(pid))
         return pid
 
