@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devenv.errors import DevenvError
+from devenv.port_registry import PROCESSES_KEY, BlockRegistry
 
 ANOTHER_USER = "another user's process"
 
@@ -227,9 +228,6 @@ class PortBook:
         return Allocation(port, notice)
 
 
-PROCESSES_KEY = "processes"  # the PortBook entry for the Procfile's base PORT
-
-
 # Ports browsers refuse to open (ERR_UNSAFE_PORT), from Chromium's and Firefox's lists:
 # a web process there could not be reached from the browser. 6000 (X11) is among them.
 BROWSER_BLOCKED = frozenset(
@@ -241,41 +239,74 @@ BROWSER_BLOCKED = frozenset(
 )  # fmt: skip
 
 
-def allocate_block(book: PortBook, offsets: list[int], default: int = 5000) -> Allocation:
+def allocate_block(
+    book: PortBook,
+    offsets: list[int],
+    default: int = 5000,
+    registry: BlockRegistry | None = None,
+) -> Allocation:
     """A base port such that ``base + offset`` is free for every offset (a Procfile's PORTs).
 
     honcho gives every project the same base, 5000, so two projects side by
-    side would fight over it. The remembered base is kept while its ports are
-    free; else ``default``, else the next free thousand (6000, 7000, ...). No
-    port a browser refuses to open is handed out (6000 is X11's).
+    side would fight over it. A project keeps its remembered block, so
+    bookmarks keep working: while that block is busy, this run takes another
+    and says so, and the next run returns to it. A new block is ``default``
+    or the next thousand (7000, 8000, ...) that is free and not claimed by
+    another project of this user (``registry``, under a lock: two projects
+    started in the same second get two blocks, and a copied project gets its
+    own). No port a browser refuses to open is handed out (6000 is X11's).
     """
 
-    def all_free(base: int) -> bool:
-        return all(
-            0 < base + offset < 65536
-            and base + offset not in BROWSER_BLOCKED
-            and is_free(base + offset)
-            for offset in offsets
-        )
+    def allowed(base: int) -> bool:
+        return all(0 < base + o < 65536 and base + o not in BROWSER_BLOCKED for o in offsets)
 
-    remembered = book.remembered(PROCESSES_KEY)
-    candidates = [remembered] if remembered else []
-    candidates += [default + 1000 * k for k in range(0, 40)]
-    first_choice = candidates[0]
-    for base in dict.fromkeys(candidates):
-        if all_free(base):
-            book.remember(PROCESSES_KEY, base)
-            notice = None
-            if base != first_choice:
-                ports = [first_choice + o for o in offsets]
-                blocked = [p for p in ports if p in BROWSER_BLOCKED]
-                if blocked:
-                    why = f"port {blocked[0]} is one browsers refuse to open"
-                else:
-                    busy = next(p for p in ports if not is_free(p))
-                    why = f"port {busy} is taken by {_taken_by(busy)}"
-                notice = (
-                    f"{why}; the processes' PORT starts at {base} (remembered in {book._shown})"
-                )
-            return Allocation(base, notice)
-    raise PortTaken(f"no free block of ports for the processes between {default} and 45000")
+    def all_free(base: int) -> bool:
+        return all(is_free(base + offset) for offset in offsets)
+
+    def busy_reason(base: int) -> str:
+        busy = next((base + o for o in offsets if not is_free(base + o)), base)
+        return f"port {busy} is taken by {_taken_by(busy)}"
+
+    me = str(book.path.absolute().resolve())
+    with (registry or BlockRegistry()).claims() as claims:
+        others = {base: owner for base, owner in (claims or {}).items() if owner != me}
+
+        def first_new(exclude: int | None) -> int:
+            for base in (default + 1000 * k for k in range(40)):
+                if base != exclude and base not in others and allowed(base) and all_free(base):
+                    return base
+            raise PortTaken(
+                f"no free block of ports for the processes between {default} and "
+                f"{default + 39000}; stop what holds them, or set PORT in .env"
+            )
+
+        remembered = book.remembered(PROCESSES_KEY)
+        if remembered and allowed(remembered) and remembered not in others:
+            if claims is not None:
+                claims[remembered] = me
+            if all_free(remembered):
+                return Allocation(remembered)
+            base = first_new(exclude=remembered)
+            return Allocation(
+                base,
+                f"{busy_reason(remembered)}; the processes' PORT starts at {base} this time, "
+                f"and at {remembered} again once it is free",
+            )
+        base = first_new(exclude=None)
+        book.remember(PROCESSES_KEY, base)
+        if claims is not None:
+            claims[base] = me
+        first = remembered or default
+        if base == first:
+            return Allocation(base)
+        if not allowed(first):
+            blocked = next(first + o for o in offsets if first + o in BROWSER_BLOCKED)
+            why = f"port {blocked} is one browsers refuse to open"
+        elif first in others:
+            holder = Path(others[first]).parent.parent
+            why = f"the ports at {first} belong to the project in {holder}"
+        else:
+            why = busy_reason(first)
+        return Allocation(
+            base, f"{why}; the processes' PORT starts at {base} (remembered in {book._shown})"
+        )

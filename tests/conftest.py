@@ -9,6 +9,15 @@ from tests.servers import start_servers
 from tests.wheels import build_wheel
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_state(tmp_path_factory):
+    """The suite's own XDG state folder (the per-user port registry): the user's is left alone."""
+    folder = tmp_path_factory.mktemp("xdg-state")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_STATE_HOME", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def real_services():
     """Real PostgreSQL (database and role 'demo') and Redis on free ports.
