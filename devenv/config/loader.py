@@ -21,14 +21,11 @@ from devenv.config.discovery import (
 from devenv.config.model import (
     DATABASE_KEYS,
     DATABASES_SERVICE,
-    DEFAULT_SHIP,
     DEFAULT_VENV,
     ENVIRONMENT_KEYS,
-    FIRST_CHANGE_KEYS,
     HOOKS_KEYS,
     LOCKFILES_KEYS,
     ON_DRIFT,
-    ONBOARDING_KEYS,
     PROD_RUNTIMES,
     PROJECT_KEYS,
     SERVICE_KEYS,
@@ -36,13 +33,12 @@ from devenv.config.model import (
     Config,
     DatabaseConfig,
     EnvironmentConfig,
-    FirstChange,
     HooksConfig,
     LockfilesConfig,
-    OnboardingConfig,
     ProjectConfig,
     ServiceConfig,
 )
+from devenv.config.onboarding import load_onboarding
 from devenv.config.processes import _Processes
 from devenv.errors import did_you_mean
 from devenv.resources import services_dir
@@ -93,7 +89,7 @@ class _Loader:
             processes=MappingProxyType(processes),
             lockfiles=self._lockfiles(self.data.get("lockfiles", {})),
             prod=MappingProxyType(self._prod(self.data.get("prod", {}), services)),
-            onboarding=self._onboarding(self.data.get("onboarding")),
+            onboarding=load_onboarding(self.doc, self.check, self.data.get("onboarding")),
             hooks=self._hooks(self.data.get("hooks", {})),
             environment=self._environment(self.data.get("environment", {})),
         )
@@ -254,31 +250,6 @@ class _Loader:
                     at=(*key, name),
                 )
         return {name: self.check.version(version, (*key, name)) for name, version in value.items()}
-
-    def _onboarding(self, value: object) -> OnboardingConfig | None:
-        if value is None:
-            return None
-        key: KeyPath = ("onboarding",)
-        table = self.check.table(value, key, ONBOARDING_KEYS)
-        if "test" not in table:
-            self.doc.fail(key, 'missing test = "..." (the command that proves the tests pass)')
-        return OnboardingConfig(
-            test=self.check.command(table["test"], (*key, "test")),
-            lint=self.check.optional(table, "lint", key, self.check.command),
-            ship=self.check.command(table.get("ship", DEFAULT_SHIP), (*key, "ship")),
-            first_change=self.check.optional(table, "first_change", key, self._first_change),
-        )
-
-    def _first_change(self, value: object, key: KeyPath) -> FirstChange:
-        table = self.check.table(value, key, FIRST_CHANGE_KEYS)
-        for required in ("title", "file"):
-            if required not in table:
-                self.doc.fail(key, f'missing {required} = "..."')
-        return FirstChange(
-            title=self.check.string(table["title"], (*key, "title")),
-            file=self.check.existing_file(table["file"], (*key, "file")),
-            hint=self.check.optional(table, "hint", key, self.check.string),
-        )
 
     def _hooks(self, value: object) -> HooksConfig:
         key: KeyPath = ("hooks",)

@@ -39,8 +39,6 @@ LOCKFILES_KEYS = ("watch", "sync")
 ENVIRONMENT_KEYS = ("venv", "python", "on_drift")
 ON_DRIFT = ("ask", "warn", "sync")
 DEFAULT_VENV = ".venv"
-ONBOARDING_KEYS = ("test", "lint", "ship", "first_change")
-FIRST_CHANGE_KEYS = ("title", "file", "hint")
 HOOKS_KEYS = ("after_ready",)
 
 RESTART_POLICIES = ("on-failure", "always", "never")
@@ -132,11 +130,29 @@ class FirstChange:
 
 
 @dataclass(frozen=True)
+class OnboardingStep:
+    """A project's own onboarding step ([[onboarding.step]]): done when ``check`` exits 0."""
+
+    id: str
+    title: str
+    check: str
+    action: str | None = None
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
 class OnboardingConfig:
-    test: str
+    """[onboarding]; its keys and the built-in steps are in devenv.config.onboarding."""
+
+    test: str | None  # None only when the "tests" step is not in ``steps``
     lint: str | None = None
     ship: str = DEFAULT_SHIP
     first_change: FirstChange | None = None
+    health: str | None = None  # None: the first process's ready.http
+    pr: str | None = None
+    webhook: str | None = None
+    steps: tuple[str, ...] = ()  # the ids in order (built-in and own); () only when built by hand
+    own_steps: tuple[OnboardingStep, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,191 @@
+"""[onboarding]: the first-day steps, the commands they run, and the project's own steps.
+
+The built-in steps and their default order (``BUILTIN_STEPS``) are declared
+here, once: the loader checks ``steps`` against them and the onboarding core
+(devenv.onboarding) runs them. Every mistake is a ConfigError naming the key.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from devenv.config.checks import _Checks, _Document, _show
+from devenv.config.model import DEFAULT_SHIP, FirstChange, OnboardingConfig, OnboardingStep
+from devenv.errors import did_you_mean
+from devenv.tomlpos import KeyPath
+
+# The built-in steps, in the order they run unless `steps` says otherwise.
+BUILTIN_STEPS = (
+    "prerequisites",
+    "services",
+    "dependencies",
+    "git-hooks",
+    "app",
+    "branch",
+    "first-change",
+    "tests",
+    "commit",
+    "ship",
+)
+# Where the project's own steps go when `steps` is not given: after the set-up, before the
+# change itself (they are things like "load the sample data" or "sign in to the registry").
+OWN_STEPS_BEFORE = "branch"
+
+ONBOARDING_KEYS = (
+    "test",
+    "lint",
+    "ship",
+    "health",
+    "pr",
+    "webhook",
+    "steps",
+    "first_change",
+    "step",
+)
+FIRST_CHANGE_KEYS = ("title", "file", "hint")
+STEP_KEYS = ("id", "title", "check", "action", "hint")
+
+_STEP_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
+
+
+def load_onboarding(doc: _Document, check: _Checks, value: object) -> OnboardingConfig | None:
+    """The [onboarding] table (None when there is none)."""
+    if value is None:
+        return None
+    return _Onboarding(doc, check).load(value)
+
+
+class _Onboarding:
+    def __init__(self, doc: _Document, check: _Checks) -> None:
+        self.doc = doc
+        self.check = check
+        self.key: KeyPath = ("onboarding",)
+
+    def load(self, value: object) -> OnboardingConfig:
+        key = self.key
+        table = self.check.table(value, key, ONBOARDING_KEYS)
+        own = self._own_steps(table)
+        steps = self._order(table, own)
+        test = self.check.optional(table, "test", key, self.check.command)
+        if test is None and "tests" in steps:
+            self.doc.fail(key, 'missing test = "..." (the command that proves the tests pass)')
+        return OnboardingConfig(
+            test=test,
+            lint=self.check.optional(table, "lint", key, self.check.command),
+            ship=self.check.command(table.get("ship", DEFAULT_SHIP), (*key, "ship")),
+            first_change=self.check.optional(table, "first_change", key, self._first_change),
+            health=self.check.optional(table, "health", key, self._url),
+            pr=self.check.optional(table, "pr", key, self.check.command),
+            webhook=self.check.optional(table, "webhook", key, self._url),
+            steps=steps,
+            own_steps=own,
+        )
+
+    def _first_change(self, value: object, key: KeyPath) -> FirstChange:
+        table = self.check.table(value, key, FIRST_CHANGE_KEYS)
+        for required in ("title", "file"):
+            if required not in table:
+                self.doc.fail(key, f'missing {required} = "..."')
+        return FirstChange(
+            title=self.check.string(table["title"], (*key, "title")),
+            file=self.check.existing_file(table["file"], (*key, "file")),
+            hint=self.check.optional(table, "hint", key, self.check.string),
+        )
+
+    def _url(self, value: object, key: KeyPath) -> str:
+        from urllib.parse import urlsplit
+
+        text = self.check.string(value, key, 'an http(s) URL like "http://127.0.0.1:$PORT/health"')
+        parts = urlsplit(text.replace("${PORT}", "1").replace("$PORT", "1"))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            self.doc.fail(
+                key, f"expected an http:// or https:// URL with a host, got {_show(text)}"
+            )
+        return text
+
+    # [[onboarding.step]] and steps = [...]
+
+    def _own_steps(self, table: dict[str, Any]) -> tuple[OnboardingStep, ...]:
+        if "step" not in table:
+            return ()
+        key: KeyPath = (*self.key, "step")
+        value = table["step"]
+        if not isinstance(value, list):
+            self.doc.fail(
+                key, f"expected a list of tables ([[onboarding.step]]), got {_show(value)}"
+            )
+        steps: list[OnboardingStep] = []
+        for index, item in enumerate(value):
+            step = self._own_step(item, (*key, index))
+            for other_index, other in enumerate(steps):
+                if other.id == step.id:
+                    self.doc.fail(
+                        (*key, index, "id"),
+                        f"step '{step.id}' is declared twice (also onboarding.step[{other_index}])",
+                    )
+            steps.append(step)
+        return tuple(steps)
+
+    def _own_step(self, value: object, key: KeyPath) -> OnboardingStep:
+        table = self.check.table(value, key, STEP_KEYS)
+        for required, what in (
+            ("id", 'a short name for `steps`, like "sample-data"'),
+            ("title", "what the person sees"),
+            ("check", "a command that exits 0 once the step is done"),
+        ):
+            if required not in table:
+                self.doc.fail(key, f'missing {required} = "..." ({what})')
+        step_id = self.check.string(table["id"], (*key, "id"))
+        if not _STEP_ID.fullmatch(step_id):
+            self.doc.fail(
+                (*key, "id"),
+                f"a step id is lowercase letters, digits, '-' and '_', got {_show(step_id)}",
+            )
+        if step_id in BUILTIN_STEPS:
+            self.doc.fail(
+                (*key, "id"),
+                f"'{step_id}' is a built-in step; give your own step another id "
+                "(to move or drop a built-in step, list the ids in `steps`)",
+            )
+        return OnboardingStep(
+            id=step_id,
+            title=self.check.string(table["title"], (*key, "title")),
+            check=self.check.command(table["check"], (*key, "check")),
+            action=self.check.optional(table, "action", key, self.check.command),
+            hint=self.check.optional(table, "hint", key, self.check.string),
+        )
+
+    def _order(self, table: dict[str, Any], own: tuple[OnboardingStep, ...]) -> tuple[str, ...]:
+        own_ids = [step.id for step in own]
+        if "steps" not in table:
+            at = BUILTIN_STEPS.index(OWN_STEPS_BEFORE)
+            return (*BUILTIN_STEPS[:at], *own_ids, *BUILTIN_STEPS[at:])
+        key: KeyPath = (*self.key, "steps")
+        ids = self.check.strings(table["steps"], key)
+        known = [*BUILTIN_STEPS, *own_ids]
+        seen: dict[str, int] = {}
+        for index, step_id in enumerate(ids):
+            if step_id not in known:
+                self.doc.fail(
+                    (*key, index),
+                    f"unknown step '{step_id}'{did_you_mean(step_id, known)} (the built-in "
+                    f"steps are {', '.join(BUILTIN_STEPS)}; your own are declared with "
+                    "[[onboarding.step]])",
+                    at=key,
+                )
+            if step_id in seen:
+                self.doc.fail(
+                    (*key, index),
+                    f"step '{step_id}' is listed twice (also steps[{seen[step_id]}])",
+                    at=key,
+                )
+            seen[step_id] = index
+        for index, step_id in enumerate(own_ids):
+            if step_id not in seen:
+                self.doc.fail(
+                    (*self.key, "step", index, "id"),
+                    f"step '{step_id}' is declared but not in onboarding.steps: add it where it "
+                    "should run, or remove the step",
+                )
+        return ids
