@@ -170,9 +170,11 @@ class Stack:
 
         ``alongside`` runs in parallel with the services (the project's
         environment is installed that way), and the hooks wait for it too.
-        Raises ServiceFailed for the first service that failed (the others are
-        left running, so a fixed config starts fast), the error ``alongside``
-        raised, or HookFailed.
+        Raises ServiceFailed for the first service that failed, the error
+        ``alongside`` raised, or HookFailed. A failed start leaves nothing of
+        its own running: the services it started are stopped again (a script's
+        ``up -d && pytest`` never leaves a half-up project behind); those that
+        were already running (``adopted``) keep running.
         """
         wanted = list(names) if names is not None else self.names
         if not wanted:
@@ -184,6 +186,7 @@ class Stack:
         self.prepare_layout()
         services = [self.service(name, allocate=True) for name in wanted]
         errors: list[BaseException] = []
+        started: list[str] = []  # by this call, to be stopped again if it fails
 
         def bring_up(service: Service) -> None:
             try:
@@ -194,6 +197,8 @@ class Stack:
                     ready = service.start()
                 if ready.adopted:
                     self.adopted.add(service.name)
+                else:
+                    started.append(service.name)
                 service.provision()
             except BaseException as err:  # reported below, in config order
                 errors.append(err)
@@ -208,10 +213,24 @@ class Stack:
                 bring_up(item)
 
         _in_parallel(work, [*services, *([alongside] if alongside is not None else [])])
-        if errors:
-            raise errors[0]
-        if hooks:
-            self.run_hooks()
+        try:
+            if errors:
+                raise errors[0]
+            if hooks:
+                self.run_hooks()
+        except BaseException as failure:
+            self._undo_start([name for name in wanted if name in started], failure)
+            raise
+
+    def _undo_start(self, started: list[str], failure: BaseException) -> None:
+        """Stop what a failed ``start`` started; a failure to do so is noted on ``failure``."""
+        if not started:
+            return
+        self.emit(Notice("devenv", f"the start failed: stopping {', '.join(started)} again"))
+        try:
+            self.stop(started)
+        except Exception as err:
+            failure.add_note(f"and {', '.join(started)} could not be stopped again: {err}")
 
     def env(self) -> dict[str, str]:
         """What processes and hooks get: every service's variables."""

@@ -496,3 +496,39 @@ def test_a_copy_of_a_running_project_runs_its_own_servers(project, reachable_dir
     assert {p.name() for p in project_servers(project)} == {"postgres", "redis-server"}
     status = json.loads(devenv(project, "status", "--json").stdout)["services"]
     assert {info["state"] for info in status.values()} == {"ready"}
+
+
+def test_a_failed_up_stops_what_it_started_and_keeps_what_ran_before(reachable_dir):
+    project = reachable_dir / "shop"
+    project.mkdir()
+    good = '[project]\nname = "shop"\n\n[services.postgres]\n'
+    # A real Redis that cannot start: redis-server refuses the setting and exits 1.
+    bad = good + '\n[services.redis]\nsettings = { maxmemory = "lots" }\n'
+    config = project / "devenv.toml"
+    config.write_text(bad)
+    try:
+        failed = devenv(project, "up", "-d")
+
+        assert failed.returncode == 1, failed.stdout + failed.stderr
+        assert "redis: the server exited with code 1" in failed.stderr
+        assert "Traceback" not in failed.stderr
+        assert "postgres | ready in" in failed.stdout  # it did start, in parallel
+        assert "the start failed: stopping postgres again" in failed.stdout
+        assert project_servers(project) == []
+        assert status(project)["services"]["postgres"]["state"] == "stopped"
+
+        config.write_text(good)
+        assert devenv(project, "up", "-d").returncode == 0
+        running = status(project)["services"]["postgres"]["pid"]
+        config.write_text(bad)
+
+        again = devenv(project, "up", "-d")
+
+        assert again.returncode == 1
+        assert "postgres | already running" in again.stdout
+        assert "stopping postgres" not in again.stdout  # it ran before this up: it stays
+        info = status(project)["services"]
+        assert (info["postgres"]["state"], info["postgres"]["pid"]) == ("ready", running)
+        assert info["redis"]["state"] == "stopped"
+    finally:
+        devenv(project, "down")
