@@ -31,6 +31,7 @@ from devenv.installations import Installation
 from devenv.layout import Layout
 from devenv.privileges import ServiceUser
 from devenv.recipes import Recipe
+from devenv.services import readiness
 
 READY_POLL_SECONDS = 0.005
 
@@ -112,7 +113,7 @@ class Service(ABC):
 
     @abstractmethod
     def is_ready(self) -> bool:
-        """Probe once, quickly; False (or an exception) means not yet."""
+        """Probe once, quickly; False, or an error ``not_yet`` accepts, means not yet."""
 
     @abstractmethod
     def env(self) -> dict[str, str]:
@@ -120,6 +121,11 @@ class Service(ABC):
 
     def provision(self) -> None:  # noqa: B027 - optional hook, most services need nothing
         """Create what the config declares inside the running server; idempotent."""
+
+    def not_yet(self, error: BaseException) -> bool:
+        """Whether ``error`` from ``is_ready`` means "not ready yet" (devenv.services.readiness
+        says which do); anything else is raised at once, by ``start`` and by ``status``."""
+        return readiness.not_yet(error)
 
     def request_stop(self, pid: int) -> None:
         """Ask the server to shut down cleanly."""
@@ -206,16 +212,22 @@ class Service(ABC):
                 raise ServiceFailed(
                     self.name, f"the server exited with code {proc.returncode}", self.log_tail()
                 )
-            try:
-                if self.is_ready():
-                    return
-            except ImportError:
-                raise  # a broken installation, not a server that is still starting
-            except Exception:  # a refused connection is the normal "not yet"
-                pass
+            if self._probe():
+                return
             if time.monotonic() > deadline:
                 raise ServiceFailed(self.name, "did not become ready in time", self.log_tail())
             time.sleep(READY_POLL_SECONDS)
+
+    def _probe(self) -> bool:
+        """``is_ready()``, with the errors that mean "not yet" taken as False."""
+        try:
+            return self.is_ready()
+        except Exception as err:
+            if self.not_yet(err):
+                return False
+            where = f"{type(self).__name__}.is_ready"
+            err.add_note(f"raised by the readiness probe of {self.name} ({where})")
+            raise
 
     def stop(self, timeout: float = 10.0) -> bool:
         """Stop the server if it runs; True when it was running. Never deletes data."""
@@ -258,10 +270,7 @@ class Service(ABC):
         pid = self.find_running()
         state = "stopped"
         if pid is not None:
-            try:
-                state = "ready" if self.is_ready() else "starting"
-            except Exception:
-                state = "starting"
+            state = "ready" if self._probe() else "starting"
         return {
             "state": state,
             "pid": pid,
