@@ -14,6 +14,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -395,9 +396,11 @@ def test_env_and_client_reach_the_first_database(make_project):
     project.service.provision()
     env = project.service.env()
     port = project.service.port
-    assert env["DATABASE_URL"] == f"postgresql://shopper@127.0.0.1:{port}/shop"
+    password = project.service.password
+    assert env["DATABASE_URL"] == f"postgresql://shopper:{password}@127.0.0.1:{port}/shop"
     assert env["PGHOST"] == str(project.service.ctx.layout.runtime)
     assert (env["PGPORT"], env["PGUSER"], env["PGDATABASE"]) == (str(port), "shopper", "shop")
+    assert env["PGPASSWORD"] == password
 
     import psycopg2
 
@@ -408,15 +411,138 @@ def test_env_and_client_reach_the_first_database(make_project):
     conn.close()
 
     argv = project.service.client_argv(["-Atc", "SELECT current_user || '@' || current_database()"])
+    assert password not in " ".join(argv)
     out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "shopper@shop"
+
+
+def test_tcp_needs_the_password_and_the_socket_does_not(make_project):
+    project = make_project("locked", DATABASES, {"init.sql": INIT_SQL})
+    project.start()
+    project.service.provision()
+    port, password = project.service.port, project.service.password
+    hba = (project.service.data_dir / "pg_hba.conf").read_text()
+    rules = [line.split() for line in hba.splitlines() if line and not line.startswith("#")]
+    assert rules == [
+        ["local", "all", "all", "trust"],  # the owner's 0700 socket folder
+        ["host", "all", "all", "127.0.0.1/32", "scram-sha-256"],
+        ["host", "all", "all", "::1/128", "scram-sha-256"],
+    ]
+    assert project.query("SHOW password_encryption") == [("scram-sha-256",)]
+    stored = project.query(
+        "SELECT rolname, rolpassword FROM pg_authid WHERE rolname IN ('postgres', 'shopper')"
+    )
+    assert len(stored) == 2
+    assert all(verifier.startswith("SCRAM-SHA-256$") for _, verifier in stored)
+
+    import psycopg2
+
+    tcp = {"host": "127.0.0.1", "port": port, "dbname": "postgres"}
+    for user in ("postgres", "shopper", "other"):
+        with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+            psycopg2.connect(**tcp, user=user, password="x")
+        with pytest.raises(psycopg2.OperationalError, match="no password supplied"):
+            psycopg2.connect(**tcp, user=user)
+    psycopg2.connect(**tcp, user="postgres", password=password).close()
+
+
+def test_the_dev_role_creates_a_test_database_as_django_does(make_project):
+    """Django's and Rails' test runners connect to the ``postgres`` database as the app's role
+    and CREATE DATABASE test_<name>: the owner may (CREATEDB), over TCP with DATABASE_URL."""
+    project = make_project("testdb", DATABASES, {"init.sql": INIT_SQL})
+    project.start()
+    project.service.provision()
+    import psycopg2
+
+    url = project.service.env()["DATABASE_URL"].rsplit("/", 1)[0] + "/postgres"
+    conn = psycopg2.connect(url)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("CREATE DATABASE test_shop")
+            cur.execute("SELECT datdba::regrole::text FROM pg_database WHERE datname = 'test_shop'")
+            assert cur.fetchone() == ("shopper",)
+            cur.execute("DROP DATABASE test_shop")
+    finally:
+        conn.close()
+
+
+def test_a_server_from_before_passwords_moves_to_them_keeping_its_data(make_project):
+    """A cluster made when devenv trusted TCP (roles without passwords, a trusting pg_hba.conf),
+    still running or stopped: the next start and provision give it the password, data kept."""
+    project = make_project("legacy", DATABASES, {"init.sql": INIT_SQL})
+    project.start()
+    project.service.provision()
+    service = project.service
+    layout = service.ctx.layout
+    trusting = "local all all trust\nhost all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n"
+
+    def make_it_old() -> None:
+        project.query("ALTER ROLE postgres PASSWORD NULL")
+        project.query("ALTER ROLE shopper PASSWORD NULL NOCREATEDB")
+        (service.data_dir / "pg_hba.conf").write_text(trusting)
+        project.query("SELECT pg_reload_conf()")
+        (layout.base / "password").unlink()
+
+    import psycopg2
+
+    old_url = f"postgresql://shopper@127.0.0.1:{service.port}/shop"
+    for running in (True, False):
+        make_it_old()
+        assert _eventually(lambda: _login(old_url) == "in")  # trusted, as before
+        if not running:
+            assert service.stop()
+        fresh = PostgresService(service.ctx)
+        ready = fresh.start()
+        assert ready.adopted is running
+        fresh.provision()
+        project.service = fresh
+        assert (layout.base / "password").stat().st_mode & 0o777 == 0o600
+        assert _eventually(lambda: "no password supplied" in _login(old_url))
+        conn = psycopg2.connect(fresh.env()["DATABASE_URL"])
+        with conn.cursor() as cur:
+            cur.execute("SELECT body FROM notes")
+            assert cur.fetchall() == [("hello",)]
+            cur.execute("SELECT rolcreatedb FROM pg_roles WHERE rolname = 'shopper'")
+            assert cur.fetchone() == (True,)
+        conn.close()
+
+
+def _login(url: str) -> str:
+    """ "in", or why the server refused."""
+    import psycopg2
+
+    try:
+        psycopg2.connect(url).close()
+    except psycopg2.OperationalError as err:
+        return str(err)
+    return "in"
+
+
+def _eventually(check, timeout: float = 10.0) -> bool:
+    """Whether ``check()`` holds within ``timeout`` (a reload is signalled, not awaited)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def test_env_without_databases_uses_postgres(make_project):
     project = make_project("plain")
     env = project.service.env()
     assert (env["PGUSER"], env["PGDATABASE"]) == ("postgres", "postgres")
-    assert env["DATABASE_URL"].endswith(f"@127.0.0.1:{project.service.port}/postgres")
+    password = project.service.password
+    assert env["DATABASE_URL"] == (
+        f"postgresql://postgres:{password}@127.0.0.1:{project.service.port}/postgres"
+    )
+    project.start()
+    project.service.provision()  # no databases: the superuser still gets the password
+
+    import psycopg2
+
+    psycopg2.connect(env["DATABASE_URL"]).close()
 
 
 def test_a_missing_extension_names_database_extension_and_package(make_project):

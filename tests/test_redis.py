@@ -114,7 +114,12 @@ def make_redis(reachable_dir):
 def client(svc: RedisService):
     import redis
 
-    return redis.Redis(unix_socket_path=str(svc.socket_path), retry=None, decode_responses=True)
+    return redis.Redis(
+        unix_socket_path=str(svc.socket_path),
+        password=svc.password,
+        retry=None,
+        decode_responses=True,
+    )
 
 
 def reap(pid: int) -> None:
@@ -129,14 +134,18 @@ def test_cold_start_is_ready_and_env(make_redis):
     assert ready.port == svc.port
     assert svc.is_ready()
     assert client(svc).ping()
+    password = svc.password
     assert svc.env() == {
-        "REDIS_URL": f"redis://127.0.0.1:{svc.port}/0",
+        "REDIS_URL": f"redis://:{password}@127.0.0.1:{svc.port}/0",
         "REDIS_SOCKET": str(svc.socket_path),
+        "REDISCLI_AUTH": password,
     }
-    # reachable over TCP too, as REDIS_URL says
+    # reachable over TCP too, as REDIS_URL says, and only with the password
     import redis
 
     assert redis.Redis.from_url(svc.env()["REDIS_URL"], retry=None).ping()
+    with pytest.raises(redis.AuthenticationError):
+        redis.Redis(host="127.0.0.1", port=svc.port, retry=None, protocol=2).ping()
     assert any(isinstance(e, ServiceStarting) for e in svc.events)
     assert svc.status()["state"] == "ready"
 
@@ -145,6 +154,8 @@ def test_cold_start_is_ready_and_env(make_redis):
     assert f'unixsocket "{svc.socket_path}"\n' in conf  # quoted: paths may hold spaces
     assert f'dir "{svc.data_dir}"\n' in conf
     assert "appendfsync no\n" in conf
+    assert f'requirepass "{password}"\n' in conf
+    assert svc.conf_file.stat().st_mode & 0o777 == 0o600  # it holds the password
     assert svc.data_dir == svc.ctx.layout.root / ".devenv" / "state" / "redis"
 
     # it runs as the service user, who owns its data
@@ -276,5 +287,89 @@ def test_client_argv_runs_real_redis_cli(make_redis):
     svc.start()
     argv = svc.client_argv(["PING"])
     assert argv[1:3] == ["-s", str(svc.socket_path)]
-    out = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=True)
+    assert svc.password not in " ".join(argv)  # it goes by REDISCLI_AUTH, never argv
+    env = {**os.environ, **svc.env()}
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=True, env=env)
     assert out.stdout.strip() == "PONG"
+    assert "Warning" not in out.stderr  # what redis-cli says of a password given with -a
+    bare = {k: v for k, v in env.items() if k != "REDISCLI_AUTH"}
+    refused = subprocess.run(argv, capture_output=True, text=True, timeout=10, env=bare)
+    assert "NOAUTH" in refused.stdout + refused.stderr  # the socket wants it too
+
+
+def _tcp(svc: RedisService, password: str | None = None):
+    import redis
+
+    return redis.Redis(
+        host="127.0.0.1", port=svc.port, password=password, retry=None, decode_responses=True
+    )
+
+
+def test_tcp_and_the_socket_need_the_password(make_redis):
+    import redis
+
+    svc = make_redis()
+    svc.start()
+    with pytest.raises(redis.AuthenticationError):
+        _tcp(svc).get("k")
+    with pytest.raises(redis.AuthenticationError):
+        _tcp(svc, "wrong").ping()
+    assert _tcp(svc, svc.password).ping()
+    with pytest.raises(redis.AuthenticationError):
+        redis.Redis(unix_socket_path=str(svc.socket_path), retry=None).get("k")
+    password_file = svc.ctx.layout.base / "password"
+    assert password_file.stat().st_mode & 0o777 == 0o600
+    assert password_file.read_text().strip() == svc.password
+
+
+def _make_it_old(svc: RedisService) -> None:
+    """As a server devenv started before it gave Redis a password: none in redis.conf nor in
+    the server, and no .devenv/password."""
+    client(svc).config_set("requirepass", "")
+    lines = svc.conf_file.read_text().splitlines(keepends=True)
+    svc.conf_file.write_text("".join(x for x in lines if not x.startswith("requirepass")))
+    (svc.ctx.layout.base / "password").unlink()
+
+
+def test_a_server_from_before_passwords_moves_to_them_keeping_its_data(make_redis):
+    import redis
+
+    svc = make_redis()
+    svc.start()
+    client(svc).set("kept", "yes")
+    for running in (True, False):
+        _make_it_old(svc)
+        assert _tcp(svc).get("kept") == "yes"  # open to anyone, as before
+        if not running:
+            assert svc.stop() is True  # its probes get in without a password too
+        fresh = RedisService(svc.ctx)
+        assert fresh.start().adopted is running
+        fresh.provision()
+        with pytest.raises(redis.AuthenticationError):
+            _tcp(fresh).get("kept")
+        assert _tcp(fresh, fresh.password).get("kept") == "yes"
+        assert f'requirepass "{fresh.password}"' in fresh.conf_file.read_text()
+        assert fresh.conf_file.stat().st_mode & 0o777 == 0o600
+        svc = fresh
+    assert svc.stop() is True
+    assert "User requested shutdown" in svc.log_file.read_text()  # SHUTDOWN got through
+
+
+def test_a_password_made_anew_while_the_server_runs_is_given_to_it(make_redis):
+    """.devenv/password removed while Redis runs with it: devenv still reaches the server (with
+    the password of its redis.conf), and the next provision gives it the new one."""
+    import redis
+
+    svc = make_redis()
+    svc.start()
+    old = svc.password
+    (svc.ctx.layout.base / "password").unlink()
+    fresh = RedisService(svc.ctx)
+    assert fresh.start().adopted
+    assert fresh.status()["state"] == "ready"
+    fresh.provision()
+    assert fresh.password != old
+    with pytest.raises(redis.AuthenticationError):
+        _tcp(fresh, old).ping()
+    assert _tcp(fresh, fresh.password).ping()
+    assert fresh.stop() is True

@@ -4,6 +4,12 @@
 only a way to connect, the databases' configuration and a place to report
 steps. It is idempotent: roles and databases are made when missing, extensions
 every time they are missing, and init_sql only for a database it just created.
+
+Every run also gives the superuser and each database's owner the project's
+password (TCP logins need it; the socket is trusted), as a SCRAM verifier
+computed on this side, so the password itself is never in a statement the
+server could log; and each owner may create databases (CREATEDB), as the test
+runners of Django and Rails do for their test database.
 """
 
 from __future__ import annotations
@@ -37,26 +43,33 @@ class Provisioner:
         self._connect = connect  # callable(user, dbname) -> psycopg2 connection
         self._emit = emit
 
-    def run(self, databases: Sequence[DatabaseConfig]) -> None:
-        if not databases:
-            return
+    def run(self, databases: Sequence[DatabaseConfig], password: str) -> None:
+        """Make what ``databases`` declare; the superuser and the owners get ``password``."""
         from psycopg2 import sql
 
         conn = self._connect(self.superuser, "postgres")
         try:
             conn.autocommit = True
             with conn.cursor() as cur:
-                cur.execute("SELECT rolname FROM pg_roles")
-                roles = {row[0] for row in cur.fetchall()}
+                cur.execute("SELECT rolname, rolcreatedb FROM pg_roles")
+                roles = dict(cur.fetchall())
                 cur.execute("SELECT datname FROM pg_database")
                 names = {row[0] for row in cur.fetchall()}
+                self._give_password(cur, self.superuser, password)
+                done = {self.superuser}
                 for db in databases:
                     started = time.perf_counter()
+                    role = sql.Identifier(db.owner)
                     if db.owner not in roles:
-                        role = sql.Identifier(db.owner)
-                        cur.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
-                        roles.add(db.owner)
+                        cur.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEDB").format(role))
+                        roles[db.owner] = True
                         self._step(f"created role {db.owner}", started)
+                    elif not roles[db.owner]:  # made by a devenv that did not grant it
+                        cur.execute(sql.SQL("ALTER ROLE {} CREATEDB").format(role))
+                        roles[db.owner] = True
+                    if db.owner not in done:
+                        self._give_password(cur, db.owner, password)
+                        done.add(db.owner)
                     created = db.name not in names
                     if created:
                         cur.execute(
@@ -75,6 +88,15 @@ class Provisioner:
                         self._step(f"created database {db.name}", started)
         finally:
             conn.close()
+
+    @staticmethod
+    def _give_password(cur, role: str, password: str) -> None:
+        """``ALTER ROLE role PASSWORD``, with the SCRAM verifier libpq computes here."""
+        from psycopg2 import sql
+        from psycopg2.extensions import encrypt_password
+
+        verifier = encrypt_password(password, role, cur.connection, "scram-sha-256")
+        cur.execute(sql.SQL("ALTER ROLE {} PASSWORD %s").format(sql.Identifier(role)), (verifier,))
 
     def _step(self, what: str, started: float) -> None:
         self._emit(StepDone(self.name, what, time.perf_counter() - started))

@@ -2,10 +2,15 @@
 
 A new cluster is copied from a per-user template cache (see
 ``devenv.services.pgtemplate``) or made with ``initdb``; ``postgresql.conf``
-and ``pg_hba.conf`` are rendered on every start. The server is the
-``postgres`` binary itself (not ``pg_ctl``, which polls every 100 ms), stopped
-with SIGINT (fast shutdown). As root the server and its files belong to the
-unprivileged ``ctx.user`` (see ``devenv.privileges``).
+and ``pg_hba.conf`` are rendered on every start (and checked again by
+``provision``, so a server that was already running gets them with a reload).
+The server is the ``postgres`` binary itself (not ``pg_ctl``, which polls every
+100 ms), stopped with SIGINT (fast shutdown). As root the server and its files
+belong to the unprivileged ``ctx.user`` (see ``devenv.privileges``).
+
+The owner's 0700 socket folder is trusted; TCP needs the project's password
+(scram-sha-256, see devenv.services.password), which ``provision`` gives the
+superuser and every database owner, and which DATABASE_URL and PGPASSWORD carry.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from devenv.errors import ConfigError, DevenvError
 from devenv.events import StepDone
 from devenv.resources import templates_dir
 from devenv.services.base import Service, ServiceFailed
+from devenv.services.password import project_password
 from devenv.services.pgprovision import Provisioner
 from devenv.services.pgtemplate import TemplateCache
 
@@ -64,7 +70,7 @@ _OWNED = {
     "unix_socket_directories": "devenv keeps the socket in the project's runtime folder",
     "unix_socket_permissions": "the socket is the owner's alone (0700)",
     "data_directory": "the data lives in .devenv/state/{name}",
-    "hba_file": "devenv writes pg_hba.conf from its template",
+    "hba_file": "devenv writes pg_hba.conf from its template (TCP needs the project's password)",
     "ident_file": "devenv writes the server's files from its templates",
     "config_file": "devenv writes postgresql.conf from its template",
     "external_pid_file": "devenv finds the server by postmaster.pid in its data folder",
@@ -174,7 +180,8 @@ class PostgresService(Service):
         if privileges.is_root() and st.st_uid != self.ctx.user.uid:
             privileges.give_to(self.data_dir, self.ctx.user)
 
-    def _render(self) -> None:
+    def _render(self) -> bool:
+        """Write postgresql.conf and pg_hba.conf from the templates; True when one changed."""
         config = self.ctx.config
         lines = []
         for key, value in config.settings.items():
@@ -197,24 +204,27 @@ class PostgresService(Service):
             "settings": "\n".join(lines),
         }
         recipe = self.ctx.recipe
+        changed = False
         for which, name, default in (
             ("config", "postgresql.conf", "postgres/postgresql.conf"),
             ("hba", "pg_hba.conf", "postgres/pg_hba.conf"),
         ):
             template = recipe.template_path(which) or templates_dir() / default
             text = string.Template(template.read_text()).safe_substitute(values)
-            self._write_if_changed(self.data_dir / name, text)
+            changed |= self._write_if_changed(self.data_dir / name, text)
+        return changed
 
-    def _write_if_changed(self, path: Path, text: str) -> None:
+    def _write_if_changed(self, path: Path, text: str) -> bool:
         with contextlib.suppress(OSError):
             if path.read_text() == text:
-                return
+                return False
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_text(text)
         tmp.chmod(0o600)
         if privileges.is_root() and self.ctx.user.uid != 0:
             os.chown(tmp, self.ctx.user.uid, self.ctx.user.gid)
         os.replace(tmp, path)
+        return True
 
     # -- the server ----------------------------------------------------------
 
@@ -325,12 +335,28 @@ class PostgresService(Service):
         )
 
     def provision(self) -> None:
-        """The configured roles, databases, extensions and init_sql (see ``pgprovision``)."""
-        databases = self.ctx.config.databases
-        if not databases:
-            return
+        """The project's password for the superuser and the owners, then the configured roles,
+        databases, extensions and init_sql (see ``pgprovision``).
+
+        A server that was running before (adopted) first gets this devenv's config files
+        and reloads them: one started by a devenv that trusted TCP stops trusting it now.
+        """
+        if self._render():
+            conn = self.superuser_connect()
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT pg_reload_conf()")
+            finally:
+                conn.close()
         major = self.ctx.installation.version.major
-        Provisioner(self.name, major, SUPERUSER, self._connect, self.ctx.emit).run(databases)
+        provisioner = Provisioner(self.name, major, SUPERUSER, self._connect, self.ctx.emit)
+        provisioner.run(self.ctx.config.databases, self.password)
+
+    @property
+    def password(self) -> str:
+        """The project's password (made on first use): every role devenv makes logs in with it
+        over TCP."""
+        return project_password(self.ctx.layout)
 
     # -- for people and processes ----------------------------------------------
 
@@ -340,13 +366,19 @@ class PostgresService(Service):
         return (databases[0].owner, databases[0].name) if databases else (SUPERUSER, SUPERUSER)
 
     def env(self) -> dict[str, str]:
+        """DATABASE_URL (TCP, with the password) and the PG* variables of libpq's tools: the
+        socket, so `psql` connects without a prompt, and PGPASSWORD for the same tools over
+        TCP (`psql -h 127.0.0.1`). Neither puts the password on a command line."""
         user, dbname = self._target()
+        password = quote(self.password, safe="")
+        address = f"127.0.0.1:{self.port}/{quote(dbname, safe='')}"
         return {
-            "DATABASE_URL": f"postgresql://{quote(user)}@127.0.0.1:{self.port}/{quote(dbname)}",
+            "DATABASE_URL": f"postgresql://{quote(user, safe='')}:{password}@{address}",
             "PGHOST": str(self.ctx.layout.runtime),
             "PGPORT": str(self.port),
             "PGUSER": user,
             "PGDATABASE": dbname,
+            "PGPASSWORD": self.password,
         }
 
     def client_argv(self, args: Sequence[str]) -> list[str]:

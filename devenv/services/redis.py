@@ -1,7 +1,10 @@
 """Redis, run from the project's ``.devenv/state/redis`` with its own rendered redis.conf.
 
 The server listens on 127.0.0.1:PORT and on a unix socket in the project's
-short runtime folder; devenv itself only talks to the socket. Data survives
+short runtime folder; devenv itself only talks to the socket. Both want the
+project's password (``requirepass``, from devenv.services.password): REDIS_URL
+carries it, ``REDISCLI_AUTH`` hands it to redis-cli without putting it on a
+command line, and devenv's own probes send it with AUTH. Data survives
 because the append-only file is on (``appendfsync no`` in dev, ``always`` when
 the service is ``prod_like``), so a kill -9 loses at most the last second.
 
@@ -14,19 +17,22 @@ connection) into 3.4 s instead of 3 ms.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import stat
 import string
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 from devenv import pidrecord
 from devenv.config import Scalar
 from devenv.errors import ConfigError, DevenvError
-from devenv.privileges import blocking_folder, give_to
+from devenv.privileges import blocking_folder, give_to, is_root
 from devenv.resources import templates_dir
 from devenv.services import resp
 from devenv.services.base import Service
+from devenv.services.password import project_password
 
 SOCKET_NAME = "redis.sock"
 CONF_NAME = "redis.conf"
@@ -42,9 +48,9 @@ _OWNED = {
     "include": "put the settings themselves under services.{name}.settings",
     "bind": "devenv listens on 127.0.0.1 and its socket only, so no other machine gets in",
     "unixsocketperm": "the socket is the owner's alone (0700)",
-    "requirepass": "devenv's own probes and clients talk to the server: a password here "
-    "locks them out",
+    "requirepass": "it is the project's generated password, kept in .devenv/password",
 }
+_REQUIREPASS = re.compile(r"^\s*requirepass\s+(.*?)\s*$", re.MULTILINE | re.IGNORECASE)
 
 
 class RedisService(Service):
@@ -81,43 +87,101 @@ class RedisService(Service):
         except OSError:
             current = None
         if current != text:
-            tmp = self.conf_file.with_name(CONF_NAME + ".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, self.conf_file)
+            self._write_conf(text)
         give_to(self.data_dir, user)
         os.chmod(self.data_dir, 0o700)  # the data is the server account's alone, once it owns it
 
     def render_config(self, socket_path: Path | None = None) -> str:
-        """redis.conf for this project, from the recipe's template and the config's settings."""
+        """redis.conf for this project, from the recipe's template and the config's settings.
+
+        It always holds ``requirepass`` with the project's password: a template that does
+        not place ``$password`` gets the line at its end.
+        """
         config = self.ctx.config
         name = self.ctx.recipe.config_template or DEFAULT_TEMPLATE
-        template = string.Template((templates_dir() / name).read_text(encoding="utf-8"))
-        return template.substitute(
+        source = (templates_dir() / name).read_text(encoding="utf-8")
+        password = redis_quote(self.password)
+        text = string.Template(source).substitute(
             project=self.ctx.project,
             port=self.port,
             socket=redis_quote(str(socket_path or self.socket_path)),
             data_dir=redis_quote(str(self.data_dir)),
             appendfsync="always" if config.prod_like else "no",
             settings=_settings_lines(self.name, config.settings),
+            password=password,
         )
+        if "$password" not in source and "${password}" not in source:
+            text = text.rstrip("\n") + f"\nrequirepass {password}\n"
+        return text
+
+    def _write_conf(self, text: str) -> None:
+        """Replace redis.conf at once, 0600 from the start: it holds the password."""
+        tmp = self.conf_file.with_name(CONF_NAME + ".tmp")
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            os.fchmod(fd, 0o600)
+            if is_root() and self.ctx.user.uid != os.geteuid():
+                os.fchown(fd, self.ctx.user.uid, self.ctx.user.gid)  # the server reads it
+            file.write(text)
+        os.replace(tmp, self.conf_file)
+
+    @property
+    def password(self) -> str:
+        """The project's password (made on first use), which REDIS_URL carries."""
+        return project_password(self.ctx.layout)
+
+    def _server_password(self) -> str | None:
+        """The password the running server wants: the one in the redis.conf it was started
+        with (or given by ``provision``). None for a redis.conf without one: a server
+        started before devenv gave Redis a password, which needs none."""
+        try:
+            found = _REQUIREPASS.findall(self.conf_file.read_text(encoding="utf-8"))
+        except OSError:
+            return None
+        return redis_unquote(found[-1]) if found else None
 
     def argv(self) -> list[str]:
         return [str(self.binary("server")), str(self.conf_file)]
 
     def is_ready(self) -> bool:
-        return resp.command(self.socket_path, "PING", timeout=CLIENT_TIMEOUT) == "PONG"
+        return self._command("PING") == "PONG"
+
+    def info(self, section: str = "server", timeout: float = CLIENT_TIMEOUT) -> dict[str, str]:
+        """``INFO section`` of the running server, over its socket, with the password.
+
+        Raises OSError (no server there), resp.RespError or resp.ConnectionClosed.
+        """
+        return resp.info(
+            self.socket_path, section, timeout=timeout, password=self._server_password()
+        )
+
+    def _command(self, *args: str, timeout: float = CLIENT_TIMEOUT) -> object:
+        return resp.command(
+            self.socket_path, *args, timeout=timeout, password=self._server_password()
+        )
+
+    def provision(self) -> None:
+        """Give the running server the project's password when it has another, or none (it
+        was started before devenv gave Redis one, or .devenv/password was made anew), and
+        write it into redis.conf; the data stays as it is."""
+        wanted = self.password
+        if self._server_password() == wanted:
+            return
+        self._command("CONFIG", "SET", "requirepass", wanted)
+        self._write_conf(self.render_config())
 
     def request_stop(self, pid: int) -> None:
         """SHUTDOWN over the socket (the AOF is fsynced); SIGTERM when the socket is silent."""
         try:
-            served_by = int(resp.info(self.socket_path, timeout=CLIENT_TIMEOUT)["process_id"])
+            served_by = int(self.info()["process_id"])
         except (resp.RespError, resp.ConnectionClosed, OSError, KeyError, ValueError):
             served_by = None
         if served_by != pid:
             os.kill(pid, signal.SIGTERM)
             return
         try:
-            resp.command(self.socket_path, "SHUTDOWN", timeout=5.0)
+            self._command("SHUTDOWN", timeout=5.0)
         except (resp.ConnectionClosed, ConnectionResetError):
             return  # the server closed the connection: the normal outcome
         except (resp.RespError, OSError):
@@ -135,12 +199,17 @@ class RedisService(Service):
         self.remove_stale_socket(self.socket_path)
 
     def env(self) -> dict[str, str]:
+        """REDIS_URL with the password; REDISCLI_AUTH, which redis-cli reads (so that neither
+        `devenv redis-cli` nor a plain redis-cli shows the password in its command line)."""
+        password = self.password
         return {
-            "REDIS_URL": f"redis://127.0.0.1:{self.port}/0",
+            "REDIS_URL": f"redis://:{quote(password, safe='')}@127.0.0.1:{self.port}/0",
             "REDIS_SOCKET": str(self.socket_path),
+            "REDISCLI_AUTH": password,
         }
 
     def client_argv(self, args: Sequence[str]) -> list[str]:
+        """redis-cli on the socket; it needs ``env()``'s REDISCLI_AUTH in its environment."""
         return [str(self.binary("client")), "-s", str(self.socket_path), *args]
 
     # -- helpers -----------------------------------------------------------
@@ -155,7 +224,7 @@ class RedisService(Service):
         if not self.socket_path.exists():
             return None
         try:
-            info = resp.info(self.socket_path, timeout=CLIENT_TIMEOUT)
+            info = self.info()
         except (resp.RespError, resp.ConnectionClosed, OSError):
             return None
         try:
@@ -238,3 +307,10 @@ def redis_quote(value: str) -> str:
     """``value`` as one redis.conf argument: double-quoted, with \\ and \" escaped (a project
     path may hold spaces and quotes)."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def redis_unquote(text: str) -> str:
+    """The value of one redis.conf argument as ``redis_quote`` (or a bare word) wrote it."""
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return re.sub(r"\\(.)", r"\1", text[1:-1])
+    return text

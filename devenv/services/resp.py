@@ -1,9 +1,15 @@
 """Just enough of Redis's protocol (RESP2) to probe and stop a server over its socket.
 
-devenv asks a Redis server three things: PING, INFO and SHUTDOWN. redis-py
-costs ~45 ms to import (it pulls in asyncio), more than Redis takes to
-start, and its default client retries with backoff; this takes none of that.
-Nothing here retries: a refused connection is an answer.
+devenv asks a Redis server a few things: PING, INFO, CONFIG SET and SHUTDOWN.
+redis-py costs ~45 ms to import (it pulls in asyncio), more than Redis takes
+to start, and its default client retries with backoff; this takes none of
+that. Nothing here retries: a refused connection is an answer.
+
+The server wants the project's password even over its socket (``requirepass``
+covers every connection): pass ``password`` and it is sent with AUTH in the
+same write as the command, so it costs no round trip. A server that has no
+password yet (one started before devenv gave it one) refuses that AUTH and
+answers the command all the same.
 """
 
 from __future__ import annotations
@@ -51,19 +57,39 @@ def _read(stream) -> object:
     raise RespError(f"unexpected reply {line[:40]!r}")
 
 
-def command(path: Path | str, *args: str, timeout: float = 0.5) -> object:
-    """Send one command over the unix socket at ``path`` and return the decoded reply."""
+def command(
+    path: Path | str, *args: str, timeout: float = 0.5, password: str | None = None
+) -> object:
+    """Send one command over the unix socket at ``path`` and return the decoded reply.
+
+    With ``password``, AUTH goes first; when the command is then refused for want of it
+    (NOAUTH), the AUTH's own refusal (WRONGPASS ...) is raised, which says more.
+    """
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
         sock.connect(str(path))
-        sock.sendall(_encode(args))
+        auth = _encode(("AUTH", password)) if password is not None else b""
+        sock.sendall(auth + _encode(args))
         with sock.makefile("rb") as stream:
-            return _read(stream)
+            refused: RespError | None = None
+            if auth:
+                try:
+                    _read(stream)
+                except RespError as err:  # wrong, or no password configured: see below
+                    refused = err
+            try:
+                return _read(stream)
+            except RespError as err:
+                if refused is not None and str(err).startswith("NOAUTH"):
+                    raise refused from None
+                raise
 
 
-def info(path: Path | str, section: str = "server", timeout: float = 0.5) -> dict[str, str]:
+def info(
+    path: Path | str, section: str = "server", timeout: float = 0.5, password: str | None = None
+) -> dict[str, str]:
     """``INFO section`` as a dict of its ``key:value`` lines."""
-    text = command(path, "INFO", section, timeout=timeout)
+    text = command(path, "INFO", section, timeout=timeout, password=password)
     result: dict[str, str] = {}
     for line in str(text).splitlines():
         key, sep, value = line.partition(":")
