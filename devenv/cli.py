@@ -160,7 +160,10 @@ def _add_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("onboard", help="the first-day onboarding")
     p.add_argument("--reset", action="store_true", help="start the onboarding over")
-    p.set_defaults(func=_not_there_yet("onboard", "onboarding is being built"))
+    p.add_argument("--no-tui", action="store_true", help="run the steps in the terminal")
+    p.add_argument("--json", action="store_true", help="steps and times as JSON; changes nothing")
+    p.add_argument("-m", "--message", help="the commit's message (default: the change's title)")
+    p.set_defaults(func=_lazy("onboard", "onboard"))
 
     p = sub.add_parser("init", help="write devenv.toml (and a Procfile) for this project")
     p.add_argument(

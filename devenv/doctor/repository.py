@@ -6,7 +6,6 @@ missing, so it is never fixable here.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,17 +45,26 @@ def git_hooks(context: Context) -> Iterator[Check]:
             "`git init`, then `devenv onboard` installs the pre-commit hook",
         )
         return
+    from devenv.onboarding.hooks import hook_state
+
+    state = hook_state(context.root, lint)  # what the onboarding's git-hooks step looks at
     hook = hooks / "pre-commit"
     shown = context.shown(hook)
-    if not hook.is_file():
+    if not state.exists:
         yield warn(
             "git-hooks",
             f"no pre-commit hook ({shown}): `{lint}` (onboarding.lint) does not run on commit",
             "run `devenv onboard`: it installs the hook",
         )
-    elif not os.access(hook, os.X_OK):
+    elif not state.executable:
         yield warn(
             "git-hooks", f"{shown} is not executable, so git skips it", f"`chmod +x {shown}`"
+        )
+    elif not state.lints:
+        yield warn(
+            "git-hooks",
+            f"{shown} is the repository's own hook and does not run `{lint}` (onboarding.lint)",
+            "run `devenv onboard`: it installs devenv's hook, which runs this one first",
         )
     else:
         yield ok("git-hooks", f"pre-commit hook installed ({shown}); onboarding.lint: `{lint}`")
