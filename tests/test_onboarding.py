@@ -318,3 +318,22 @@ def test_reset_forgets_the_progress_not_the_git_work(project):
     assert surveyed["branch"] == surveyed["commit"] == "done"
     assert surveyed["tests"] == "todo"  # passing is recorded per person: to run again
     assert not path.exists()  # survey() saves nothing
+
+
+def test_with_the_person_there_a_failed_test_waits_for_the_fix_and_runs_again(project):
+    edits = iter(["   \n", "Hello, fixed.\n"])  # first a greeting the test refuses, then a fix
+    recorder = Recorder(on_wait=lambda event: say_hello(project, next(edits)))
+    onboarding = Onboarding(load_project(project), emit=recorder)
+
+    result = onboarding.run(wait=True)
+
+    assert result.ending == "done"
+    assert [e.name for e in recorder.of(PersonAwaited)] == ["first-change", "tests"]
+    assert recorder.of(PersonAwaited)[1].instruction.endswith("and save: devenv runs it again")
+    failed = [e.step for e in recorder.of(StepChanged) if e.step.state == "failed"]
+    assert [view.id for view in failed] == ["tests"]
+    assert any("greeting.txt is empty" in line for line in failed[0].tail)
+    runs = [e for e in recorder.of(StepOutput) if e.name == "tests" and e.line.startswith("$ ")]
+    assert len(runs) == 2
+    assert (project / "greeting.txt").read_text() == "Hello, fixed.\n"
+    assert git(project, "show", "HEAD:greeting.txt") == "Hello, fixed."

@@ -114,7 +114,9 @@ class StepPrinter:
                 self.say(f"{self._number(step_id):<7}{self.titles.get(step_id, step_id)}")
             case StepOutput(line=line):
                 self.say(f"{self.INDENT}| {line}")
-            case StepChanged(step=view) if not view.running and not view.waiting:
+            case StepChanged(step=view) if not view.running and (
+                not view.waiting or view.state == "failed"
+            ):
                 self._result(view)
             case PersonAwaited(instruction=instruction):
                 self.say(f"{self.INDENT}-> {instruction}")

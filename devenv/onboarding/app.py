@@ -119,10 +119,7 @@ def check_app(ctx: StepContext) -> Outcome:
             f"`devenv logs {target.process}` shows why",
         )
     home = re.sub(r"(https?://[^/]+).*", r"\1/", url)
-    return Outcome.done(
-        f"{target.process} answers at {url}; open {home} (devenv up runs it, pid {pid}: "
-        "`devenv down` stops it)"
-    )
+    return Outcome.done(f"{target.process} answers at {url}: open {home} (devenv up, pid {pid})")
 
 
 def start_app(ctx: StepContext) -> str:
@@ -134,7 +131,7 @@ def start_app(ctx: StepContext) -> str:
         did = "started the processes"
     elif foreground_pid(ctx.layout) is None:
         spawned = _spawn_up(ctx)
-        did = f"started `devenv up` in the background (pid {spawned.pid}; `devenv down` stops it)"
+        did = "started `devenv up` in the background (`devenv down` stops it)"
     else:
         did = "waited for the running devenv"
     ctx.output(did)

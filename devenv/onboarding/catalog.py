@@ -63,8 +63,16 @@ def builtin_steps(onboarding: OnboardingConfig) -> dict[str, Step]:
             first.hint if first is not None else None,
             watch=change.watch_first_change,
         ),
-        "tests": Step("tests", "Tests pass", change.check_tests, change.run_tests),
-        "commit": Step("commit", "Commit (the hook lints)", change.check_commit, change.commit),
+        "tests": Step(
+            "tests", "Tests pass", change.check_tests, change.run_tests, retry_on_change=True
+        ),
+        "commit": Step(
+            "commit",
+            "Commit (the hook lints)",
+            change.check_commit,
+            change.commit,
+            retry_on_change=True,
+        ),
         "ship": Step("ship", "Ship", ship.check_ship, ship.ship),
     }
 

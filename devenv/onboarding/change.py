@@ -93,6 +93,20 @@ def watch_first_change(ctx: StepContext) -> tuple[Path, ...]:
     return (ctx.root,)
 
 
+def watch_tree(ctx: StepContext) -> tuple[Path, ...]:
+    """The project's folders that hold tracked files (not the virtualenv, not .git): where a
+    fix is saved. At most ``WATCHED`` of them; the waiter's poll covers the rest."""
+    folders = {ctx.root}
+    for name in ctx.git.out("ls-files").splitlines():
+        folders.add((ctx.root / name).parent)
+        if len(folders) >= WATCHED:
+            break
+    return tuple(sorted(folders))
+
+
+WATCHED = 256
+
+
 # ---------------------------------------------------------------- tests pass
 
 

@@ -235,28 +235,21 @@ class Onboarding:
         self._contexts.append(ctx)
         self.emit(StepStarted(step.id))
         self._show(replace(self._views[step.id], running=True, tail=()))
-        outcome, how, tail, acted = Outcome.not_yet(""), "stop", (), None
+        outcome, how, tail, acted = Outcome.not_yet(""), "stop", (), ""
         try:
             while True:
-                outcome = self._check(step, ctx)
-                how = policy.move(
-                    outcome, has_action=step.action is not None, acted=acted is not None, wait=wait
-                )
-                if how == "act":
-                    assert step.action is not None
-                    acted = step.action(ctx) or ""
-                    continue
-                if how == "fail" and outcome.state == "todo":  # the action did not do it
-                    outcome = Outcome.failed(
-                        f"{outcome.message} (after devenv {acted})", outcome.todo
-                    )
-                if how == "wait" and not self._wait(step, ctx, outcome):
-                    break  # cancelled: the step stays to do
-                if how == "wait":
-                    continue  # the person did it: check once more, then go on
+                acted = ""
+                try:
+                    outcome, how, acted = self._attempt(step, ctx, wait)
+                except StepFailed as failed:
+                    outcome, how = Outcome.failed(failed.message, failed.todo), "fail"
+                    tail = failed.tail
+                    # With the person there, a failed test or lint is theirs to fix: wait for
+                    # them to save a change, then run it again.
+                    if wait and step.retry_on_change and self._wait_for_fix(step, ctx, failed):
+                        tail = ()
+                        continue
                 break
-        except StepFailed as failed:
-            outcome, how, tail = Outcome.failed(failed.message, failed.todo), "fail", failed.tail
         except DevenvError as err:
             outcome, how = Outcome.failed(str(err)), "fail"
         finally:
@@ -282,6 +275,27 @@ class Onboarding:
             )
         return how
 
+    def _attempt(
+        self, step: Step, ctx: StepContext, wait: bool
+    ) -> tuple[Outcome, policy.Move, str]:
+        """Check, act when the check says so, check again; wait for the person when it is
+        theirs. Returns the last outcome, the move it led to and what the action did."""
+        acted: str | None = None
+        while True:
+            outcome = self._check(step, ctx)
+            how = policy.move(
+                outcome, has_action=step.action is not None, acted=acted is not None, wait=wait
+            )
+            if how == "act":
+                assert step.action is not None
+                acted = step.action(ctx) or ""
+                continue
+            if how == "fail" and outcome.state == "todo":  # the action did not do it
+                outcome = Outcome.failed(f"{outcome.message} (after devenv {acted})", outcome.todo)
+            if how == "wait" and self._wait(step, ctx, outcome):
+                continue  # the person did it: check once more, then go on
+            return outcome, how, acted or ""
+
     def _wait(self, step: Step, ctx: StepContext, outcome: Outcome) -> bool:
         from devenv.onboarding.waiter import wait_until
 
@@ -298,6 +312,35 @@ class Onboarding:
         self.emit(PersonAwaited(step.id, instruction))
         paths = step.watch(ctx) if step.watch is not None else ()
         return wait_until(lambda: self._check(step, ctx).state == "done", paths, self._cancelled)
+
+    def _wait_for_fix(self, step: Step, ctx: StepContext, failed: StepFailed) -> bool:
+        """Show the failure, then wait until the work tree changes (True) or a cancel (False)."""
+        from devenv.onboarding.change import watch_tree
+        from devenv.onboarding.waiter import wait_until
+
+        self._show(
+            replace(
+                self._views[step.id],
+                state="failed",
+                message=failed.message,
+                todo=failed.todo,
+                tail=failed.tail,
+                running=False,
+                waiting=True,
+            )
+        )
+        git = ctx.git
+        before = git.tree_fingerprint()
+        todo = failed.todo.split(", then ")[0] if failed.todo else "fix it"
+        self.emit(PersonAwaited(step.id, f"{todo}, and save: devenv runs it again"))
+        changed = wait_until(
+            lambda: git.tree_fingerprint() != before, watch_tree(ctx), self._cancelled
+        )
+        if changed:
+            self._show(
+                replace(self._views[step.id], state="todo", running=True, waiting=False, tail=())
+            )
+        return changed
 
     def _recorded_total(self) -> float:
         return sum(record.seconds for record in self.progress.steps.values())

@@ -69,7 +69,9 @@ Action = Callable[["StepContext"], str | None]  # returns what it did, for the r
 class Step:
     """One step: ``check`` never changes anything; ``action`` does the step when the check says
     "todo" (and not ``person``). ``watch`` gives the paths whose change may complete a step the
-    person does (the edit): the waiter re-checks when one changes."""
+    person does (the edit): the waiter re-checks when one changes. A ``retry_on_change``
+    step that failed (the tests, the lint) is the person's to fix when they are there: it
+    runs again once they save a change."""
 
     id: str
     title: str
@@ -77,6 +79,7 @@ class Step:
     action: Action | None = None
     hint: str | None = None
     watch: Callable[[StepContext], tuple[Path, ...]] | None = None
+    retry_on_change: bool = False  # failed, with the person there: run again once they save
 
 
 @dataclass(frozen=True)
