@@ -373,3 +373,20 @@ def test_a_password_made_anew_while_the_server_runs_is_given_to_it(make_redis):
         _tcp(fresh, old).ping()
     assert _tcp(fresh, fresh.password).ping()
     assert fresh.stop() is True
+
+
+def test_resp_sends_the_password_first_and_says_why_it_was_refused(make_redis):
+    from devenv.services import resp
+
+    svc = make_redis()
+    svc.start()
+    sock = svc.socket_path
+    assert resp.command(sock, "PING", password=svc.password) == "PONG"
+    with pytest.raises(resp.RespError, match=r"^NOAUTH"):
+        resp.command(sock, "PING")
+    with pytest.raises(resp.RespError, match=r"^WRONGPASS"):  # AUTH's refusal, not NOAUTH's
+        resp.command(sock, "PING", password="wrong")
+    assert resp.info(sock, password=svc.password)["process_id"] == str(svc.find_running())
+    # A server with no password (one from before) refuses the AUTH and answers all the same.
+    assert resp.command(sock, "CONFIG", "SET", "requirepass", "", password=svc.password) == "OK"
+    assert resp.command(sock, "PING", password=svc.password) == "PONG"

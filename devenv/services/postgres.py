@@ -370,15 +370,15 @@ class PostgresService(Service):
         socket, so `psql` connects without a prompt, and PGPASSWORD for the same tools over
         TCP (`psql -h 127.0.0.1`). Neither puts the password on a command line."""
         user, dbname = self._target()
-        password = quote(self.password, safe="")
-        address = f"127.0.0.1:{self.port}/{quote(dbname, safe='')}"
+        password = self.password
+        login = f"{quote(user, safe='')}:{quote(password, safe='')}"
         return {
-            "DATABASE_URL": f"postgresql://{quote(user, safe='')}:{password}@{address}",
+            "DATABASE_URL": f"postgresql://{login}@127.0.0.1:{self.port}/{quote(dbname, safe='')}",
             "PGHOST": str(self.ctx.layout.runtime),
             "PGPORT": str(self.port),
             "PGUSER": user,
             "PGDATABASE": dbname,
-            "PGPASSWORD": self.password,
+            "PGPASSWORD": password,
         }
 
     def client_argv(self, args: Sequence[str]) -> list[str]:
