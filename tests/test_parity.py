@@ -136,7 +136,11 @@ def server_says(stack: Stack, name: str) -> Version:
 
     args = ["-At", "-c", "SHOW server_version"] if name == "postgres" else ["INFO", "server"]
     out = subprocess.run(
-        client_command(stack, name, args), capture_output=True, text=True, check=True
+        client_command(stack, name, args),
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **stack.env()},  # redis-cli takes the password from REDISCLI_AUTH
     ).stdout
     if name == "redis":
         out = next(line for line in out.splitlines() if line.startswith("redis_version:"))

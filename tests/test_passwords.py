@@ -273,11 +273,6 @@ def test_the_password_stays_out_of_the_support_bundle(project, tmp_path):
     assert leaked == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="devenv/doctor/bundle.py's secrets() does not add .devenv/password yet: a password "
-    "printed bare (not in a URL nor after a secret-looking name) is left in",
-)
 def test_a_password_printed_bare_stays_out_of_the_support_bundle(project):
     hook = "python -c \"import os; print('connecting with', os.environ['PGPASSWORD'])\""
     (project / "devenv.toml").write_text(

@@ -173,9 +173,9 @@ def _secret_settings(data: object) -> list[str]:
 
 
 def secrets(context: Context) -> list[str]:
-    """The literal values to take out everywhere: every value of .env, and the config file's
-    values under secret-looking keys (a process's STRIPE_KEY, Redis's requirepass), read from
-    the raw TOML so that a config that does not load still gives them up."""
+    """The literal values to take out everywhere: every value of .env, the config file's
+    values under secret-looking keys (a process's STRIPE_KEY), read from the raw TOML so that
+    a config that does not load still gives them up, and the project's generated password."""
     import tomllib
 
     values: list[str] = []
@@ -186,7 +186,14 @@ def secrets(context: Context) -> list[str]:
         # A file that is not TOML gives nothing here; rule 3 still masks NAME = "value" in it.
         with contextlib.suppress(tomllib.TOMLDecodeError):
             values += _secret_settings(tomllib.loads(_read(context.config_file) or ""))
-    return values
+    if context.root is not None:
+        from devenv.errors import DevenvError
+        from devenv.layout import Layout
+        from devenv.services.password import read_password
+
+        with contextlib.suppress(DevenvError, OSError):
+            values.append(read_password(Layout(context.root)) or "")
+    return [value for value in values if value]
 
 
 def contents(report: Report) -> dict[str, str]:

@@ -224,12 +224,12 @@ def _postgres_version(service: PostgresService) -> str:
 
 
 def _redis_version(service: RedisService) -> str:
-    # devenv's own RESP client, as RedisService uses: over the project's 0700 socket (no
-    # password), no retries, and without redis-py's ~45 ms import.
+    # devenv's own RESP client, as RedisService uses: over the project's 0700 socket, with
+    # the password the running server was given, no retries, and without redis-py's import.
     from devenv.services import resp
 
     try:
-        info = resp.info(service.socket_path, "server", timeout=SERVER_TIMEOUT)
+        info = service.info("server", timeout=SERVER_TIMEOUT)
     except (resp.RespError, resp.ConnectionClosed) as err:
         raise _NotAnswering(str(err)) from None
     if "redis_version" not in info:
