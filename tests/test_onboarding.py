@@ -27,7 +27,7 @@ from devenv.onboarding.events import (
 )
 from devenv.onboarding.flow import Onboarding
 from devenv.onboarding.hooks import CHAINED
-from devenv.onboarding.progress import progress_file, who
+from devenv.onboarding.progress import onboarded, progress_file, who
 from tests.onboarding_kit import IDENTITY, Webhook, git, git_identity, tiny_project
 
 STEPS = [
@@ -56,9 +56,13 @@ def webhook():
         yield hook
 
 
+# The project's PR command, as `gh pr create` would be: here it leaves a file saying it ran.
+PR = 'pr = "echo PR for $(git branch --show-current) >> .devenv/prs"\n'
+
+
 @pytest.fixture
 def project(tmp_path, identity, webhook, monkeypatch):
-    root = tiny_project(tmp_path, webhook=webhook.url)
+    root = tiny_project(tmp_path, webhook=webhook.url, onboarding=PR)
     monkeypatch.chdir(root)
     return root
 
@@ -92,6 +96,7 @@ def test_the_whole_onboarding_through_the_core(project, webhook):
     recorder = Recorder(on_wait=lambda event: say_hello(project))
     onboarding = Onboarding(load_project(project), emit=recorder)
 
+    assert not onboarded(project)
     result = onboarding.run(wait=True)
 
     assert result.ending == "done", [(v.id, v.state, v.message, v.tail) for v in result.steps]
@@ -120,7 +125,9 @@ def test_the_whole_onboarding_through_the_core(project, webhook):
     hook = project / ".git" / "hooks" / "pre-commit"
     assert os.access(hook, os.X_OK) and "devenv-hook: pre-commit" in hook.read_text()
 
-    # The friendly robot: one POST with the title, the branch, the person and their time.
+    # The friendly robots: the PR command ran once, then one POST with the title, the
+    # branch, the person and their time.
+    assert (project / ".devenv" / "prs").read_text() == "PR for onboarding/say-hello\n"
     assert len(webhook.posts) == 1
     post = webhook.posts[0]
     assert post["content_type"] == "application/json"
@@ -140,6 +147,7 @@ def test_the_whole_onboarding_through_the_core(project, webhook):
     assert set(saved["steps"]) == set(STEPS)
 
     # Finished: a later run shows the record, checks nothing, changes nothing.
+    assert onboarded(project)
     again = Onboarding(load_project(project), emit=Recorder())
     assert again.finished
     assert again.run().ending == "done"

@@ -111,7 +111,7 @@ class StepPrinter:
 
         match event:
             case StepStarted(name=step_id):
-                self.say(f"{self._number(step_id):<7}{self.titles.get(step_id, step_id)}")
+                self.say(f"{self._number(step_id):<6} {self.titles.get(step_id, step_id)}")
             case StepOutput(line=line):
                 self.say(f"{self.INDENT}| {line}")
             case StepChanged(step=view) if not view.running and (

@@ -51,7 +51,7 @@ def check_branch(ctx: StepContext) -> Outcome:
     return Outcome.done(f"on {current}, off {main}")
 
 
-def create_branch(ctx: StepContext) -> str:
+def create_branch(ctx: StepContext) -> None:
     git = ctx.git
     name = branch_name(ctx)
     main = git.main_branch()
@@ -59,9 +59,9 @@ def create_branch(ctx: StepContext) -> str:
         ctx.progress.base = git.rev(main)
     if git.branch_exists(name):
         git.run("switch", name)  # carries uncommitted edits along, or says why it cannot
-        return f"switched to {name}"
-    git.run("switch", "-c", name)
-    return f"created {name} off {main}"
+    else:
+        git.run("switch", "-c", name)
+    ctx.output(f"git switch -c {name} (off {main} at {(git.rev(main) or '?')[:12]})")
 
 
 # ---------------------------------------------------------------- the first change
@@ -120,7 +120,7 @@ def check_tests(ctx: StepContext) -> Outcome:
     return Outcome.not_yet(f"`{command}` has not passed on this change yet", "devenv runs it")
 
 
-def run_tests(ctx: StepContext) -> str:
+def run_tests(ctx: StepContext) -> None:
     command = ctx.onboarding.test
     assert command is not None
     fingerprint = ctx.git.tree_fingerprint()
@@ -133,7 +133,6 @@ def run_tests(ctx: StepContext) -> str:
             ran.tail,
         )
     ctx.record.facts["passed_on"] = fingerprint
-    return f"`{command}` passed"
 
 
 # ---------------------------------------------------------------- commit
@@ -167,7 +166,7 @@ def check_commit(ctx: StepContext) -> Outcome:
     )
 
 
-def commit(ctx: StepContext) -> str:
+def commit(ctx: StepContext) -> None:
     from devenv.onboarding.lint import BLOCKED
 
     git = ctx.git
@@ -181,7 +180,7 @@ def commit(ctx: StepContext) -> str:
         left = git.untracked()
         if left:
             ctx.output(f"not committed (new files: add them if they belong): {', '.join(left)}")
-        return f'committed "{message}"'
+        return
     if any(BLOCKED in line for line in ran.tail):
         raise StepFailed(
             "the lint failed, so the commit was not made",

@@ -179,3 +179,10 @@ def _number(value: object) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     return None
+
+
+def onboarded(root: Path, person: Person | None = None) -> bool:
+    """Whether ``person`` (default: who runs this) finished the onboarding of this project:
+    what ``devenv up`` asks before it offers the onboarding screen."""
+    progress = Progress.load(root, person if person is not None else who(root))
+    return progress.finished_at is not None
