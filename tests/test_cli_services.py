@@ -96,7 +96,9 @@ def test_up_detached_cold_then_warm_keeps_committed_rows(project):
     assert cold.returncode == 0, cold.stderr + cold.stdout
     assert "postgres | ready in" in cold.stdout or "postgres | " in cold.stdout
     assert "hook sees redis://" in cold.stdout
-    assert "DATABASE_URL=postgresql://app@127.0.0.1:" in cold.stdout
+    # The URLs carry the project's password (.devenv/password).
+    secret = (project / ".devenv" / "password").read_text().strip()
+    assert f"DATABASE_URL=postgresql://app:{secret}@127.0.0.1:" in cold.stdout
 
     info = status(project)
     assert info["services"]["postgres"]["state"] == "ready"
@@ -107,9 +109,9 @@ def test_up_detached_cold_then_warm_keeps_committed_rows(project):
 
     exports = devenv(project, "env").stdout
     port = info["services"]["postgres"]["port"]
-    assert f"export DATABASE_URL=postgresql://app@127.0.0.1:{port}/app" in exports
+    assert f"export DATABASE_URL=postgresql://app:{secret}@127.0.0.1:{port}/app" in exports
     assert f"export PGPORT={port}" in exports
-    assert "export REDIS_URL=redis://127.0.0.1:" in exports
+    assert f"export REDIS_URL=redis://:{secret}@127.0.0.1:" in exports
 
     psql(project, "CREATE TABLE orders (id int); INSERT INTO orders VALUES (42)")
     assert psql(project, "SELECT extname FROM pg_extension WHERE extname = 'pg_trgm'") == "pg_trgm"
@@ -380,7 +382,7 @@ def test_a_project_path_with_spaces_and_quotes_starts_and_stops(reachable_dir):
         ("postgres", 'listen_addresses = "*"', "devenv listens on 127.0.0.1 and its socket only"),
         ("postgres", "port = 5999", "set services.postgres.port instead"),
         ("redis", 'bind = "0.0.0.0"', "devenv listens on 127.0.0.1 and its socket only"),
-        ("redis", 'requirepass = "x"', "a password here locks them out"),
+        ("redis", 'requirepass = "x"', "it is the project's generated password"),
     ],
 )
 def test_settings_devenv_owns_are_refused(reachable_dir, service, setting, reason):
