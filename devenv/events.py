@@ -45,6 +45,24 @@ class ServiceFailed(Event):
 
 
 @dataclass(frozen=True)
+class ServiceExited(ServiceFailed):
+    """A running service's server died without being asked to stop (or could not be started
+    again after it did); devenv.services.watch emits it under ``devenv up``.
+
+    ``message`` says how and what follows, for people: "killed by SIGKILL (pid 4242);
+    restarting in 0.5 s (attempt 1)". ``returncode`` is None when devenv is not the server's
+    parent (it adopted one started earlier) or no server ran; ``restart_in`` is the wait before
+    the next start, None when none follows (it kept dying: "crashed"). Being a ServiceFailed, a
+    view that knows only that shows it as a failure with its log tail.
+    """
+
+    pid: int | None = None
+    returncode: int | None = None
+    restart_in: float | None = None
+    attempt: int = 0  # restart number, in the current window, that ``restart_in`` announces
+
+
+@dataclass(frozen=True)
 class ServiceStopped(Event):
     pid: int | None = None
 

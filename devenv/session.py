@@ -1,11 +1,13 @@
 """One running ``devenv up``: services, then the Procfile's processes, until stopped.
 
 Both faces of ``devenv up`` drive this: the plain ``--no-tui`` output and
-the TUI. It holds the project lock, starts the services, runs the supervisor
-on its own thread (devenv.supervisor.runner), keeps ``.devenv/processes.json``
-up to date (with CPU, memory and ports sampled once a second) for ``devenv
-status`` in another terminal, and stops everything it started. Its methods
-block; a UI calls them from worker threads. Callbacks come from other threads.
+the TUI. It holds the project lock, starts the services and keeps them up
+(devenv.services.watch: a server that dies is reported, its processes told,
+and it is restarted with backoff), runs the supervisor on its own thread
+(devenv.supervisor.runner), keeps ``.devenv/processes.json`` up to date (with
+CPU, memory and ports sampled once a second) for ``devenv status`` in another
+terminal, and stops everything it started. Its methods block; a UI calls them
+from worker threads. Callbacks come from other threads.
 """
 
 from __future__ import annotations
@@ -80,6 +82,8 @@ class Session:
         self._watcher = None
         self._sync = None  # the Sync running now, to cancel it on stop
         self._sync_lock = threading.Lock()
+        self.services = None  # the ServiceWatcher, while the services are kept up
+        self._services_lock = threading.Lock()  # the supervisor hears every change, none lost
 
     # -- starting --------------------------------------------------------------------
 
@@ -95,11 +99,30 @@ class Session:
             with operation_lock(self.layout):
                 self.stack.start(alongside=self._prepare_environment)
             self._service_status = self.stack.status()
+            self._watch_services()
             self._watch_drift()
             self._start_processes()
         except BaseException:
             self.stop()
             raise
+
+    def _watch_services(self) -> None:
+        from devenv.services.watch import ServiceWatcher
+
+        if self.stack.names:
+            self.services = ServiceWatcher(
+                self.stack, on_down=self._service_down, on_up=self._service_up
+            ).watch()
+
+    def _service_down(self, name: str, text: str) -> None:
+        with self._services_lock:
+            if self.runner is not None and self.runner.supervisor is not None:
+                self.runner.service_down(name, text)
+
+    def _service_up(self, name: str, text: str) -> None:
+        with self._services_lock:
+            if self.runner is not None and self.runner.supervisor is not None:
+                self.runner.service_ready(name, text)
 
     def _prepare_environment(self) -> None:
         from devenv.environment.startup import prepare
@@ -262,15 +285,18 @@ class Session:
                 pending.clear()
                 self._write_state()
 
+            ready = self.services.ready() if self.services is not None else set()
             return Supervisor(
                 specs,
                 emit=self.on_event,
                 log_for=log_for,
-                services_ready=frozenset(self.stack.names),
+                services_ready=frozenset(ready),
                 on_change=on_change,
             )
 
-        self.runner = SupervisorRunner(make, on_exit=self.finished.set).start()
+        # Held until the runner is known: a service that goes down meanwhile is not missed.
+        with self._services_lock:
+            self.runner = SupervisorRunner(make, on_exit=self.finished.set).start()
         self._sampler_thread = threading.Thread(
             target=self._sample_loop, name="devenv-stats", daemon=True
         )
@@ -303,7 +329,9 @@ class Session:
                 continue
             snapshot = runner.supervisor.snapshot()
             pids = {name: info["pid"] for name, info in snapshot.items() if info.get("pid")}
-            for name, info in self._service_status.items():
+            watcher = self.services
+            services = watcher.snapshot() if watcher is not None else self._service_status
+            for name, info in services.items():
                 if info.get("pid"):
                     pids[name] = info["pid"]
             # Ports cost the most to find (the whole socket table, per process): only the
@@ -337,6 +365,8 @@ class Session:
         from devenv.runlock import operation_lock
 
         progress = on_progress or (lambda text: None)
+        if self.services is not None:
+            self.services.close()  # from now on a server that stops is not started again
         if self._watcher is not None:
             self._watcher.stop()
             self._watcher = None
@@ -354,18 +384,26 @@ class Session:
             progress(f"stopping {', '.join(ours)}")
             with operation_lock(self.layout):
                 self.stack.stop(ours)
-        if self.stack.adopted:
+        left = [n for n in sorted(self.stack.adopted) if self._still_running(n)]
+        if left:
             self.on_event(
                 Notice(
                     "devenv",
-                    f"left running, as before: {', '.join(sorted(self.stack.adopted))} "
-                    "(`devenv down` stops them)",
+                    f"left running, as before: {', '.join(left)} (`devenv down` stops them)",
                 )
             )
+        self.services = None
         if self._lock is not None:
             self._lock.release()
             self._lock = None
         progress("stopped")
+
+    def _still_running(self, name: str) -> bool:
+        """Whether the service ``name`` runs (one the person stopped from the TUI does not)."""
+        try:
+            return self.stack.service(name).find_running() is not None
+        except DevenvError:
+            return False
 
     def force_stop(self) -> None:
         """SIGKILL every process group now (a second Ctrl-C)."""
@@ -395,10 +433,12 @@ class Session:
     def rows(self) -> list[Row]:
         rows = []
         now = time.time()
-        services = self.stack.status()
+        services = self._services_now()
         self._service_status = services
         for name, info in services.items():
             stats = self.stats.get(name, {})
+            if not info.get("pid") or stats.get("pid") != info["pid"]:
+                stats = {}  # not sampled since it (re)started: no numbers of the old pid
             rows.append(
                 Row(
                     name=name,
@@ -408,7 +448,7 @@ class Session:
                     port=info.get("port"),
                     cpu_percent=stats.get("cpu_percent"),
                     rss=stats.get("rss"),
-                    restarts=None,
+                    restarts=info.get("restarts"),
                     uptime=stats.get("uptime"),
                     detail=info.get("version") or "",
                 )
@@ -435,6 +475,23 @@ class Session:
                 )
         return rows
 
+    def _services_now(self) -> dict[str, dict]:
+        """Each service's state, pid, port, version (and restarts while they are kept up).
+
+        While the watcher runs, its states (from the pids, cheap) are the truth; before
+        and after, the servers are asked (Stack.status).
+        """
+        watcher = self.services
+        if watcher is None:
+            return self.stack.status()
+        watched = watcher.snapshot()
+        result = {}
+        for name in self.stack.names:
+            service = self.stack.service(name)
+            info = watched.get(name, {"state": "stopped", "pid": None, "restarts": None})
+            result[name] = {**info, "port": service.port, "version": service.version}
+        return result
+
     def urls(self) -> dict[str, str]:
         env = self.stack.env()
         return {key: env[key] for key in ("DATABASE_URL", "REDIS_URL") if key in env}
@@ -456,26 +513,41 @@ class Session:
             return self.stack.service(name).log_tail(n)
         return []
 
-    # -- control ----------------------------------------------------------------
+    # -- control: a process or a service, by name ---------------------------------------
 
     def _process(self, name: str) -> str:
-        if name in self.config.services:
-            raise DevenvError(f"{name} is a service: restart it with `devenv down` and `up`")
         if not self._has_processes() or name not in self.runner.supervisor.names:
             raise DevenvError(f"no process named {name}")
         return name
 
+    def _watcher_of(self, name: str):
+        """The ServiceWatcher when ``name`` is a service (None for a process)."""
+        if name not in self.config.services:
+            return None
+        if self.services is None:
+            raise DevenvError(f"{name} is not running under this devenv up")
+        return self.services
+
     def restart(self, name: str) -> None:
-        name = self._process(name)
-        self.runner.restart_process(name)
+        """Restart the process or service ``name`` (a service's processes are told)."""
+        if watcher := self._watcher_of(name):
+            watcher.restart(name)
+        else:
+            self.runner.restart_process(self._process(name))
 
     def stop_process(self, name: str) -> None:
-        name = self._process(name)
-        self.runner.stop_process(name)
+        """Stop the process or service ``name``; it stays stopped until started."""
+        if watcher := self._watcher_of(name):
+            watcher.stop(name)
+        else:
+            self.runner.stop_process(self._process(name))
 
     def start_process(self, name: str) -> None:
-        name = self._process(name)
-        self.runner.start_process(name)
+        """Start the process or service ``name`` if it is not running."""
+        if watcher := self._watcher_of(name):
+            watcher.start(name)
+        else:
+            self.runner.start_process(self._process(name))
 
     def restart_all(self) -> None:
         if self._has_processes():

@@ -16,6 +16,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -534,3 +535,63 @@ def test_a_failed_up_stops_what_it_started_and_keeps_what_ran_before(reachable_d
         assert info["redis"]["state"] == "stopped"
     finally:
         devenv(project, "down")
+
+
+def test_a_killed_service_under_up_no_tui_comes_back_with_its_data(reachable_dir):
+    """kill -9 of the demo's PostgreSQL, then of its Redis, under `devenv up --no-tui`: each is
+    ready again, with a new pid, before a 10 s deadline; the rows committed before are there;
+    web is told and keeps running."""
+    made = devenv(reachable_dir, "demo", "demo")
+    assert made.returncode == 0, made.stdout + made.stderr
+    demo = reachable_dir / "demo"
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    env.pop("NO_COLOR", None)
+    up = subprocess.Popen(
+        [sys.executable, "-m", "devenv", "up", "--no-tui"],
+        cwd=demo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(up.stdout), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 120
+        while status(demo)["processes"].get("web.1", {}).get("state") != "ready":
+            assert up.poll() is None, "".join(lines)
+            assert time.monotonic() < deadline, "".join(lines)
+            time.sleep(0.1)
+        psql(demo, "INSERT INTO notes (text) VALUES ('written before the kill')")
+        web = status(demo)["processes"]["web.1"]["pid"]
+
+        for service in ("postgres", "redis"):
+            old = status(demo)["services"][service]["pid"]
+            os.kill(old, signal.SIGKILL)
+            deadline = time.monotonic() + 10  # the contract: back within 10 s
+            while True:
+                info = status(demo)["services"][service]
+                if info["state"] == "ready" and info["pid"] not in (None, old):
+                    break
+                assert time.monotonic() < deadline, f"{service}: {info}\n" + "".join(lines)
+                time.sleep(0.1)
+            said = f"| failed: killed by SIGKILL (pid {old}); restarting in 0.5 s (attempt 1)"
+            while not any(service in line and said in line for line in lines):  # it may lag
+                assert time.monotonic() < deadline + 10, "".join(lines)
+                time.sleep(0.05)
+
+        assert psql(demo, "SELECT text FROM notes") == "written before the kill"
+        assert status(demo)["processes"]["web.1"]["pid"] == web  # told, not killed
+        assert any(
+            "web.1" in line and "postgres went down: killed by SIGKILL; restarting it" in line
+            for line in lines
+        )
+        up.send_signal(signal.SIGTERM)
+        assert up.wait(timeout=60) == 0
+        assert project_servers(demo) == []
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
+        devenv(demo, "down")

@@ -1,14 +1,20 @@
-"""A readiness probe's bug surfaces at once; only the errors that mean "not yet" are waited
-through.
+"""Services supervised like processes: a server that dies is seen, said and restarted; a stop
+asked for is kept; a readiness probe's bug surfaces at once.
 
-A real ``python3 -m http.server`` is the server; nothing stands in for it.
+Real Redis and PostgreSQL (run as the unprivileged service user when the tests run as root), a
+real ``python3 -m http.server`` for the probe tests; nothing stands in for a server.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
+import socket
 import sqlite3
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import psutil
@@ -17,6 +23,7 @@ import pytest
 from devenv import privileges
 from devenv.config import load_config
 from devenv.errors import ConfigError, DevenvError
+from devenv.events import Event, ServiceExited, ServiceReady, ServiceStopped
 from devenv.installations import find_installation
 from devenv.layout import Layout
 from devenv.recipes import recipe_for
@@ -24,9 +31,187 @@ from devenv.services import resp
 from devenv.services.base import ServiceContext
 from devenv.services.generic import RecipeService
 from devenv.services.readiness import not_yet
+from devenv.services.watch import ServiceWatcher
+from devenv.stack import Stack
 from tests.servers import free_port
+from tests.test_tui import asynctest, cell
 
 pytestmark = pytest.mark.usefixtures("private_cache")  # see tests/conftest.py
+
+FAST = 0.1  # the watcher's poll in these tests: a death is seen within a tenth of a second
+
+
+def until(check, what: str, timeout: float = 20.0):
+    """Poll ``check`` until it returns something truthy (a deadline, not a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        time.sleep(0.02)
+    return result
+
+
+class Recorder:
+    """Events, and the lines the watcher has for the processes, as they come (any thread)."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.told: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            self.events.append(event)
+
+    def down(self, name: str, text: str) -> None:
+        with self._lock:
+            self.told.append(("down", text))
+
+    def up(self, name: str, text: str) -> None:
+        with self._lock:
+            self.told.append(("up", text))
+
+    def of(self, kind: type) -> list:
+        with self._lock:
+            return [event for event in self.events if isinstance(event, kind)]
+
+
+def zombie_or_gone(pid: int) -> str:
+    try:
+        return "zombie" if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE else "alive"
+    except psutil.NoSuchProcess:
+        return "gone"
+
+
+@pytest.fixture
+def redis_stack(reachable_dir):
+    """A project with Redis alone, its Stack emitting into a Recorder; stopped afterwards."""
+    (reachable_dir / "devenv.toml").write_text('[project]\nname = "shop"\n\n[services.redis]\n')
+    recorder = Recorder()
+    stack = Stack(load_config(reachable_dir / "devenv.toml"), recorder)
+    made: list[ServiceWatcher] = []
+
+    def watch(stack: Stack = stack, **kw) -> ServiceWatcher:
+        kw.setdefault("interval", FAST)
+        watcher = ServiceWatcher(stack, on_down=recorder.down, on_up=recorder.up, **kw).watch()
+        made.append(watcher)
+        return watcher
+
+    try:
+        yield stack, recorder, watch
+    finally:
+        for watcher in made:
+            watcher.close()
+        Stack(stack.config).stop()
+
+
+# -- the watcher, on a real Redis --------------------------------------------------------------
+
+
+def test_a_killed_server_is_seen_said_reaped_and_started_again(redis_stack):
+    stack, recorder, watch = redis_stack
+    stack.start()
+    watcher = watch()
+    service = stack.service("redis")
+    first = service.find_running()
+    assert watcher.snapshot()["redis"] == {"state": "ready", "pid": first, "restarts": 0}
+
+    os.kill(first, signal.SIGKILL)
+
+    exited = until(lambda: recorder.of(ServiceExited), "the death reported")[0]
+    assert exited.pid == first and exited.returncode == -signal.SIGKILL
+    assert exited.restart_in == 0.5 and exited.attempt == 1
+    assert exited.message == f"killed by SIGKILL (pid {first}); restarting in 0.5 s (attempt 1)"
+    ready = until(lambda: [e for e in recorder.of(ServiceReady) if e.pid != first], "restarted")
+    second = ready[0].pid
+    assert not ready[0].adopted
+    assert service.find_running() == second
+    assert service.is_ready()
+    assert until(lambda: watcher.snapshot()["redis"]["state"] == "ready", "ready again")
+    assert watcher.snapshot()["redis"] == {"state": "ready", "pid": second, "restarts": 1}
+    # devenv was its parent, so devenv reaped it (pid 1 here reaps nothing).
+    assert zombie_or_gone(first) == "gone"
+    assert recorder.told == [
+        ("down", "redis went down: killed by SIGKILL; restarting it"),
+        ("up", f"redis is ready again (pid {second})"),
+    ]
+
+
+def test_a_stop_asked_for_is_kept_and_start_and_restart_bring_it_back(redis_stack):
+    stack, recorder, watch = redis_stack
+    stack.start()
+    watcher = watch()
+    service = stack.service("redis")
+    first = service.find_running()
+
+    assert watcher.stop("redis") is True
+    assert service.find_running() is None
+    assert recorder.told == [("down", "redis was stopped")]
+    time.sleep(10 * FAST)  # ten looks of the watcher, and a backoff's worth: nothing restarts it
+    assert watcher.snapshot()["redis"]["state"] == "stopped"
+    assert service.find_running() is None
+    assert recorder.of(ServiceExited) == []
+
+    assert watcher.start("redis") is True
+    second = service.find_running()
+    assert second not in (None, first)
+    assert watcher.snapshot()["redis"] == {"state": "ready", "pid": second, "restarts": 0}
+    assert watcher.start("redis") is False  # it runs already
+
+    watcher.restart("redis")
+    third = service.find_running()
+    assert third not in (None, second)
+    assert [e.pid for e in recorder.of(ServiceStopped)] == [first, second]
+    assert recorder.of(ServiceExited) == []  # none of this was a death
+
+
+def test_an_adopted_server_that_dies_is_seen_as_a_zombie_and_started_again(redis_stack):
+    stack, recorder, watch = redis_stack
+    stack.start()  # this test process is the server's parent: its death leaves a zombie
+    first = stack.service("redis").find_running()
+    adopting = Stack(stack.config, recorder)  # what a later `devenv up` sees: not its child
+    adopting.start()
+    assert adopting.adopted == {"redis"}
+    watch(adopting)
+
+    os.kill(first, signal.SIGKILL)
+
+    exited = until(lambda: recorder.of(ServiceExited), "the death of an adopted server")[0]
+    assert zombie_or_gone(first) == "zombie"  # nobody reaped it, and still it counts as dead
+    assert exited.returncode is None  # not its parent: how it ended is unknown
+    assert exited.message.startswith(f"its process is gone (pid {first}); restarting in 0.5 s")
+    until(lambda: adopting.service("redis").find_running() not in (None, first), "restarted")
+    stack.service("redis").process.wait()  # the zombie's parent (this test) reaps it
+
+
+def test_a_server_that_cannot_start_again_is_retried_then_left_crashed(redis_stack):
+    stack, recorder, watch = redis_stack
+    stack.start()
+    watcher = watch(max_restarts=1)
+    service = stack.service("redis")
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        os.kill(service.find_running(), signal.SIGKILL)
+        until(lambda: recorder.of(ServiceExited), "the death")
+        holder.bind(("127.0.0.1", service.port))  # taken before the restart (0.5 s later)
+        holder.listen()
+
+        until(lambda: watcher.snapshot()["redis"]["state"] == "crashed", "given up")
+
+    first, second = recorder.of(ServiceExited)
+    assert first.restart_in == 0.5
+    assert second.restart_in is None and second.pid is None
+    assert second.message.startswith("could not start again: the server exited with code 1")
+    assert "1 restarts without staying up, so it is not started again" in second.message
+    assert any("Address already in use" in line for line in second.log_tail)
+    assert recorder.told[-1] == (
+        "down",
+        "redis went down: could not start again: the server exited with code 1; "
+        "it keeps failing and is not restarted",
+    )
+    assert service.find_running() is None
+
+    assert watcher.start("redis") is True  # the port is free again: a person starts it
+    assert watcher.snapshot()["redis"]["state"] == "ready"
 
 
 # -- readiness: "not yet" against a bug ----------------------------------------------------------
@@ -189,3 +374,84 @@ def test_status_says_starting_for_not_yet_and_raises_a_bug(echo):
 )
 def test_which_errors_mean_not_yet(error, expected):
     assert not_yet(error) is expected
+
+
+# -- the TUI's service rows, on a real Session -----------------------------------------------
+
+
+async def pilot_until(pilot, check, what: str, timeout: float = 20.0):
+    """Poll ``check()`` between the app's own turns until it is truthy; return its value."""
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        await pilot.pause(0.05)
+    return found
+
+
+@asynctest
+async def test_service_rows_go_down_come_back_and_take_r_s_t(reachable_dir):
+    from devenv.session import Session
+    from devenv.tui.app import DevenvApp
+
+    (reachable_dir / "devenv.toml").write_text(
+        '[project]\nname = "shop"\n\n[services.redis]\n\n'
+        '[processes.worker]\ndepends_on = ["redis"]\n'
+    )
+    (reachable_dir / "Procfile").write_text("worker: sleep 1000\n")
+    config = load_config(reachable_dir / "devenv.toml")
+    sessions: list[Session] = []
+
+    def make_session(**callbacks):
+        sessions.append(Session(config, **callbacks))
+        return sessions[0]
+
+    app = DevenvApp("shop", make_session, services=("redis",))
+    try:
+        async with app.run_test(size=(120, 30)) as pilot:
+
+            def state() -> str:
+                return cell(app, "redis", "state") if "redis" in app.table.rows else ""
+
+            def pid() -> str:
+                return cell(app, "redis", "pid")
+
+            await pilot_until(pilot, lambda: app._started or app._start_failed, "the start")
+            assert not app._start_failed, app.exit_message
+            await pilot_until(pilot, lambda: app.header.status == "2/2 up", "all up")
+            first = pid()
+
+            os.kill(int(first), signal.SIGKILL)
+            await pilot_until(pilot, lambda: "down: redis" in app.header.status, "shown down")
+            assert app.header.state == "degraded"
+            assert cell(app, "redis", "health") == "exit -9, retry 0.5s #1"
+            await pilot_until(pilot, lambda: state() == "ready" and pid() != first, "back")
+            await pilot_until(pilot, lambda: app.header.status == "2/2 up", "counted up again")
+            assert cell(app, "redis", "restarts") == "1"
+            app.flush_logs()
+            lines = list(app.log_view.output.lines)
+            assert any("redis" in line and "killed by SIGKILL" in line for line in lines)
+            told = "redis went down: killed by SIGKILL; restarting it"
+            assert any("worker.1" in line and told in line for line in lines)
+            worker = cell(app, "worker.1", "pid")
+
+            app.table.move_cursor(row=0)  # the services come first: redis
+            await pilot.pause()
+            await pilot.press("s")
+            await pilot_until(pilot, lambda: state() == "stopped", "stopped by s")
+            assert "down: redis" in app.header.status
+            await pilot.pause(1.5)  # three looks and a backoff's worth: a stop asked for stays
+            assert state() == "stopped"
+
+            await pilot.press("t")
+            await pilot_until(pilot, lambda: state() == "ready", "started by t")
+            second = pid()
+            await pilot.press("r")
+            await pilot_until(pilot, lambda: state() == "ready" and pid() != second, "r")
+            assert cell(app, "worker.1", "pid") == worker  # the process was never touched
+
+            await pilot.press("q")
+            await pilot_until(pilot, lambda: not app.is_running, "the quit", timeout=60)
+    finally:
+        if sessions and sessions[0]._lock is not None:
+            sessions[0].stop()
+    assert Stack(config).service("redis").find_running() is None

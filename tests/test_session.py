@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import pytest
 
 from devenv.config import load_config
 from devenv.errors import DevenvError
+from devenv.events import ServiceExited
 from devenv.runlock import AlreadyRunning
 from devenv.session import Session
 
@@ -87,8 +90,77 @@ def test_services_rows_urls_and_clients(reachable_dir):
         argv, env = session.client_argv("postgres")
         assert argv[0].endswith("psql") and env["PGDATABASE"] == "app"
         assert any("ready to accept connections" in line for line in session.tail("postgres"))
-        with pytest.raises(DevenvError, match="is a service"):
-            session.restart("postgres")
     finally:
         session.stop()
     assert {r.state for r in session.rows()} == {"stopped"}
+
+
+@pytest.fixture
+def services_and_a_user(reachable_dir):
+    """PostgreSQL and Redis; web depends on PostgreSQL, only_redis on Redis, idle names none."""
+    (reachable_dir / "devenv.toml").write_text(
+        "[[services.postgres.databases]]\n"
+        'name = "app"\n\n'
+        "[services.redis]\n\n"
+        "[processes.web]\n"
+        'depends_on = ["postgres"]\n\n'
+        "[processes.only_redis]\n"
+        'depends_on = ["redis"]\n'
+    )
+    procfile = f"web: {TICKER}\nidle: sleep 1000\nonly_redis: sleep 1000\n"
+    (reachable_dir / "Procfile").write_text(procfile)
+    return load_config(reachable_dir / "devenv.toml")
+
+
+def test_a_killed_service_is_restarted_and_the_processes_using_it_are_told(services_and_a_user):
+    events = []
+    session = Session(services_and_a_user, on_event=events.append, on_lines=lambda n, b: None)
+    session.start()
+    try:
+        first = row(session, "postgres").pid
+        web = until(lambda: row(session, "web.1").pid, "web started")
+        assert row(session, "postgres").restarts == 0
+
+        os.kill(first, signal.SIGKILL)
+
+        told = "postgres went down: killed by SIGKILL; restarting it"
+        until(lambda: told in session.tail("web.1"), "web told")
+        until(lambda: told in session.tail("idle.1"), "a process naming no service told too")
+        until(lambda: row(session, "postgres").pid not in (None, first), "a new postmaster")
+        until(lambda: row(session, "postgres").state == "ready", "postgres ready again")
+        assert row(session, "postgres").restarts == 1
+        again = f"postgres is ready again (pid {row(session, 'postgres').pid})"
+        until(lambda: again in session.tail("web.1"), "web told it is back")
+        assert told not in session.tail("only_redis.1")  # it uses Redis alone
+        assert row(session, "web.1").pid == web  # told, never killed
+        assert row(session, "web.1").state == "running"
+        exited = next(e for e in events if isinstance(e, ServiceExited))
+        assert (exited.name, exited.pid, exited.returncode) == ("postgres", first, -9)
+    finally:
+        session.stop()
+    assert {r.state for r in session.rows() if r.kind == "service"} == {"stopped"}
+
+
+def test_services_are_restarted_stopped_and_started_by_name(services_and_a_user):
+    session = Session(services_and_a_user, on_event=lambda e: None, on_lines=lambda n, b: None)
+    session.start()
+    try:
+        first = row(session, "redis").pid
+        session.restart("redis")
+        second = row(session, "redis").pid
+        assert second not in (None, first) and row(session, "redis").state == "ready"
+
+        session.stop_process("redis")
+        assert row(session, "redis").state == "stopped" and row(session, "redis").pid is None
+        until(lambda: "redis was stopped" in session.tail("only_redis.1"), "its process told")
+        time.sleep(1.5)  # three looks of the watcher and a backoff: a stop asked for is kept
+        assert row(session, "redis").state == "stopped"
+        assert session.stack.service("redis").find_running() is None
+
+        session.start_process("redis")
+        assert row(session, "redis").state == "ready"
+        assert row(session, "redis").pid not in (None, second)
+        with pytest.raises(DevenvError, match="no process named nope"):
+            session.restart("nope")
+    finally:
+        session.stop()

@@ -41,6 +41,7 @@ class ServiceFailed(DevenvError):
 
     def __init__(self, name: str, message: str, log_tail: Sequence[str] = ()) -> None:
         self.name = name
+        self.message = message  # without the name and the log tail
         self.log_tail = tuple(log_tail)
         text = f"{name}: {message}"
         if self.log_tail:
@@ -68,6 +69,9 @@ class Service(ABC):
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
         self.name = ctx.config.name
+        # The server this object spawned, kept so that its exit status can be read (and it is
+        # reaped: pid 1 may reap no zombies); None when it runs adopted, or not at all.
+        self.process: subprocess.Popen | None = None
 
     # -- paths -------------------------------------------------------------
 
@@ -179,6 +183,7 @@ class Service(ABC):
                 self._kill(proc.pid)
             self.pid_file.unlink(missing_ok=True)
             raise
+        self.process = proc
         event = ServiceReady(self.name, proc.pid, self.port, time.monotonic() - started)
         self.ctx.emit(event)
         return event
@@ -241,6 +246,9 @@ class Service(ABC):
             os.kill(pid, signal.SIGTERM)
         if not _wait_gone(pid, timeout):
             self._kill(pid)
+        if self.process is not None and self.process.pid == pid:
+            self.process.poll()  # reaped already by _wait_gone, or now
+            self.process = None
         self.pid_file.unlink(missing_ok=True)
         self.clean_stale()
         self.ctx.emit(ServiceStopped(self.name, pid))

@@ -22,7 +22,10 @@ failed), "stopped" (on request).
 Dependencies (``ProcessSpec.depends_on``) are checked before each start:
 
 - a service holds, whatever the condition, once its name is in
-  ``services_ready`` (see ``mark_service_ready``);
+  ``services_ready`` (see ``mark_service_ready``). A service that goes down
+  (``service_down``) leaves it: the processes that use it are told in their
+  logs and keep running; one that exits meanwhile is respawned only once the
+  service is ready again;
 - a process dependency names a Procfile type ("web": every instance) or one
   instance ("web.1"). "started": every instance has been spawned; "ready":
   every instance is "ready", or "running" when it has no probe; "completed":
@@ -236,10 +239,32 @@ class Supervisor:
             self._stop_task = asyncio.ensure_future(self._stop_all())
         await asyncio.shield(self._stop_task)
 
-    def mark_service_ready(self, name: str) -> None:
-        """The service ``name`` is ready now: processes waiting on it may start."""
+    def mark_service_ready(self, name: str, text: str = "") -> None:
+        """The service ``name`` is ready now: processes waiting on it may start; ``text``, if
+        any, goes into the log of every running process that uses it."""
         self.services_ready.add(name)
+        if text:
+            self._tell_users(name, text)
         self._pulse()
+
+    def service_down(self, name: str, text: str) -> None:
+        """The service ``name`` is down (it died and is being restarted, or was stopped).
+
+        The processes that use it are told, not stopped: ``text`` goes into the
+        log of each running one. A process that starts, or restarts after an
+        exit, waits for it to be ready again (``mark_service_ready``).
+        """
+        self.services_ready.discard(name)
+        self._tell_users(name, text)
+        self._pulse()
+
+    def _tell_users(self, service: str, text: str) -> None:
+        """``text`` in the log of every running process that uses ``service``: those that
+        depend on it, and those that name no service (they get every service's variables)."""
+        for p in self._procs.values():
+            services = [dep.name for dep in p.spec.depends_on if dep.kind == "service"]
+            if p.child is not None and (service in services or not services):
+                p.log.system(text)
 
     # -- control, for the UI ------------------------------------------------------------------
 
@@ -308,6 +333,9 @@ class Supervisor:
                 return
             first = True
             while True:
+                if not first:
+                    # A crash because its database went away should not use up its restarts.
+                    await self._await_services(p)
                 if p.stop_requested or self._stopping:
                     self._set(p, "stopped", ProcessStopped(p.name))
                     return
@@ -328,7 +356,7 @@ class Supervisor:
         """Handle an exit; True when the process's life is over, False to spawn it again."""
         exited = ProcessExited(p.name, pid, returncode)
         if p.stop_requested or self._stopping:
-            self._note(p, _exit_text(returncode))
+            self._note(p, policy.exit_text(returncode))
             self._set(p, "stopped", exited, ProcessStopped(p.name, pid))
             return True
         if returncode == SPAWN_FAILED:
@@ -345,24 +373,24 @@ class Supervisor:
         )
         p.recent = decision.restarts
         if decision.outcome == "completed":
-            self._note(p, _exit_text(returncode))
+            self._note(p, policy.exit_text(returncode))
             self._set(p, "completed", exited, ProcessCompleted(p.name))
             return True
         if decision.outcome == "exited":
-            self._note(p, _exit_text(returncode))
+            self._note(p, policy.exit_text(returncode))
             self._set(p, "exited", exited)
             return True
         if decision.outcome == "crashed":
             self._note(
                 p,
-                _exit_text(returncode),
+                policy.exit_text(returncode),
                 f"crashed: {decision.restarts} restarts without staying up; not restarted",
             )
             self._set(p, "crashed", exited, ProcessCrashed(p.name, decision.restarts))
             return True
         self._note(
             p,
-            _exit_text(returncode),
+            policy.exit_text(returncode),
             f"restarting in {decision.delay:g} s (attempt {decision.restarts})",
         )
         self._set(
@@ -469,6 +497,24 @@ class Supervisor:
             if not announced:
                 self._note(p, f"waiting for {', '.join(unmet)}")
                 self._set(p, "waiting", ProcessWaiting(p.name, tuple(unmet)))
+                announced = True
+            await changed.wait()
+
+    async def _await_services(self, p: _Process) -> None:
+        """Before a respawn: wait while a service it depends on is down (being restarted)."""
+        announced = False
+        while not (p.stop_requested or self._stopping):
+            changed = self._changed
+            down = [
+                f"{dep.name} {dep.condition}"
+                for dep in p.spec.depends_on
+                if dep.kind == "service" and dep.name not in self.services_ready
+            ]
+            if not down:
+                return
+            if not announced:
+                self._note(p, f"waiting for {', '.join(down)}")
+                self._set(p, "waiting", ProcessWaiting(p.name, tuple(down)))
                 announced = True
             await changed.wait()
 
@@ -623,15 +669,6 @@ def _not_found_hint(command: str, path: str | None) -> str | None:
         f"`{word}` is not installed: it is in no folder of PATH (the project's environment, "
         f"{first}, comes first). Is it in the lockfile? `devenv sync` installs what it pins"
     )
-
-
-def _exit_text(returncode: int) -> str:
-    if returncode < 0:
-        try:
-            return f"killed by {signal.Signals(-returncode).name}"
-        except ValueError:
-            return f"killed by signal {-returncode}"
-    return f"exited with code {returncode}"
 
 
 def _stop_order(specs: list[ProcessSpec]) -> list[list[str]]:

@@ -1,11 +1,14 @@
 """What to do when a supervised process exits: pure functions, no clock, no processes.
 
-The supervisor asks ``after_exit`` and does what it says; everything here is
-testable with plain values.
+The supervisor asks ``after_exit`` and does what it says; so does the
+services' watcher (devenv.services.watch), with restart "always": a server
+that dies is restarted with the same backoff. Everything here is testable
+with plain values.
 """
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass
 from typing import Literal
 
@@ -82,3 +85,13 @@ def after_exit(
         return Decision("crashed", restarts)
     attempt = restarts + 1
     return Decision("backoff", attempt, backoff_delay(attempt))
+
+
+def exit_text(returncode: int) -> str:
+    """How a child ended, for people: "exited with code 1", "killed by SIGKILL"."""
+    if returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exited with code {returncode}"

@@ -72,6 +72,20 @@ class SupervisorRunner:
     def send_signal(self, name: str, sig: int, timeout: float | None = 10) -> bool:
         return self._call(self.supervisor.send_signal(name, sig), timeout)
 
+    def service_down(self, name: str, text: str) -> None:
+        """Tell the supervisor that the service ``name`` is down (see Supervisor.service_down);
+        returns at once."""
+        self._soon(self.supervisor.service_down, name, text)
+
+    def service_ready(self, name: str, text: str = "") -> None:
+        """Tell the supervisor that the service ``name`` is ready again; returns at once."""
+        self._soon(self.supervisor.mark_service_ready, name, text)
+
+    def _soon(self, callback: Callable[..., object], *args: object) -> None:
+        # RuntimeError: the loop has closed, nothing is supervised any more.
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(callback, *args)
+
     def snapshot(self) -> dict[str, dict]:
         async def take() -> dict[str, dict]:
             return self.supervisor.snapshot()

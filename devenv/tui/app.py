@@ -33,6 +33,8 @@ from devenv.events import (
     Event,
     Notice,
     ServiceFailed,
+    ServiceReady,
+    ServiceStopped,
     SyncFinished,
     SyncOutput,
     SyncStarted,
@@ -64,6 +66,7 @@ from devenv.tui.status_table import StatusTable, health_from_event
 UP_STATES = frozenset({"ready", "running", "completed"})
 DOWN_STATES = frozenset({"failed", "crashed", "exited"})
 DEPS_EVENTS = (DriftFound, DriftCleared, SyncStarted, SyncStepStarted, SyncFinished)
+SERVICE_CHANGES = (ServiceFailed, ServiceReady, ServiceStopped)
 
 
 class SessionFactory(Protocol):
@@ -328,6 +331,8 @@ class DevenvApp(App[int]):
         if health is not None and self._health.get(event.name) != health:
             self._health[event.name] = health
             self._show_rows()
+        if self._started and isinstance(event, SERVICE_CHANGES):
+            self._tick_rows()  # a service went down or came back: its row and the header now
 
     def _deps_event(self, event: Event) -> None:
         """The project's packages: drift found or gone, an install's progress and outcome."""
@@ -453,7 +458,13 @@ class DevenvApp(App[int]):
         if not self._started or self._stopping or self._start_failed:
             return
         up = sum(row.state in UP_STATES for row in self._rows)
-        down = [row.name for row in self._rows if row.state in DOWN_STATES]
+        # A service that is not ready is down, whatever the word (backoff, stopped, ...):
+        # the processes that use it cannot work.
+        down = [
+            row.name
+            for row in self._rows
+            if row.state in DOWN_STATES or (row.kind == "service" and row.state != "ready")
+        ]
         status = f"{up}/{len(self._rows)} up"
         if down:
             status += f" · down: {', '.join(down)}"

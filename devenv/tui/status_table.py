@@ -11,6 +11,7 @@ from devenv.events import (
     Event,
     HookFinished,
     HookStarted,
+    ServiceExited,
     ServiceFailed,
     ServiceReady,
     ServiceStarting,
@@ -102,6 +103,11 @@ def health_from_event(event: Event, current: str = "") -> str | None:
             return None if current.startswith(("ok", "adopted")) else step
         case ServiceReady(seconds=seconds, adopted=adopted):
             return "adopted" if adopted else f"ok {seconds * 1000:.0f}ms"
+        case ServiceExited(returncode=code, restart_in=None):
+            return "gave up" if code is None else f"exit {code}, gave up"
+        case ServiceExited(returncode=code, restart_in=delay, attempt=attempt):
+            died = "down" if code is None else f"exit {code}"
+            return f"{died}, retry {delay:g}s #{attempt}"
         case ServiceFailed(message=message):
             return message.splitlines()[0] if message else "failed"
         case ServiceStopped():
