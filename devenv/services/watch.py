@@ -28,6 +28,7 @@ called from any thread; events and callbacks come from the watcher's threads.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -127,12 +128,13 @@ class ServiceWatcher:
             return {name for name, w in self._watched.items() if w.state == "ready"}
 
     def _follow(self, w: _Watched, pid: int | None) -> None:
+        import psutil
+
         w.pid, w.record, w.up_since = pid, None, time.monotonic()
         if pid is not None:
-            try:
+            # Gone already (or not ours to see): no record, and the next look says it is down.
+            with contextlib.suppress(psutil.Error):
                 w.record = pidrecord.PidRecord.of(pid)
-            except Exception:  # psutil.Error: gone already; the next look says so
-                w.record = None
 
     def _watch(self, w: _Watched) -> None:
         while True:
