@@ -7,6 +7,7 @@ Every line is checked here; the commands themselves come from
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import NamedTuple
 
@@ -14,6 +15,8 @@ from honcho.environ import PROCFILE_LINE
 from honcho.environ import parse_procfile as honcho_parse_procfile
 
 from devenv.errors import ConfigError
+
+_NAME = re.compile(r"[A-Za-z0-9_-]+")  # as honcho's PROCFILE_LINE
 
 
 class ProcfileEntry(NamedTuple):
@@ -36,12 +39,10 @@ def parse_procfile(path: Path, display: Path | str | None = None) -> dict[str, P
 
 
 def _read(path: Path, shown: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise ConfigError(f"is not UTF-8 text ({err.reason})", path=shown) from None
-    except OSError as err:
-        raise ConfigError(f"cannot read it: {err.strerror or err}", path=shown) from None
+    # Imported here: devenv.config imports this module while it loads.
+    from devenv.config.checks import read_text
+
+    return read_text(path, shown)
 
 
 def _check_lines(text: str, shown: Path) -> dict[str, int]:
@@ -53,7 +54,7 @@ def _check_lines(text: str, shown: Path) -> dict[str, int]:
             continue
         match = PROCFILE_LINE.match(line)
         if match is None:
-            raise ConfigError(f"expected 'name: command', got '{line}'", path=shown, line=number)
+            raise ConfigError(_why_not(line), path=shown, line=number)
         name, command = match.group(1), match.group(2)
         if not command.strip():
             raise ConfigError(f"process '{name}' has an empty command", path=shown, line=number)
@@ -65,3 +66,14 @@ def _check_lines(text: str, shown: Path) -> dict[str, int]:
             )
         names[name] = number
     return names
+
+
+def _why_not(line: str) -> str:
+    """Why a Procfile line is not ``name: command``, and what to write instead."""
+    name, colon, _ = line.partition(":")
+    if colon and name and not name[0].isspace() and " " not in name and not _NAME.fullmatch(name):
+        return (
+            f"'{name}' is not a process name: use letters, digits, '_' and '-' "
+            "(honcho numbers the instances itself: web.1, web.2)"
+        )
+    return f"expected 'name: command', got '{line}'"

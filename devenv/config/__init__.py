@@ -18,7 +18,7 @@ from devenv.config.discovery import (
     detect_lockfiles,
     find_config,
 )
-from devenv.config.loader import load_config, load_project
+from devenv.config.loader import error_at, load_config, load_project
 from devenv.config.model import (
     CONDITIONS,
     DATABASES_SERVICE,
@@ -63,6 +63,7 @@ __all__ = [
     "ServiceConfig",
     "bundled_service_names",
     "detect_lockfiles",
+    "error_at",
     "find_config",
     "load_config",
     "load_project",

@@ -7,6 +7,7 @@ failure a ``ConfigError`` at the value's key.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Callable, Collection
@@ -21,6 +22,7 @@ from devenv.versions import Version, VersionConstraint
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _IDENTIFIER_MAX = 63
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+_TWICE = ("Cannot overwrite a value", "Cannot declare")
 
 T = TypeVar("T")
 
@@ -37,12 +39,7 @@ class _Document:
         self.pyproject: dict[str, Any] | None = None
 
     def parse(self) -> dict[str, Any]:
-        try:
-            self.text = self.path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as err:
-            raise ConfigError(f"is not UTF-8 text ({err.reason})", path=self.shown) from None
-        except OSError as err:
-            raise ConfigError(f"cannot read it: {err.strerror or err}", path=self.shown) from None
+        self.text = read_text(self.path, self.shown)
         try:
             return tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as err:
@@ -54,11 +51,37 @@ class _Document:
         if match is not None:
             line, column = int(match.group(1)), int(match.group(2))
             message = message[: match.start()]
+        if line is not None and message.startswith(_TWICE):
+            twice = self._defined_twice(line)
+            if twice is not None:
+                return ConfigError(f"invalid TOML: {twice}", path=self.shown, line=line)
         return ConfigError(f"invalid TOML: {message}", path=self.shown, line=line, column=column)
+
+    def _defined_twice(self, line: int) -> str | None:
+        """What tomllib's "Cannot overwrite a value" or "Cannot declare ... twice" at ``line``
+        is about, in words: the key or table, and the line it was first defined on."""
+        from devenv.tomlpos import _definitions
+
+        defined = [key for number, key in _definitions(self.text) if number == line]
+        if not defined:
+            return None
+        key = defined[-1]
+        first = next((n for n, k in _definitions(self.text) if k == key and n < line), None)
+        if first is None:
+            return None
+        header = self.text.splitlines()[line - 1].lstrip().startswith("[")
+        if header:
+            return (
+                f"table [{format_key(key)}] is declared twice (first on line {first}); "
+                "merge the two into one"
+            )
+        return f"{format_key(key)} is set twice (first on line {first}); keep one of them"
 
     def error(self, key: KeyPath, message: str, *, at: KeyPath | None = None) -> ConfigError:
         """An error about ``key``, on the line of ``at`` (default: ``key``)."""
         line = find_nearest_line(self.text, key if at is None else at, self.prefix)
+        if line is None and self.prefix:  # [tool.devenv] itself
+            line = find_nearest_line(self.text, self.prefix)
         full = (*self.prefix, *key)
         return ConfigError(message, path=self.shown, line=line, key=format_key(full) or None)
 
@@ -70,6 +93,35 @@ class _Document:
             return path.relative_to(self.root)
         except ValueError:
             return path
+
+
+def read_text(path: Path, shown: Path) -> str:
+    """A config file's text (a UTF-8 BOM dropped); ConfigError naming ``shown`` when it is a
+    folder, a dangling symlink, unreadable, or not UTF-8 (with the line of the first bad byte).
+    """
+    if path.is_dir():
+        raise ConfigError("is a folder; expected a file", path=shown)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise ConfigError(
+                f"is a symbolic link to '{os.readlink(path)}', which does not exist; fix or "
+                "remove the link",
+                path=shown,
+            ) from None
+        raise ConfigError("cannot read it: No such file or directory", path=shown) from None
+    except OSError as err:
+        raise ConfigError(f"cannot read it: {err.strerror or err}", path=shown) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise ConfigError(
+            f"is not UTF-8 text (byte 0x{data[err.start]:02x} on this line); save it as UTF-8",
+            path=shown,
+            line=line,
+        ) from None
 
 
 # ---------------------------------------------------------------- value checks

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from devenv.config.checks import _Document, _show
-from devenv.errors import ConfigError, DevenvError
+from devenv.errors import ConfigError, DevenvError, UsageError
 from devenv.resources import services_dir
 from devenv.tomlpos import KeyPath
 
@@ -43,12 +43,15 @@ def find_config(start: Path) -> Path:
     start = start.resolve()
     folder = start if start.is_dir() else start.parent
     for candidate in (folder, *folder.parents):
-        if (candidate / CONFIG_FILE).is_file():
-            return candidate / CONFIG_FILE
+        config = candidate / CONFIG_FILE
+        # A folder or a dangling link named devenv.toml is a mistake to report (load_config
+        # does), not a reason to look further up and find some other project's config.
+        if config.is_file() or config.is_symlink() or config.exists():
+            return config
         pyproject = candidate / PYPROJECT_FILE
         if pyproject.is_file() and _has_devenv_table(pyproject):
             return pyproject
-    raise DevenvError(
+    raise UsageError(
         f"no {CONFIG_FILE} (or [tool.devenv] in {PYPROJECT_FILE}) in {start} or any parent "
         "folder; run `devenv init` to create one"
     )
@@ -68,8 +71,10 @@ def detect_lockfiles(root: Path) -> list[Path]:
 
 def _has_devenv_table(pyproject: Path) -> bool:
     try:
-        text = pyproject.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = pyproject.read_bytes().decode("utf-8-sig", errors="replace")
+    except PermissionError:
+        return True  # let load_config say that it cannot be read
+    except OSError:
         return False
     try:
         data = tomllib.loads(text)

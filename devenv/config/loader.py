@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from devenv.config.checks import _Checks, _Document, _show
+from devenv.config.checks import _Checks, _Document, _show, read_text
 from devenv.config.discovery import (
     PYPROJECT_FILE,
     PYPROJECT_PREFIX,
@@ -40,7 +41,7 @@ from devenv.config.model import (
 )
 from devenv.config.onboarding import load_onboarding
 from devenv.config.processes import _Processes
-from devenv.errors import did_you_mean
+from devenv.errors import ConfigError, did_you_mean
 from devenv.resources import services_dir
 from devenv.tomlpos import KeyPath, format_key
 from devenv.versions import Version
@@ -54,8 +55,9 @@ def load_project(start: Path | None = None) -> Config:
 
 
 def load_config(path: Path) -> Config:
-    """Read and check devenv.toml or pyproject.toml ([tool.devenv]) and its Procfile."""
-    path = path.resolve()
+    """Read and check devenv.toml or pyproject.toml ([tool.devenv]), its Procfile and the
+    syntax of its .env (a recipe is checked when its service is used: devenv.recipes)."""
+    path = path.parent.resolve() / path.name  # a symlinked devenv.toml is reported as itself
     is_pyproject = path.name == PYPROJECT_FILE
     doc = _Document(path, prefix=PYPROJECT_PREFIX if is_pyproject else ())
     data = doc.parse()
@@ -63,6 +65,16 @@ def load_config(path: Path) -> Config:
         doc.pyproject = data  # its [project].name is the default project name
         data = _devenv_table(doc, data)
     return _Loader(doc, data).load()
+
+
+def error_at(config: Config, key: KeyPath, message: str) -> ConfigError:
+    """A ConfigError about ``key`` in ``config``'s file, on the key's line: for a mistake seen
+    only once the project runs (a ``$VAR`` in a process's env that nothing sets)."""
+    is_pyproject = config.source.name == PYPROJECT_FILE
+    doc = _Document(config.source, prefix=PYPROJECT_PREFIX if is_pyproject else ())
+    with contextlib.suppress(ConfigError):
+        doc.text = read_text(config.source, doc.shown)
+    return doc.error(key, message)
 
 
 # ---------------------------------------------------------------- the sections
@@ -77,6 +89,7 @@ class _Loader:
 
     def load(self) -> Config:
         project = self._project(self.data.get("project", {}))
+        self._check_env_file(project)
         services = self._services(self.data.get("services", {}))
         processes = _Processes(self.doc, self.check).load(
             self.data.get("processes", {}), project, services
@@ -109,6 +122,13 @@ class _Loader:
             procfile = self.root / "Procfile"
         env_file = self.check.path(table.get("env_file", ".env"), (*key, "env_file"))
         return ProjectConfig(name=name, procfile=procfile, env_file=env_file)
+
+    def _check_env_file(self, project: ProjectConfig) -> None:
+        """A .env line that cannot be read is said by every command, before anything starts
+        (references are expanded when the processes start: devenv.supervisor.spec)."""
+        from devenv.config import dotenv
+
+        dotenv.read(project.env_file, self.doc.relative(project.env_file))
 
     def _default_name(self) -> str:
         pyproject = self.doc.pyproject

@@ -40,8 +40,9 @@ class _Processes:
         return self._processes(value, project, procfile, services)
 
     def _procfile(self, project: ProjectConfig) -> dict[str, ProcfileEntry]:
-        if not project.procfile.is_file():
-            return {}
+        path = project.procfile
+        if not path.is_file() and not path.is_symlink() and not path.exists():
+            return {}  # no Procfile: no processes (a folder or a dangling link is reported)
         return parse_procfile(project.procfile, self.doc.relative(project.procfile))
 
     def _processes(
@@ -99,7 +100,7 @@ class _Processes:
     ) -> ProcessConfig:
         key: KeyPath = ("processes", name)
         table = self.check.table(value, key, PROCESS_KEYS)
-        env = self.check.scalars(table.get("env", {}), (*key, "env"))
+        env = self._env(table.get("env", {}), (*key, "env"))
         restart = table.get("restart", "on-failure")
         if restart not in RESTART_POLICIES:
             expected = ", ".join(f"'{policy}'" for policy in RESTART_POLICIES)
@@ -111,7 +112,7 @@ class _Processes:
         return ProcessConfig(
             name=name,
             command=command,
-            env=MappingProxyType({k: _env_text(v) for k, v in env.items()}),
+            env=MappingProxyType(env),
             restart=restart,
             max_restarts=self.check.integer(
                 table.get("max_restarts", 5), (*key, "max_restarts"), 0
@@ -122,6 +123,32 @@ class _Processes:
             concurrency=self.check.integer(table.get("concurrency", 1), (*key, "concurrency"), 1),
             restart_on=self.check.optional(table, "restart_on", key, self._restart_on),
         )
+
+    def _env(self, value: object, key: KeyPath) -> dict[str, str]:
+        """Variable names a process can be given, values without NUL, $ references that can be
+        expanded (whether each is set is known only at start: build_specs checks it)."""
+        from devenv.config.expand import ExpandError, check
+
+        env = {}
+        for name, item in self.check.scalars(value, key).items():
+            if not name or "=" in name or "\0" in name:
+                self.doc.fail(
+                    (*key, name),
+                    f"{_show(name)} is not an environment variable name (no '=', not empty)",
+                )
+            text = _env_text(item)
+            if "\0" in text:
+                self.doc.fail((*key, name), "a value cannot hold a NUL character (\\u0000)")
+            try:
+                check(text)
+            except ExpandError as err:
+                self.doc.fail((*key, name), str(err))
+            if name == "PORT" and "$" not in text and not _is_port(text):
+                self.doc.fail(
+                    (*key, name), f"expected a port number from 1 to 65535, got {_show(text)}"
+                )
+            env[name] = text
+        return env
 
     def _restart_on(self, value: object, key: KeyPath) -> tuple[Path, ...]:
         """Lockfile names, relative to the project root; [] means never restarted by a sync."""
@@ -241,6 +268,10 @@ class _Processes:
         except re.error as err:
             self.doc.fail(key, f"not a valid regular expression ({err}): {_show(pattern)}")
         return pattern
+
+
+def _is_port(text: str) -> bool:
+    return text.strip().isdigit() and 0 < int(text) < 65536
 
 
 def _find_cycle(graph: Mapping[str, Iterable[str]]) -> list[str] | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from devenv.config import Config, Dependency, ReadyProbe
+from devenv.config.dotenv import Dotenv
 from devenv.errors import ConfigError
 
 DEFAULT_BASE_PORT = 5000  # honcho's and foreman's
@@ -38,17 +39,22 @@ class ProcessSpec:
     port: int | None = None
 
 
-def read_env_file(path: Path) -> dict[str, str]:
-    """Variables from a ``.env`` file (honcho's format); a missing file is empty."""
-    from honcho.environ import parse
+def read_env_file(config: Config, environ: Mapping[str, str] | None = None) -> Dotenv:
+    """The project's ``.env`` (see devenv.config.dotenv), its ``$VAR`` references expanded from
+    the lines above and ``environ`` (default: this environment); a missing file is empty."""
+    from devenv.config import dotenv
 
+    path = config.project.env_file
+    shown = _shown(config, path)
+    assignments = dotenv.read(path, shown)
+    return dotenv.resolve(assignments, shown, os.environ if environ is None else environ)
+
+
+def _shown(config: Config, path: Path) -> Path:
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"cannot read it: {err}", path=path) from None
-    return parse(text)
+        return path.relative_to(config.root)
+    except ValueError:
+        return path
 
 
 def _with_port(probe: ReadyProbe | None, port: int | None) -> ReadyProbe | None:
@@ -69,8 +75,11 @@ def port_offsets(config: Config) -> list[int]:
 
 def explicit_base_port(config: Config, base_env: Mapping[str, str] | None = None) -> bool:
     """True when PORT is set in the environment or .env: then it is the base, as in honcho."""
+    from devenv.config import dotenv
+
     base = os.environ if base_env is None else base_env
-    return "PORT" in base or "PORT" in read_env_file(config.project.env_file)
+    path = config.project.env_file
+    return "PORT" in base or any(a.name == "PORT" for a in dotenv.read(path, _shown(config, path)))
 
 
 def build_specs(
@@ -92,9 +101,9 @@ def build_specs(
     from honcho.environ import expand_processes
 
     base = dict(os.environ if base_env is None else base_env)
-    dotenv = read_env_file(config.project.env_file)
-    shared = {**base, **dotenv, **service_env}
-    port = int(shared.get("PORT", base_port or DEFAULT_BASE_PORT))
+    dotenv = read_env_file(config, {**base, **service_env})
+    shared = {**base, **dotenv.values, **service_env}
+    port = _base_port(shared, dotenv, base_port)
     shared.pop("PORT", None)
     processes = {name: p.command for name, p in config.processes.items()}
     concurrency = {name: p.concurrency for name, p in config.processes.items()}
@@ -102,7 +111,7 @@ def build_specs(
     for params in expand_processes(processes, concurrency=concurrency, env=shared, port=port):
         kind = params.name.rsplit(".", 1)[0]
         proc = config.processes[kind]
-        env = {**params.env, **proc.env}  # a PORT set in devenv.toml wins over honcho's
+        env = {**params.env, **_process_env(config, kind, params.env)}
         specs.append(
             ProcessSpec(
                 name=params.name,
@@ -119,3 +128,48 @@ def build_specs(
             )
         )
     return specs
+
+
+def _base_port(shared: Mapping[str, str], dotenv: Dotenv, default: int | None) -> int:
+    """The first PORT: .env's or the environment's when set (honcho's rule), else ``default``."""
+    if "PORT" not in shared:
+        return default or DEFAULT_BASE_PORT
+    value = shared["PORT"]
+    port = _port_number(value)
+    if port is not None:
+        return port
+    message = f"expected a port number from 1 to 65535, got {value!r}"
+    if "PORT" in dotenv.values:
+        raise ConfigError(message, path=dotenv.shown, line=dotenv.lines["PORT"], key="PORT")
+    raise ConfigError(
+        f"the environment variable PORT is {value!r}; the processes' ports start there, so it "
+        "must be a port number from 1 to 65535 (or unset it: devenv then picks the ports)"
+    )
+
+
+def _port_number(value: str) -> int | None:
+    text = value.strip()
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        return None
+    return int(text)
+
+
+def _process_env(config: Config, kind: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """[processes.KIND] env, each value's ``$VAR`` expanded from the process's environment and
+    the keys above it; a PORT set there wins over honcho's."""
+    from devenv.config import error_at
+    from devenv.config.expand import ExpandError, expand
+
+    variables = dict(environ)
+    result = {}
+    for name, value in config.processes[kind].env.items():
+        key = ("processes", kind, "env", name)
+        try:
+            variables[name] = result[name] = expand(value, variables)
+        except ExpandError as err:
+            raise error_at(config, key, str(err)) from None
+        if name == "PORT" and _port_number(result[name]) is None:
+            raise error_at(
+                config, key, f"expected a port number from 1 to 65535, got {result[name]!r}"
+            )
+    return result
