@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from devenv import __version__
-from devenv.errors import DevenvError
+from devenv.errors import DevenvError, UsageError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -95,8 +95,9 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
 def _add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("up", help="start services and processes (the TUI on a terminal)")
-    p.add_argument("--no-tui", action="store_true", help="run in the foreground, plain output")
-    p.add_argument(
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--no-tui", action="store_true", help="run in the foreground, plain output")
+    how.add_argument(
         "-d",
         "--detach",
         action="store_true",
@@ -122,7 +123,7 @@ def _add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("logs", help="show a process's or service's log")
     p.add_argument("name")
     p.add_argument("-f", "--follow", action="store_true")
-    p.add_argument("-n", "--lines", type=int, default=100, metavar="N")
+    p.add_argument("-n", "--lines", type=_count, default=100, metavar="N")
     p.set_defaults(func=_lazy("services", "logs"))
 
     p = sub.add_parser("reset", help="wipe a service's data (asks, snapshots first)")
@@ -178,6 +179,13 @@ def _add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_demo)
 
 
+def _count(text: str) -> int:
+    """A number of lines: an integer >= 0."""
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected a number of lines >= 0, got '{text}'")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="devenv",
@@ -220,27 +228,31 @@ def parse_args(argv: Sequence[str], parser: argparse.ArgumentParser | None = Non
     args = parser.parse_args(_protect_passthrough(list(argv)))
     if getattr(args, "args", None) and args.args[0] == "--":
         args.args = args.args[1:]
+    if args.command == "run" and not args.args:
+        parser.error("run needs a command, e.g. `devenv run pytest -q`")
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one devenv command; returns the exit code (README, "Commands": 0 done, 1 failed,
+    2 a usage or configuration mistake, 3 not there yet, 70 a bug in devenv)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # A path that is not UTF-8 (a folder named in Latin-1) is printed as its bytes, not an error.
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="surrogateescape")
     parser = build_parser()
-    args = parse_args(sys.argv[1:] if argv is None else argv, parser)
+    args = parse_args(argv, parser)
     if args.command is None:
         parser.print_help()
         return 2
     try:
         if args.directory:
-            os.chdir(args.directory)
+            _change_directory(args.directory)
         return args.func(args)
     except DevenvError as err:
         print(f"devenv: {err}", file=sys.stderr)
         return err.exit_code
-    except FileNotFoundError as err:
-        if args.directory and err.filename == args.directory:
-            print(f"devenv: -C {args.directory}: no such folder", file=sys.stderr)
-            return 2
-        raise
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -249,3 +261,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141  # as a shell reports SIGPIPE
+    except OSError as err:
+        from devenv import failure
+
+        if err.filename is None:
+            return failure.report_bug(err, argv)
+        print(f"devenv: {failure.describe_os_error(err)}", file=sys.stderr)
+        return 1
+    except Exception as err:  # anything else is a bug: one line, and the trace in a file
+        from devenv import failure
+
+        return failure.report_bug(err, argv)
+
+
+def _change_directory(folder: str) -> None:
+    """``-C DIR``; a folder that cannot be entered is a usage mistake (exit 2)."""
+    try:
+        os.chdir(folder)
+    except FileNotFoundError:
+        raise UsageError(f"-C {folder}: no such folder") from None
+    except NotADirectoryError:
+        raise UsageError(f"-C {folder}: not a folder") from None
+    except OSError as err:
+        raise UsageError(f"-C {folder}: {err.strerror or err}") from None

@@ -16,6 +16,13 @@ class DevenvError(Exception):
     exit_code = 1
 
 
+class UsageError(DevenvError):
+    """A command used the wrong way (a name that does not exist, a folder that cannot be
+    entered, a snapshot name that cannot be used): exit code 2, like argparse's own errors."""
+
+    exit_code = 2
+
+
 class ConfigError(DevenvError):
     """A mistake in a config file (devenv.toml, pyproject.toml, Procfile, a recipe).
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from devenv.config import Config, load_project
-from devenv.errors import DevenvError
+from devenv.errors import UsageError
 
 
 def _stack(emit=None):
@@ -118,9 +118,10 @@ def status(args: argparse.Namespace) -> int:
         port = info.get("port") or "-"
         uptime = f"{info['uptime']:.0f}s" if info.get("uptime") is not None else "-"
         extra = f"{info.get('restarts', 0)} restarts, up {uptime}"
-        if info.get("rss") is not None:
-            extra += f", {info['cpu_percent']:.0f}% cpu, {info['rss'] / 2**20:.0f} MiB"
-        print(f"{name:<12} {info['state']:<9} {pid!s:>7} {port!s:>6}  {extra}")
+        cpu, rss = _number(info.get("cpu_percent")), _number(info.get("rss"))
+        if cpu is not None and rss is not None:
+            extra += f", {cpu:.0f}% cpu, {rss / 2**20:.0f} MiB"
+        print(f"{name:<12} {info['state']!s:<9} {pid!s:>7} {port!s:>6}  {extra}")
     if deps:
         from devenv.environment.drift import summary
 
@@ -161,14 +162,27 @@ def _process_status(recorded: dict[str, dict], devenv_pid: int | None) -> dict[s
     now = time.time()
     result = {}
     for name, info in recorded.items():
+        if not isinstance(info, dict):
+            continue  # a damaged record (processes.json is rewritten by the next `up`)
         entry = {k: v for k, v in info.items() if k != "create_time"}
+        entry.setdefault("state", "unknown")
         if devenv_pid is None:
             entry.update(state="stopped", pid=None)
-        started = entry.get("started_at")
-        running = entry.get("pid") and started
-        entry["uptime"] = round(now - float(started), 1) if running else None
+        started = _number(entry.get("started_at"))
+        running = entry.get("pid") and started is not None
+        entry["uptime"] = round(now - started, 1) if running else None
         result[name] = entry
     return result
+
+
+def _number(value: object) -> float | None:
+    """A recorded number, or None when the record holds something else."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
 
 
 def env(args: argparse.Namespace) -> int:
@@ -192,7 +206,7 @@ def client(service: str):
 
         stack = _stack(ignore)
         if service not in stack.config.services:
-            raise DevenvError(
+            raise UsageError(
                 f"this project has no {service} service (see [services] in "
                 f"{stack.config.source.name})"
             )
@@ -207,16 +221,21 @@ def logs(args: argparse.Namespace) -> int:
 
     config: Config = load_project(Path.cwd())
     layout = Layout(config.root)
+    known = sorted(p.stem for p in layout.logs.glob("*.log")) if layout.logs.is_dir() else []
+    names = sorted({*config.services, *config.processes, *known})
+    listing = (
+        f"logs exist for: {', '.join(known) or 'nothing yet'}; names in this project: "
+        f"{', '.join(names) or 'none'}"
+    )
+    if not args.name or "/" in args.name or args.name.startswith("."):
+        raise UsageError(f"'{args.name}' is not a process or service name; {listing}")
     path = layout.log_file(args.name)
     if not path.exists() and layout.log_file(f"{args.name}.1").exists():
         path = layout.log_file(f"{args.name}.1")  # `devenv logs web` means web.1, as in honcho
     if not path.exists():
-        known = sorted(p.stem for p in layout.logs.glob("*.log")) if layout.logs.is_dir() else []
-        names = sorted({*config.services, *config.processes, *known})
-        raise DevenvError(
-            f"no log for '{args.name}' yet ({path}); logs exist for: "
-            f"{', '.join(known) or 'nothing yet'}; names in this project: {', '.join(names)}"
-        )
+        if args.name in names or args.name.rsplit(".", 1)[0] in config.processes:
+            raise UsageError(f"no log for '{args.name}' yet ({path}); {listing}")
+        raise UsageError(f"no log for '{args.name}': not a name in this project; {listing}")
     if args.follow:
         _follow(path, args.lines)
     else:
