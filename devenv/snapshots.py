@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from devenv.errors import DevenvError
+from devenv.errors import DevenvError, UsageError
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
@@ -36,7 +36,7 @@ def default_name() -> str:
 
 def check_name(name: str) -> str:
     if not _NAME.fullmatch(name):
-        raise DevenvError(
+        raise UsageError(
             f"'{name}' is not a usable snapshot name: use letters, digits, '-', '_' and '.', "
             "starting with a letter or digit (at most 64 characters)"
         )
@@ -78,27 +78,52 @@ class Snapshots:
         for snap in self.list():
             if snap.name == name:
                 return snap
+        record = self._record(name)
+        if _NAME.fullmatch(name) and (record.exists() or record.is_symlink()):
+            raise DevenvError(
+                f"{record}: the record of snapshot '{name}' cannot be read (damaged or not "
+                "devenv's); remove it to forget the snapshot"
+            )
         names = ", ".join(s.name for s in self.list()) or "none yet (`devenv snapshot NAME`)"
-        raise DevenvError(f"no snapshot named '{name}'; snapshots: {names}")
+        raise UsageError(f"no snapshot named '{name}'; snapshots: {names}")
 
     def take(self, name: str) -> Snapshot:
+        """Copy every database into snapshot ``name``. All or nothing: a copy that fails drops
+        the copies made so far, and copies a killed earlier attempt left (same name, no
+        record) are dropped first, so trying again works."""
+        from psycopg2 import Error
+
         check_name(name)
         if self._record(name).exists():
-            raise DevenvError(
+            raise UsageError(
                 f"a snapshot named '{name}' exists already; choose another name "
                 "(snapshots are never overwritten)"
             )
         copies = {db: _copy_name(name, db) for db in self.databases}
         conn = self.connect("postgres")
+        made: list[str] = []
+        current = None
         try:
             with conn.cursor() as cur:
-                for db, copy in copies.items():
-                    _copy_database(cur, db, copy)
-                    cur.execute(
-                        _sql(
-                            "ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false", copy
+                for copy in copies.values():
+                    _drop_copy(cur, copy)  # no record names it: a killed snapshot's leftover
+                try:
+                    for db, copy in copies.items():
+                        current = db
+                        _copy_database(cur, db, copy)
+                        made.append(copy)
+                        cur.execute(
+                            _sql(
+                                "ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false",
+                                copy,
+                            )
                         )
-                    )
+                except BaseException:
+                    for copy in made:
+                        _drop_copy(cur, copy)
+                    raise
+        except Error as err:
+            raise _server_error(err, f"snapshot '{name}' was not taken", current) from None
         finally:
             conn.close()
         snap = Snapshot(name, datetime.datetime.now().isoformat(timespec="seconds"), copies)
@@ -108,6 +133,8 @@ class Snapshots:
 
     def restore(self, name: str) -> Snapshot:
         """Put every database back as it was in snapshot ``name``; returns the safety snapshot."""
+        from psycopg2 import Error
+
         snap = self.get(name)
         safety = self.take(f"before-restore-{default_name()}")
         conn = self.connect("postgres")
@@ -118,6 +145,12 @@ class Snapshots:
                     _terminate(cur, db)
                     cur.execute(_sql("DROP DATABASE IF EXISTS {}", db))
                     _copy_database(cur, copy, db, owner)
+        except Error as err:
+            raise _server_error(
+                err,
+                f"snapshot '{name}' was not restored completely; the data from before is in "
+                f"snapshot '{safety.name}'",
+            ) from None
         finally:
             conn.close()
         return safety
@@ -127,6 +160,28 @@ def _sql(template: str, *names: str):
     from psycopg2 import sql
 
     return sql.SQL(template).format(*(sql.Identifier(n) for n in names))
+
+
+def _drop_copy(cur, copy: str) -> None:
+    """Drop a snapshot's copy if it is there (a template must stop being one first)."""
+    cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (copy,))
+    if cur.fetchone() is None:
+        return
+    cur.execute(_sql("ALTER DATABASE {} WITH IS_TEMPLATE false", copy))
+    cur.execute(_sql("DROP DATABASE IF EXISTS {}", copy))
+
+
+def _server_error(err, what: str, database: str | None = None) -> DevenvError:
+    """A PostgreSQL error during a snapshot or restore, in words, with what to do."""
+    from psycopg2 import errors
+
+    if isinstance(err, errors.InvalidCatalogName) and database is not None:
+        return DevenvError(
+            f"{what}: database '{database}' is in devenv.toml but not in the server yet; run "
+            "`devenv up -d` to create it, then try again"
+        )
+    message = (getattr(err, "pgerror", None) or str(err)).strip().replace("\n", " ")
+    return DevenvError(f"{what}: PostgreSQL said: {message}")
 
 
 def _terminate(cur, database: str) -> None:
