@@ -17,10 +17,12 @@ Each run makes, untimed, a bare copy of the demo's origin for each side, then ti
 Both sides end with the branch in their origin (checked), then ``devenv down`` (untimed).
 The sides alternate which goes first. Reported: the medians of each step (devenv's from
 its own record, ``devenv onboard --json``) and of the totals, and devenv's overhead over
-the commands it runs, (devenv - by hand) / by hand. Goal: < 10 %. Both sides start from a
-cold clone (a new virtualenv from uv's warm cache, a new cluster from devenv's template),
-so the servers, the install and the tests dominate; devenv's own share is its checks
-(doctor, drift, the hook), its Python start-up and the watchdog wait for the edit.
+the commands it runs, (devenv - by hand) / by hand, per run (the two sides of a run are
+back to back, under the same load) and its median across runs. Goal: < 10 %. Both sides
+start from a cold clone (a new virtualenv from uv's warm cache, a new cluster from
+devenv's template), so the servers, the install and the tests dominate; devenv's own
+share is its checks (doctor, drift, the hook), its Python start-up and the watchdog wait
+for the edit.
 """
 
 from __future__ import annotations
@@ -250,14 +252,18 @@ def measure(bench: Bench, runs: int, table: _bench.Table) -> None:
     outside = statistics.median(r["onboard"] for r in dev) - steps_dev
     table.row("devenv outside its steps (start-up, output, the record)", "", f"{outside:.2f} s")
     h, d = statistics.median(whole_hand), statistics.median(whole_dev)
-    overhead = (d - h) / h
+    # Paired: each run's two sides ran back to back, under the same load; the median of the
+    # runs' overheads is what the goal is judged on (the machine's load moves between runs).
+    paired = [(dv - hd) / hd for hd, dv in zip(whole_hand, whole_dev, strict=True)]
+    overhead = statistics.median(paired)
     table.row(
         "total: clone -> push in origin",
         f"{h:.2f} s",
         f"{d:.2f} s",
         _bench.goal("overhead < 10 %", overhead < 0.10),
-        f"overhead {overhead * 100:+.1f} %  hand {_bench.spread(whole_hand, '.2f')} "
-        f"devenv {_bench.spread(whole_dev, '.2f')}",
+        f"overhead {overhead * 100:+.1f} % (median of the runs' "
+        f"{', '.join(f'{x * 100:+.0f} %' for x in paired)}); hand "
+        f"{_bench.spread(whole_hand, '.2f')} devenv {_bench.spread(whole_dev, '.2f')}",
     )
 
 

@@ -35,6 +35,7 @@ class HookState:
     executable: bool = False
     chained: Path | None = None  # the project's own hook that devenv's runs first
     in_tree: bool = False  # the hooks folder is inside the work tree (core.hooksPath)
+    shared: bool = False  # outside this repository altogether (a global core.hooksPath)
     names_lint: bool = False  # the hook's text has the lint command in it (a hand-made one)
 
     @property
@@ -55,10 +56,9 @@ def hook_state(root: Path, lint: str | None = None) -> HookState:
         return HookState(None)
     hook = hooks / "pre-commit"
     chained = hooks / CHAINED
-    try:
-        in_tree = hooks.resolve().is_relative_to(root.resolve()) and ".git" not in hooks.parts
-    except OSError:
-        in_tree = False
+    git_dir = _git_dir(root)
+    inside_git = git_dir is not None and hooks.resolve().is_relative_to(git_dir)
+    in_tree = not inside_git and hooks.resolve().is_relative_to(root.resolve())
     exists = hook.is_file()
     head = _head(hook) if exists else b""
     return HookState(
@@ -69,7 +69,28 @@ def hook_state(root: Path, lint: str | None = None) -> HookState:
         executable=exists and os.access(hook, os.X_OK),
         chained=chained if chained.exists() or chained.is_symlink() else None,
         in_tree=in_tree,
+        shared=not inside_git and not in_tree,
     )
+
+
+def _git_dir(root: Path) -> Path | None:
+    """The repository's common git folder (the main one for a worktree), resolved."""
+    import subprocess
+
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "--git-common-dir"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if result.returncode != 0:
+        return None
+    return (root / result.stdout.strip()).resolve()
 
 
 def _head(hook: Path) -> bytes:
@@ -93,6 +114,13 @@ def install_hook(root: Path, python: str | None = None) -> str:
         raise DevenvError(f"{root} is not a git repository: there is nowhere to install a hook")
     hook = state.path
     did = "installed the pre-commit hook"
+    if state.shared:
+        raise DevenvError(
+            f"git's hooks folder is {state.hooks} (core.hooksPath), shared with your other "
+            "repositories: devenv does not install a hook there. Add "
+            f"`{LINT_COMMAND}` to {hook.name} there (it does nothing in a project without "
+            "onboarding.lint), then run `devenv onboard` again"
+        )
     if state.exists and not state.ours:
         if state.in_tree:
             raise DevenvError(

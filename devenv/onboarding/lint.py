@@ -19,11 +19,15 @@ BLOCKED = "devenv: lint failed, the commit was not made"
 
 
 def main() -> int:
-    from devenv.config import load_project
+    from devenv.config import find_config, load_config
     from devenv.errors import DevenvError
 
     try:
-        config = load_project(Path.cwd())
+        path = find_config(Path.cwd())
+    except DevenvError:  # not a devenv project (a hooks folder shared by several): no lint
+        return 0
+    try:
+        config = load_config(path)
     except DevenvError as err:
         print(f"devenv: cannot read the lint command: {err}", file=sys.stderr)
         print(f"{BLOCKED} (fix the config, or commit with --no-verify)", file=sys.stderr)
