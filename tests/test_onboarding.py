@@ -345,3 +345,33 @@ def test_with_the_person_there_a_failed_test_waits_for_the_fix_and_runs_again(pr
     assert len(runs) == 2
     assert (project / "greeting.txt").read_text() == "Hello, fixed.\n"
     assert git(project, "show", "HEAD:greeting.txt") == "Hello, fixed."
+
+
+def test_cancel_stops_a_running_test_command(project):
+    import psutil
+
+    marker = "slow-test-marker"
+    toml = project / "devenv.toml"
+    slow = (
+        f"{sys.executable} -c \\\"import time; print('{marker}', flush=True); time.sleep(300)\\\""
+    )
+    text = toml.read_text()
+    toml.write_text(text.replace(f'test = "{sys.executable} -m unittest -q"', f'test = "{slow}"'))
+    git(project, "commit", "-qam", "slow tests")
+    say_hello(project)
+    holder: dict = {}
+
+    def emit(event) -> None:
+        if isinstance(event, StepOutput) and event.line == marker:
+            threading.Thread(target=holder["onboarding"].cancel, daemon=True).start()
+
+    onboarding = holder["onboarding"] = Onboarding(load_project(project), emit=emit)
+    result = onboarding.run(wait=False)
+
+    assert result.ending == "cancelled"
+    assert result.step is not None and result.step.id == "tests"
+    assert (result.step.state, result.step.message) == ("todo", "stopped before it finished")
+    left = [
+        p for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])
+    ]
+    assert left == []

@@ -254,6 +254,9 @@ class Onboarding:
             outcome, how = Outcome.failed(str(err)), "fail"
         finally:
             self._contexts.remove(ctx)
+            if self._cancelled.is_set() and outcome.state == "failed":
+                # A command stopped by cancel() "fails": it was not the step's fault.
+                outcome, tail = Outcome.not_yet("stopped before it finished", "run it again"), ()
             if acted and outcome.state == "done":
                 outcome = replace(outcome, message=f"{acted}; {outcome.message}")
             if policy.counts_time(was_done, outcome.state):
