@@ -40,6 +40,8 @@ CLI_CASES = [
     ("snapshot-without-postgres", ["snapshot", "x"], 2, ["no postgres service"]),
     ("restore-without-postgres", ["restore", "x"], 2, ["no postgres service"]),
     ("reset-unknown-service", ["reset", "postgress", "--yes"], 2, ["postgress"]),
+    ("demo-into-a-file", ["demo", "notes.txt"], 2, ["notes.txt", "choose another folder"]),
+    ("demo-into-a-full-folder", ["demo", "."], 2, ["not empty", "choose another folder"]),
 ]
 
 XFAIL = {
@@ -47,6 +49,10 @@ XFAIL = {
     "usage error (exit 2) for a project without postgres",
     "restore-without-postgres": "exit 1: devenv/commands/data.py (passwords) should raise a "
     "usage error (exit 2) for a project without postgres",
+    "demo-into-a-file": "exit 1: devenv/demo.py (unowned: the lead) should raise a usage "
+    "error (exit 2) for a DIR that is a file or a folder that is not empty",
+    "demo-into-a-full-folder": "exit 1: devenv/demo.py (unowned: the lead) should raise a usage "
+    "error (exit 2) for a DIR that is a file or a folder that is not empty",
     "reset-unknown-service": "exit 1: Stack.service (devenv/stack.py, service supervision) "
     "should raise a usage error (exit 2) naming the project's services",
 }

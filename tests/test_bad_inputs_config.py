@@ -421,6 +421,59 @@ CONFIG_CASES = [
         2,
         ["devenv.toml:1", "mem cached", "letters, digits"],
     ),
+    # -- found by the second sweep
+    (
+        "stop-timeout-nan",
+        {"devenv.toml": "[processes.web]\nstop_timeout = nan\n", "Procfile": PROCFILE},
+        2,
+        ["devenv.toml:2", "stop_timeout", "nan"],
+    ),
+    (
+        "ready-timeout-inf",
+        {
+            "devenv.toml": '[processes.web]\nready = { log = "up", timeout = inf }\n',
+            "Procfile": PROCFILE,
+        },
+        2,
+        ["devenv.toml:2", "ready.timeout", "inf"],
+    ),
+    (
+        "two-services-one-port",
+        {"devenv.toml": "[services.redis]\nport = 7000\n[services.postgres]\nport = 7000\n"},
+        2,
+        ["devenv.toml:4", "services.postgres.port", "services.redis.port"],
+    ),
+    (
+        "database-template1",
+        {"devenv.toml": '[[services.postgres.databases]]\nname = "template1"\n'},
+        2,
+        ["devenv.toml:2", "template1", "another name"],
+    ),
+    (
+        "env-command-substitution",
+        {"devenv.toml": '[processes.web]\nenv = { A = "$(whoami)" }\n', "Procfile": PROCFILE},
+        2,
+        ["devenv.toml:2", "processes.web.env.A", "$$("],
+    ),
+    ("symlink-loop", {"devenv.toml": Link("devenv.toml")}, 2, ["devenv.toml", "symbolic links"]),
+    (
+        "nul-byte",
+        {"devenv.toml": '[project]\nname = "a\x00b"\n'},
+        2,
+        ["devenv.toml:2", "invalid TOML"],
+    ),
+    (
+        "pyproject-bom",
+        {"pyproject.toml": (BOM + '[project]\nname = "shop"\n[tool.devenv]\n').encode()},
+        0,
+        ["NAME"],
+    ),
+    (
+        "procfile-symlink-loop",
+        {"devenv.toml": P, "Procfile": Link("Procfile")},
+        2,
+        ["Procfile", "symbolic links"],
+    ),
 ]
 
 RECIPE_HEAD = '[services.memcached]\nrecipe = "services/memcached.toml"\n'

@@ -71,6 +71,9 @@ DOTENV_CASES = [
     ("not-utf8", b"B=1\nA=caf\xe9\n", 2, [".env:2", "UTF-8"]),
     ("a-folder", Folder(), 2, [".env", "is a folder"]),
     ("dangling-symlink", Link(".env.shared"), 2, [".env", ".env.shared", "does not exist"]),
+    ("nul", "A=a\x00b\n", 2, [".env:1", "NUL"]),
+    ("command-substitution", "A=$(whoami)\n", 2, [".env:1", "$$("]),
+    ("port-zero", "PORT=0\n", 2, [".env:1", "PORT", "'0'"]),
 ]
 
 # (id, [processes.show] env line, .env, exit code, needles)

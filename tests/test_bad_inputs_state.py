@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.bad_inputs import Folder, Link, assert_answered, project, run
+from tests.bad_inputs import Folder, Link, Mode, assert_answered, project, run
 
 P = '[project]\nname = "shop"\n'
 SAY = f"{sys.executable} -c \"import os; print('cwd=' + os.getcwd())\""
@@ -203,6 +203,26 @@ def test_state(reachable_dir, files, argv, code, needles):
 def test_logs_a_file_without_services(tmp_path):
     root = project(tmp_path / "p", {**FILES, ".devenv/logs": "x"})
     assert_answered(run(root, "up", "--no-tui", timeout=20), 1, ".devenv/logs", "not a folder")
+
+
+# (id, file under .devenv/ made unreadable, argv, exit code, needles): run as an account that
+# file modes bind (root drops the capabilities that ignore them)
+UNREADABLE = [
+    ("ports-json", "ports.json", ["up", "--no-tui"], 0, ["cwd="]),
+    ("processes-json", "processes.json", ["status"], 0, ["NAME"]),
+    ("stack-json", "stack.json", ["status"], 0, ["NAME"]),
+    ("deps-json", "deps.json", ["status"], 0, ["NAME"]),
+    ("lock", "devenv.lock", ["up", "--no-tui"], 1, ["devenv.lock", "Permission denied"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "argv", "code", "needles"),
+    [pytest.param(n, a, c, k, id=i) for i, n, a, c, k in UNREADABLE],
+)
+def test_unreadable_state(tmp_path, name, argv, code, needles):
+    root = project(tmp_path / "p", {**FILES, f".devenv/{name}": Mode("{}", 0o000)})
+    assert_answered(run(root, *argv, modes_apply=True), code, *needles)
 
 
 def test_a_read_only_devenv_folder(tmp_path):

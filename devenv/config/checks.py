@@ -7,6 +7,7 @@ failure a ``ConfigError`` at the value's key.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -208,7 +209,8 @@ class _Checks:
         return value
 
     def seconds(self, value: object, key: KeyPath) -> float:
-        if not _is_number(value) or value <= 0:
+        # TOML has inf and nan: neither is a timeout anyone means.
+        if not _is_number(value) or not 0 < value < math.inf:
             self.doc.fail(key, f"expected a number of seconds > 0, got {_show(value)}")
         return float(value)
 

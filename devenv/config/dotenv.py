@@ -156,6 +156,8 @@ class _Parser:
                 "digit)",
             )
         value, expands = self._value(rest.lstrip(), rest, number, name)
+        if "\0" in value:
+            raise self.fail(number, "a value cannot hold a NUL character", name)
         if expands:
             try:
                 check(value)

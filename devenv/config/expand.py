@@ -2,7 +2,8 @@
 
 ``$NAME`` and ``${NAME}`` are the variable's value; ``${NAME:-default}`` (or ``${NAME-default}``)
 is ``default`` when NAME is unset (``:-`` also when it is empty); ``$$`` is one literal ``$``.
-A ``$`` followed by anything else (a digit, a space, the end) stays as it is, as in a shell.
+A ``$`` followed by anything else (a digit, a space, the end) stays as it is, as in a shell;
+``$(`` is refused: devenv runs no command substitution.
 Unlike a shell, a reference to a variable that is not set is an error: a URL that silently
 lost its host is worse than a message (write ``${NAME:-}`` to mean "empty when unset").
 
@@ -54,6 +55,11 @@ def _expand(text: str, variables: Mapping[str, str] | None) -> str:
                 )
             out.append(_braced(text[dollar + 2 : close], variables))
             pos = close + 1
+        elif nxt == "(":
+            raise ExpandError(
+                "'$(' is a shell's command substitution, which devenv does not run; put the "
+                "value itself here, or write $$( for the literal text"
+            )
         else:
             match = _NAME.match(text, dollar + 1)
             if match is None:

@@ -91,16 +91,18 @@ class _Loader:
         project = self._project(self.data.get("project", {}))
         self._check_env_file(project)
         services = self._services(self.data.get("services", {}))
+        self._check_ports(services)
         processes = _Processes(self.doc, self.check).load(
             self.data.get("processes", {}), project, services
         )
+        lockfiles = self._lockfiles(self.data.get("lockfiles", {}))
         return Config(
             root=self.root,
             source=self.doc.path,
             project=project,
             services=MappingProxyType(services),
             processes=MappingProxyType(processes),
-            lockfiles=self._lockfiles(self.data.get("lockfiles", {})),
+            lockfiles=lockfiles,
             prod=MappingProxyType(self._prod(self.data.get("prod", {}), services)),
             onboarding=load_onboarding(self.doc, self.check, self.data.get("onboarding")),
             hooks=self._hooks(self.data.get("hooks", {})),
@@ -171,6 +173,21 @@ class _Loader:
             databases=databases,
         )
 
+    def _check_ports(self, services: dict[str, ServiceConfig]) -> None:
+        """Two services set to one port: the second could never start."""
+        owners: dict[int, str] = {}
+        for name, service in services.items():
+            if service.port is None:
+                continue
+            if service.port in owners:
+                self.doc.fail(
+                    ("services", name, "port"),
+                    f"port {service.port} is also services.{owners[service.port]}.port; two "
+                    "servers cannot listen on one port: change one (or leave it out: devenv "
+                    "picks a free one)",
+                )
+            owners[service.port] = name
+
     def _recipe(self, name: str, table: dict[str, Any], bundled: frozenset[str]) -> Path:
         key: KeyPath = ("services", name)
         if "recipe" in table:
@@ -217,6 +234,11 @@ class _Loader:
         if "name" not in table:
             self.doc.fail(key, 'missing name = "..." (the database\'s name)')
         name = self.check.identifier(table["name"], (*key, "name"))
+        if name in ("template0", "template1"):
+            self.doc.fail(
+                (*key, "name"),
+                f"'{name}' is PostgreSQL's own template database; choose another name",
+            )
         owner = self.check.identifier(table.get("owner", name), (*key, "owner"))
         extensions = self.check.strings(table.get("extensions", []), (*key, "extensions"))
         init_sql = self.check.optional(table, "init_sql", key, self.check.existing_file)
