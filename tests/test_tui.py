@@ -135,8 +135,8 @@ class FakeSession:
 
     def urls(self) -> dict[str, str]:
         return {
-            "DATABASE_URL": "postgresql://shop@127.0.0.1:5432/shop",
-            "REDIS_URL": "redis://127.0.0.1:6379/0",
+            "DATABASE_URL": "postgresql://shop:s3cr3t@127.0.0.1:5432/shop",
+            "REDIS_URL": "redis://:s3cr3t@127.0.0.1:6379/0",
         }
 
     def client_argv(self, service: str) -> tuple[list[str], dict[str, str]]:
@@ -230,7 +230,7 @@ async def test_table_shows_every_row_with_its_state_and_stats():
         assert cell(app, "mailer.1", "state") == "crashed"
         assert cell(app, "mailer.1", "health") == "gave up"
         assert app.header.status == "5/6 up · down: mailer.1"
-        assert app.header.urls["DATABASE_URL"] == "postgresql://shop@127.0.0.1:5432/shop"
+        assert app.header.urls["DATABASE_URL"] == "postgresql://shop:s3cr3t@127.0.0.1:5432/shop"
 
 
 @asynctest
@@ -492,13 +492,19 @@ async def test_copy_urls_and_one_url():
         await settle(app, pilot)
         await pilot.press("y")
         assert app.clipboard == (
-            "export DATABASE_URL=postgresql://shop@127.0.0.1:5432/shop\n"
-            "export REDIS_URL=redis://127.0.0.1:6379/0"
+            "export DATABASE_URL=postgresql://shop:s3cr3t@127.0.0.1:5432/shop\n"
+            "export REDIS_URL=redis://:s3cr3t@127.0.0.1:6379/0"
         )
         app.action_copy_url("REDIS_URL")
-        assert app.clipboard == "redis://127.0.0.1:6379/0"
+        assert app.clipboard == "redis://:s3cr3t@127.0.0.1:6379/0"  # the real URL is copied
         await pilot.pause()
-        assert any("Copied REDIS_URL" in n.message for n in app._notifications)
+        notes = [n.message for n in app._notifications]
+        assert "Copied REDIS_URL: redis://:***@127.0.0.1:6379/0" in notes
+        assert not any("s3cr3t" in note for note in notes)
+        # The header shows the URLs with the password masked.
+        header = str(app.header.query_one("#urls").render())
+        assert "DATABASE_URL=postgresql://shop:***@127.0.0.1:5432/shop" in header
+        assert "s3cr3t" not in header
 
 
 @asynctest

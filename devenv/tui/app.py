@@ -591,7 +591,9 @@ class DevenvApp(App[int]):
     def action_copy_url(self, key: str) -> None:
         if key in self.urls:
             self.copy_to_clipboard(self.urls[key])
-            self.notify(f"Copied {key}: {self.urls[key]}")
+            from devenv.services.password import mask_url
+
+            self.notify(f"Copied {key}: {mask_url(self.urls[key])}")
 
     def action_filter(self) -> None:
         self.log_view.focus_filter()

@@ -51,11 +51,14 @@ class ProjectHeader(Vertical):
         label.add_class(f"-{new}")
 
     def watch_urls(self, urls: dict[str, str]) -> None:
+        from devenv.services.password import mask_url
+
         # "KEY=url" has no space, so a narrow terminal wraps between URLs, never inside one.
+        # The password is masked on screen (screens are shared, recorded); a click copies it.
         parts = [
             Content.assemble(
                 (f"{key}=", "$text-muted"),
-                (url, f"underline @click=app.copy_url('{key}')"),
+                (mask_url(url), f"underline @click=app.copy_url('{key}')"),
             )
             for key, url in urls.items()
         ]
