@@ -100,12 +100,15 @@ def test_help_does_not_import_heavy_modules():
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_unfinished_commands_check_the_config_then_say_so_plainly(tmp_path):
+def test_onboarding_outside_a_git_repository_stops_at_the_branch_and_says_what_to_do(tmp_path):
     (tmp_path / "devenv.toml").write_text('[project]\nname = "shop"\n')
-    result = run("onboard", cwd=tmp_path)
-    assert result.returncode == 3
-    assert "Traceback" not in result.stderr
-    assert "devenv onboard: not there yet" in result.stderr
+    result = run("onboard", "--no-tui", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "A branch off the main branch failed: " in result.stdout
+    assert "What to do: clone the project with git, then run `devenv onboard` again" in (
+        result.stdout
+    )
 
 
 def test_a_command_outside_a_project_says_how_to_start_one(tmp_path):
