@@ -2,13 +2,16 @@
 
 Ctrl-C, SIGTERM, SIGHUP or ``devenv down`` in another terminal stop
 everything cleanly (processes, then the services this run started); a second
-Ctrl-C kills the processes at once. The work itself is devenv.session's.
+Ctrl-C kills the processes at once. After SIGTERM or SIGHUP, whatever still runs
+devenv.hangup.GRACE seconds later is killed and devenv exits: nobody may be
+there to press Ctrl-C again. The work itself is devenv.session's.
 """
 
 from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -17,10 +20,12 @@ from devenv.config import load_project
 
 def up_foreground(args: argparse.Namespace) -> int:
     from devenv.console import ConsolePrinter
+    from devenv.hangup import GRACE, Deadline, TerminalOutput
     from devenv.session import Session
 
     config = load_project(Path.cwd())
-    printer = ConsolePrinter()
+    printer = ConsolePrinter(TerminalOutput(sys.stdout))  # a closed terminal fails no print
+    deadline = Deadline()
     session = Session(
         config,
         on_event=printer,
@@ -32,6 +37,8 @@ def up_foreground(args: argparse.Namespace) -> int:
     def on_signal(signum: int, frame: object) -> None:
         name = signal.Signals(signum).name
         seen.append(name)
+        if signum != signal.SIGINT:
+            deadline.arm(GRACE)  # nobody may be there to force a stop that hangs
         if len(seen) == 1:
             printer.line("system", f"{name} received, stopping (again to force)")
             stop.set()

@@ -9,9 +9,7 @@ callbacks arrive on other threads and only ever ``post_message`` or fill the
 from __future__ import annotations
 
 import asyncio
-import os
 import shlex
-import signal
 import subprocess
 import threading
 import time
@@ -40,6 +38,7 @@ from devenv.events import (
     SyncStarted,
     SyncStepStarted,
 )
+from devenv.hangup import Guard
 from devenv.proclog import LogLine
 from devenv.session import Row, Session
 from devenv.supervisor.events import ProcessExited, ProcessStopped
@@ -135,7 +134,8 @@ class DevenvApp(App[int]):
         services: tuple[str, ...] | None = None,
         check_parity: ParityCheck | None = None,
     ) -> None:
-        """``handle_signals``: SIGTERM and SIGHUP (the terminal closed) quit like ``q``.
+        """``handle_signals``: SIGTERM, SIGHUP and the terminal going away stop everything
+        like ``q``, and end the process in time even if Textual is stuck (devenv.hangup).
 
         ``services``: the project's services, when known, so that actions for a
         service it does not have (psql without postgres) are not offered.
@@ -144,8 +144,8 @@ class DevenvApp(App[int]):
         """
         super().__init__()
         self._handle_signals = handle_signals
+        self._guard: Guard | None = None
         self._services = services
-        self._terminal_gone = False
         self.project_name = project_name
         self.session: Session | None = None
         self.urls: dict[str, str] = {}
@@ -161,6 +161,8 @@ class DevenvApp(App[int]):
         self._started = False
         self._start_failed = False
         self._stopping = False
+        self._stop_lock = threading.Lock()
+        self._stopped = False
         self._forced = False
         self.now: Callable[[], float] = time.time
         """The clock that stamps devenv's own lines (a test sets a fixed one)."""
@@ -206,19 +208,22 @@ class DevenvApp(App[int]):
         # The first frame goes out before any devenv work (or import) starts.
         self.call_after_refresh(self._start)
         if self._handle_signals:
-            loop = asyncio.get_running_loop()
-            loop.add_signal_handler(signal.SIGTERM, self.call_later, self.action_quit)
-            loop.add_signal_handler(signal.SIGHUP, self._hung_up)
+            # The stop runs on the guard's own thread: it works even if this loop is stuck.
+            # A dead terminal shows nothing: the UI closes (on_unmount waits for the stop).
+            stop = partial(self.stop_everything, hurry=True)
+            guard = Guard(stop=stop, quit=self._quit_asked, on_gone=self.exit)
+            self._guard = guard.install(asyncio.get_running_loop())
 
-    def _hung_up(self) -> None:
-        self._terminal_gone = True
-        self.call_later(self.action_quit)
+    def _quit_asked(self) -> None:
+        if not self._stopping:  # a second action_quit would force
+            self.call_later(self.action_quit)
 
-    def on_unmount(self) -> None:
-        if self._handle_signals:
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGTERM, signal.SIGHUP):
-                loop.remove_signal_handler(signum)
+    async def on_unmount(self) -> None:
+        # However the app ends (a crash, Textual giving up on its terminal), nothing outlives it.
+        if self.session is not None and not self._stopped:
+            await asyncio.to_thread(self.stop_everything)
+        if self._guard is not None:
+            self._guard.close()
 
     # -- workers: the only places that call the session ------------------------------
 
@@ -251,12 +256,23 @@ class DevenvApp(App[int]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="stop", description="stop")
     def _stop(self) -> None:
-        if not self._start_done.is_set():
-            self.post_message(StopProgress("waiting for the start to finish"))
-            self._start_done.wait()
-        if self.session is not None and not self._start_failed:
-            self.session.stop(on_progress=lambda text: self.post_message(StopProgress(text)))
+        self.stop_everything()
         self.post_message(SessionStopped())
+
+    def stop_everything(self, *, hurry: bool = False) -> int:
+        """Stop what the session started; return the exit code. Blocking, from any thread, and
+        done once: a second caller waits for the first. ``hurry``: cancel the start's installs
+        instead of waiting for them."""
+        with self._stop_lock:
+            if not self._start_done.is_set():
+                self.post_message(StopProgress("waiting for the start to finish"))
+                while not self._start_done.wait(0.2 if hurry else None):
+                    if self.session is not None:
+                        self.session.interrupt()  # an install may begin after the first look
+            if self.session is not None and not self._start_failed and not self._stopped:
+                self.session.stop(on_progress=lambda text: self.post_message(StopProgress(text)))
+            self._stopped = True
+        return 1 if self._start_failed else 0
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sync", description="sync")
     def _sync_deps(self) -> None:
@@ -439,11 +455,7 @@ class DevenvApp(App[int]):
 
     @on(SessionStopped)
     def _session_stopped(self) -> None:
-        code = 1 if self._start_failed else 0
-        if self._terminal_gone:
-            # Everything is stopped; Textual's shutdown would wait forever on a dead terminal.
-            os._exit(code)
-        self._exit_with(code)
+        self._exit_with(1 if self._start_failed else 0)
 
     def _exit_with(self, code: int) -> None:
         self.exit(code, return_code=code)
