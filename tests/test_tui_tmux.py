@@ -1,21 +1,32 @@
 """`devenv up` in a real terminal: tmux runs it on the demo project, capture-pane reads it.
 
-The one test here drives the whole path a developer takes: the TUI starts the demo's
+The first test drives the whole path a developer takes: the TUI starts the demo's
 PostgreSQL, Redis, web and worker; a key restarts web; `q` stops everything; and then
-psutil finds nothing of the project still running.
+psutil finds nothing of the project still running. The hang-up tests end `devenv up`
+without `q`, on a busy machine (where the bug showed): the terminal closed (tmux killed,
+three times over), SIGTERM, and a pty whose other end closes with no SIGHUP at all; each
+time nothing of the project may be left, the stop must be the clean one, and devenv must
+sit idle (not spin on its dead terminal) while that stop waits.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
+import pty
 import re
 import secrets
+import select
 import shlex
 import shutil
+import signal
+import struct
 import subprocess
 import sys
+import termios
+import threading
 import time
 from pathlib import Path
 
@@ -176,30 +187,39 @@ def demo(reachable_dir):
     return path.resolve()
 
 
-@pytest.fixture
-def terminal(demo):
+def leave_nothing(term: Terminal | None, demo: Path) -> None:
+    """After a test: close its terminal, and make sure nothing of the demo outlives it."""
+    alive = term is not None and term.alive()
+    if term is not None:
+        term.kill()  # SIGHUP to devenv: it stops everything it started, like `q`
+    if alive or inside(demo):
+        subprocess.run(
+            [sys.executable, "-m", "devenv", "down"],
+            cwd=demo,
+            env=devenv_env(),
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=DEADLINE,
+        )
+        for proc in inside(demo):
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+    shutil.rmtree(Layout(demo).runtime, ignore_errors=True)
+
+
+def needs_tmux() -> None:
     if shutil.which("tmux") is None:
         pytest.fail("tmux is not installed (`./bootstrap.sh test` installs it)")
+
+
+@pytest.fixture
+def terminal(demo):
+    needs_tmux()
     term = Terminal(devenv_env())
     try:
         yield term
     finally:
-        alive = term.alive()
-        term.kill()  # SIGHUP to devenv: it stops everything it started, like `q`
-        if alive or inside(demo):
-            # A failed test: make sure nothing of the demo outlives it.
-            subprocess.run(
-                [sys.executable, "-m", "devenv", "down"],
-                cwd=demo,
-                env=term.env,
-                capture_output=True,
-                stdin=subprocess.DEVNULL,
-                timeout=DEADLINE,
-            )
-            for proc in inside(demo):
-                with contextlib.suppress(psutil.Error):
-                    proc.kill()
-        shutil.rmtree(Layout(demo).runtime, ignore_errors=True)
+        leave_nothing(term, demo)
 
 
 def test_up_in_a_terminal_restart_a_process_then_quit_leaves_nothing_running(
@@ -223,8 +243,11 @@ def test_up_in_a_terminal_restart_a_process_then_quit_leaves_nothing_running(
 
     rows = terminal.wait_until(f"{want} and '4/4 up' in the header", everything_up)
     screen = terminal.last
-    assert re.search(r"DATABASE_URL=postgresql://demo@127\.0\.0\.1:\d+/demo", screen), screen
-    assert re.search(r"REDIS_URL=redis://127\.0\.0\.1:\d+/0", screen), screen
+    # The servers' generated password, when there is one, is in the URLs.
+    assert re.search(r"DATABASE_URL=postgresql://demo(:[^@\s]+)?@127\.0\.0\.1:\d+/demo", screen), (
+        screen
+    )
+    assert re.search(r"REDIS_URL=redis://(:[^@\s]+@)?127\.0\.0\.1:\d+/0", screen), screen
     assert list(rows) == ["postgres", "redis", "web.1", "worker.1"], screen  # services first
 
     state = status(demo, env)
@@ -331,3 +354,237 @@ def test_drift_banner_in_a_terminal_then_the_sync_key(tmp_path, offline):
                 timeout=DEADLINE,
             )
         shutil.rmtree(Layout(root).runtime, ignore_errors=True)
+
+
+# -- when nobody presses q: the terminal closed, SIGTERM, the tty gone ------------------
+
+# The contract is 10 s (devenv.hangup.GRACE, then SIGKILL and exit). The tests allow more, so
+# that a loaded machine cannot fail them, while a devenv stuck for good still does; that
+# the stop was the clean one is checked on its own (the project lock released).
+STOP_DEADLINE = 20
+STUBBORN_STOP = 3  # stop_timeout of a process that ignores SIGTERM: the stop waits this long
+IDLE_FROM, IDLE_TO = 0.5, 2.5  # seconds after the hang-up: devenv only waits for `stubborn`
+PROCESSES = ("web.1", "worker.1", "stubborn.1")
+
+
+@pytest.fixture
+def cpu_load():
+    """Both cores busy for the whole test (`yes > /dev/null`, twice): the bug showed only then."""
+    load = [
+        subprocess.Popen(["yes"], stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        for _ in range(2)
+    ]
+    try:
+        yield
+    finally:
+        for proc in load:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def stubborn_demo(demo):
+    """The demo plus `stubborn`, which ignores SIGTERM: a stop waits STUBBORN_STOP s for it."""
+    with (demo / "Procfile").open("a") as procfile:
+        procfile.write("stubborn: trap '' TERM; while :; do sleep 1; done\n")
+    with (demo / "devenv.toml").open("a") as toml:
+        toml.write(f"\n[processes.stubborn]\nstop_timeout = {STUBBORN_STOP}\n")
+    try:
+        yield demo
+    finally:
+        leave_nothing(None, demo)
+
+
+def everything_running(demo: Path, env: dict[str, str], last_screen=lambda: "") -> dict:
+    """Poll `devenv status --json` until both services are ready and the processes run."""
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        state = status(demo, env)
+        services = state.get("services", {})
+        procs = state.get("processes", {})
+        if (
+            state.get("devenv", {}).get("pid")
+            and len(services) == 2
+            and all(info["state"] == "ready" for info in services.values())
+            and sorted(procs) == sorted(PROCESSES)
+            and all(info["state"] in ("ready", "running") for info in procs.values())
+        ):
+            return state
+        if time.monotonic() > deadline:
+            pytest.fail(f"not all up after {DEADLINE} s: {state}\n{last_screen()}")
+        time.sleep(0.3)
+
+
+def project_pids(state: dict) -> list[int]:
+    """devenv, its servers and its processes, with everything below them."""
+    pids = [state["devenv"]["pid"]]
+    for group in ("services", "processes"):
+        for info in state[group].values():
+            pids += tree(info["pid"])
+    return pids
+
+
+def busy_threads(pid: int) -> int | None:
+    """How many of ``pid``'s threads are running or waiting for a CPU now; None: it is gone."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    busy = 0
+    for task in tasks:
+        with contextlib.suppress(OSError, IndexError):
+            stat = Path(f"/proc/{pid}/task/{task}/stat").read_text()
+            busy += stat.rsplit(")", 1)[1].split()[0] == "R"
+    return busy
+
+
+def stops_cleanly(demo: Path, state: dict, what: str, last_screen=lambda: "") -> None:
+    """After ``what`` ended devenv's life: wait until nothing of the project runs, watching
+    that devenv sits idle while its stop waits for `stubborn`; then check the stop was clean."""
+    devenv = state["devenv"]["pid"]
+    watched = project_pids(state)
+    ended = time.monotonic()
+    samples: list[int] = []
+    while True:
+        since = time.monotonic() - ended
+        busy = busy_threads(devenv)
+        if busy is not None and IDLE_FROM <= since <= IDLE_TO:
+            samples.append(busy)
+        left = [pid for pid in watched if not gone(pid)]
+        if not left and not inside(demo):
+            break
+        if since > STOP_DEADLINE:
+            pytest.fail(
+                f"{STOP_DEADLINE} s after {what}, still running: {left} "
+                f"{describe(inside(demo))}\n{last_screen()}"
+            )
+        time.sleep(0.05)
+    # A thread spinning on the dead terminal is always runnable; waiting, devenv's are not.
+    assert samples, f"devenv ended before its stop could wait for stubborn ({what})"
+    spinning = sum(busy > 0 for busy in samples) / len(samples)
+    assert spinning < 0.5, f"devenv busy in {spinning:.0%} of {len(samples)} looks after {what}"
+    # The clean stop released the project lock; a killed or hard-exited devenv leaves it.
+    assert not Layout(demo).stack_file.exists(), f"the stop after {what} was not the clean one"
+
+
+def up_command(env: dict[str, str], *args: str) -> str:
+    python = shlex.quote(sys.executable)
+    path = shlex.quote(env["PATH"])
+    return " ".join([f"env -u PORT -u NO_COLOR PATH={path} {python} -m devenv up", *args])
+
+
+def test_closing_the_terminal_stops_everything_every_time(stubborn_demo, reachable_dir, cpu_load):
+    """A person's tmux window, closed: an interactive shell passes SIGHUP on to devenv."""
+    needs_tmux()
+    demo = stubborn_demo
+    env = devenv_env()
+    for attempt in range(3):
+        term = Terminal(env)
+        try:
+            term.start("bash --norc --noprofile -i", cwd=reachable_dir)
+            term.keys(f"cd {shlex.quote(str(demo))} && {up_command(env)}", "Enter")
+            state = everything_running(demo, env, lambda t=term: t.last)
+            term.wait_until("the dashboard", lambda s: "stubborn.1" in table(s))
+            term.kill()
+            stops_cleanly(demo, state, f"closing the terminal (attempt {attempt + 1})")
+        finally:
+            leave_nothing(term, demo)
+
+
+def test_sigterm_stops_everything_and_exits_0(stubborn_demo, reachable_dir, cpu_load):
+    needs_tmux()
+    demo = stubborn_demo
+    env = devenv_env()
+    rc_file = reachable_dir / "exit-code"
+    term = Terminal(env)
+    try:
+        term.start(
+            f"(cd {shlex.quote(str(demo))} && {up_command(env)}); "
+            f"echo $? > {shlex.quote(str(rc_file))}; sleep 600",  # the pane stays to be read
+            cwd=reachable_dir,
+        )
+        state = everything_running(demo, env, lambda: term.last)
+        term.wait_until("the dashboard", lambda s: "stubborn.1" in table(s))
+        os.kill(state["devenv"]["pid"], signal.SIGTERM)
+        stops_cleanly(demo, state, "SIGTERM", lambda: term.screen() or term.last)
+        term.wait_until("devenv's exit code", lambda s: rc_file.exists() and rc_file.read_text())
+        assert rc_file.read_text().strip() == "0", term.last
+    finally:
+        leave_nothing(term, demo)
+
+
+class Pty:
+    """A pseudo-terminal 120x36 whose far end (the master) this test holds and drains."""
+
+    def __init__(self) -> None:
+        self.master, self.slave = pty.openpty()
+        fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
+        self._stop = threading.Event()
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+
+    def _drain(self) -> None:
+        # What devenv draws is read and dropped: a full pty would block its writes.
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self.master], [], [], 0.05)
+            if ready:
+                try:
+                    if not os.read(self.master, 65536):
+                        return
+                except OSError:
+                    return
+
+    def start(self) -> None:
+        self._reader.start()
+        os.close(self.slave)  # devenv holds its own copies
+
+    def close(self) -> None:
+        """Close the far end: devenv's terminal hangs up, and no SIGHUP is sent (it is not
+        the session this terminal controls)."""
+        self._stop.set()
+        self._reader.join()
+        os.close(self.master)
+
+
+def test_a_terminal_gone_without_sighup_stops_everything(stubborn_demo, cpu_load):
+    demo = stubborn_demo
+    env = devenv_env()
+    term = Pty()
+    # A session of its own and no controlling terminal: the hang-up brings no SIGHUP,
+    # only reads that return nothing and writes that fail (EIO).
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devenv", "up"],
+        cwd=demo,
+        env=env,
+        stdin=term.slave,
+        stdout=term.slave,
+        stderr=term.slave,
+        start_new_session=True,
+    )
+    try:
+        term.start()
+        state = everything_running(demo, env)
+        assert state["devenv"]["pid"] == proc.pid
+        time.sleep(1)  # the dashboard drawn, its input thread reading the terminal
+        term.close()
+        stops_cleanly(demo, state, "closing the pty")
+        assert proc.wait(timeout=DEADLINE) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_no_tui_stops_everything_when_its_terminal_closes(stubborn_demo, reachable_dir):
+    """`devenv up --no-tui` in a terminal that closes: SIGHUP stops it like SIGTERM, and
+    printing to the dead terminal (EIO) breaks nothing on the way."""
+    needs_tmux()
+    demo = stubborn_demo
+    env = devenv_env()
+    term = Terminal(env)
+    try:
+        term.start(f"cd {shlex.quote(str(demo))} && {up_command(env, '--no-tui')}", reachable_dir)
+        state = everything_running(demo, env, lambda: term.last)
+        term.kill()
+        stops_cleanly(demo, state, "closing the terminal of --no-tui")
+    finally:
+        leave_nothing(term, demo)
