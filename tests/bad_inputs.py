@@ -86,14 +86,13 @@ def as_a_user_prefix() -> list[str]:
     return _SETPRIV
 
 
+_DROPPED = ("PORT", "DATABASE_URL", "REDIS_URL", "XDG_STATE_HOME")
+
+
 def environ(**extra: str) -> dict[str, str]:
-    """This environment without what would change devenv's answers (a PORT, a PGHOST...),
-    plus ``extra``."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("PORT", "DATABASE_URL", "REDIS_URL") and not k.startswith("PG")
-    }
+    """This environment without what would change devenv's answers (a PORT, a PGHOST, the
+    state folder: see ``run``), plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k not in _DROPPED and not k.startswith("PG")}
     env.update(extra)
     return env
 
@@ -109,10 +108,14 @@ def run(
     """The real ``devenv ARGS`` in ``cwd``; ``modes_apply``: as an account that file modes
     bind (see ``as_a_user_prefix``)."""
     prefix = as_a_user_prefix() if modes_apply else []
+    env = dict(env) if env is not None else environ()
+    # Each case's own state folder: devenv's per-user registry of port blocks holds a block for
+    # every project folder that still exists, and a corpus makes hundreds of them.
+    env.setdefault("XDG_STATE_HOME", str(Path(cwd).parent / ".xdg-state"))
     return subprocess.run(
         [*prefix, sys.executable, "-m", "devenv", *args],
         cwd=cwd,
-        env=dict(env) if env is not None else environ(),
+        env=env,
         capture_output=True,
         text=True,
         errors="replace",

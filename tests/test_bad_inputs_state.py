@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests.bad_inputs import Folder, Link, Mode, assert_answered, project, run
+from tests.bad_inputs import Folder, Link, Mode, assert_answered, environ, project, run
 
 P = '[project]\nname = "shop"\n'
 SAY = f"{sys.executable} -c \"import os; print('cwd=' + os.getcwd())\""
@@ -270,3 +270,19 @@ def test_odd_path_in_a_config_error(tmp_path):
     root = tmp_path / os.fsdecode(b"caf\xe9 x")
     project(root, {"devenv.toml": '[project]\nprocfile = "Procfile.dev"\n'})
     assert_answered(run(root, "status"), 2, "devenv.toml:2", "Procfile.dev")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the lead (devenv/ports.py, devenv/port_registry.py): a project keeps its claim on a "
+    "block of process ports for as long as its folder exists, running or not, and there are "
+    "40 blocks (5000-44000): the 41st project of a user (old checkouts, temporary copies) "
+    "cannot start any process ('no free block of ports'). A block whose project is not running "
+    "could be lent when no unclaimed block is free, or the search go on past 44000",
+)
+def test_the_41st_project_of_a_user_can_start_its_processes(tmp_path):
+    env = environ(XDG_STATE_HOME=str(tmp_path / "state"))
+    for number in range(41):
+        root = project(tmp_path / f"p{number}", {"devenv.toml": P, "Procfile": "web: true\n"})
+        result = run(root, "up", "--no-tui", env=env)
+        assert_answered(result, 0, "web.1")
