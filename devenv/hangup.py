@@ -45,6 +45,8 @@ CHECK_EVERY = 1.0
 STD_FDS = (0, 1, 2)
 SIGNALS = (signal.SIGHUP, signal.SIGTERM)
 _CLOSE = b"\0"  # on the wake-up pipe: the guard is closed (signal numbers are never 0)
+# What a terminal that hung up answers: EIO on Linux, ENXIO ("Device not configured") on macOS.
+_GONE = frozenset({errno.EIO, errno.ENXIO})
 
 
 def is_terminal(fd: int) -> bool:
@@ -61,9 +63,9 @@ def terminal_gone(fd: int) -> bool:
     try:
         termios.tcgetattr(fd)
     except termios.error as err:
-        return bool(err.args) and err.args[0] == errno.EIO
+        return bool(err.args) and err.args[0] in _GONE
     except OSError as err:
-        return err.errno == errno.EIO
+        return err.errno in _GONE
     return False
 
 
@@ -98,8 +100,8 @@ def silence_dead_terminal(
 class TerminalOutput:
     """A text stream over ``stream`` (say ``sys.stdout``) that survives its terminal hanging up.
 
-    A write or flush failing with EIO (the terminal is gone) points the descriptor at
-    /dev/null and carries on, so a thread printing a process's output never fails because
+    A write or flush failing with EIO or ENXIO (the terminal is gone) points the descriptor
+    at /dev/null and carries on, so a thread printing a process's output never fails because
     the window was closed.
     """
 
@@ -110,7 +112,7 @@ class TerminalOutput:
         try:
             call()
         except OSError as err:
-            if err.errno != errno.EIO:
+            if err.errno not in _GONE:
                 raise
             with contextlib.suppress(OSError, ValueError):
                 silence_dead_terminal((self._stream.fileno(),), all_of_them=True)
