@@ -239,6 +239,26 @@ BROWSER_BLOCKED = frozenset(
 )  # fmt: skip
 
 
+BLOCKS = 60  # candidate bases: default, default + 1000, ... (those past 65535 drop out)
+
+
+def running(ports_file: str) -> bool:
+    """Whether a devenv runs the project of ``ports_file`` now (holds its foreground lock)."""
+    import fcntl
+
+    try:
+        fd = os.open(Path(ports_file).with_name("devenv.lock"), os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # closing drops our shared lock at once
+    return False
+
+
 def allocate_block(
     book: PortBook,
     offsets: list[int],
@@ -254,7 +274,8 @@ def allocate_block(
     or the next thousand (7000, 8000, ...) that is free and not claimed by
     another project of this user (``registry``, under a lock: two projects
     started in the same second get two blocks, and a copied project gets its
-    own). No port a browser refuses to open is handed out (6000 is X11's).
+    own). When every block is claimed, one whose project is not running is
+    lent. No port a browser refuses to open is handed out (6000 is X11's).
     """
 
     def allowed(base: int) -> bool:
@@ -272,12 +293,23 @@ def allocate_block(
         others = {base: owner for base, owner in (claims or {}).items() if owner != me}
 
         def first_new(exclude: int | None) -> int:
-            for base in (default + 1000 * k for k in range(40)):
-                if base != exclude and base not in others and allowed(base) and all_free(base):
+            candidates = [
+                base
+                for base in (default + 1000 * k for k in range(BLOCKS))
+                if base != exclude and allowed(base)
+            ]
+            for base in candidates:
+                if base not in others and all_free(base):
+                    return base
+            # Every block is claimed: lend one whose project is not running now (it gets
+            # another block when it starts again, and says so).
+            for base in candidates:
+                if base in others and not running(others[base]) and all_free(base):
                     return base
             raise PortTaken(
                 f"no free block of ports for the processes between {default} and "
-                f"{default + 39000}; stop what holds them, or set PORT in .env"
+                f"{candidates[-1] if candidates else default}; stop what holds them, or set "
+                "PORT in .env"
             )
 
         remembered = book.remembered(PROCESSES_KEY)
@@ -296,6 +328,13 @@ def allocate_block(
         book.remember(PROCESSES_KEY, base)
         if claims is not None:
             claims[base] = me
+        if base in others:
+            lender = Path(others[base]).parent.parent
+            return Allocation(
+                base,
+                f"every block of process ports is claimed; the processes' PORT starts at "
+                f"{base}, lent by the project in {lender} (not running now)",
+            )
         first = remembered or default
         if base == first:
             return Allocation(base)

@@ -272,15 +272,6 @@ def test_odd_path_in_a_config_error(tmp_path):
     assert_answered(run(root, "status"), 2, "devenv.toml:2", "Procfile.dev")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the lead (devenv/ports.py, devenv/port_registry.py): a project keeps its claim on a "
-    "block of process ports for as long as its folder exists, running or not, and there are "
-    "39 blocks (the thousands from 5000 to 44000 but 6000): the 40th project of a user (old "
-    "checkouts, temporary copies) cannot start any process ('no free block of ports'). A "
-    "block whose project is not running "
-    "could be lent when no unclaimed block is free, or the search go on past 44000",
-)
 def test_the_40th_project_of_a_user_can_start_its_processes(tmp_path):
     env = environ(XDG_STATE_HOME=str(tmp_path / "state"))
     for number in range(41):

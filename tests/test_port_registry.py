@@ -137,3 +137,36 @@ def test_a_damaged_or_unusable_registry_never_stops_allocation(tmp_path):
     unusable = BlockRegistry(tmp_path / "a-file" / "devenv")
     # Without a registry nothing says that `a` holds the block: `b` is given it, as before.
     assert allocate_block(project(tmp_path / "b"), OFFSETS, default, unusable).port == default
+
+
+def test_when_every_block_is_claimed_one_of_a_project_not_running_is_lent(tmp_path):
+    import fcntl
+    import os
+
+    registry = BlockRegistry(tmp_path / "state")
+    default = 63000  # three candidate blocks: 63000, 64000, 65000
+    blocks = [default + 1000 * k for k in range(3)]
+    assert all(is_free(b + o) for b in blocks for o in OFFSETS)
+    holders = [project(tmp_path / f"p{k}") for k in range(3)]
+    assert [allocate_block(h, OFFSETS, default, registry).port for h in holders] == blocks
+    # p0 and p1 run (their devenv holds the foreground lock); p2 does not.
+    locks = []
+    for holder in holders[:2]:
+        fd = os.open(holder.path.with_name("devenv.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        locks.append(fd)
+    try:
+        lent = allocate_block(project(tmp_path / "newcomer"), OFFSETS, default, registry)
+    finally:
+        for fd in locks:
+            os.close(fd)
+
+    assert lent.port == blocks[2]
+    assert lent.notice == (
+        f"every block of process ports is claimed; the processes' PORT starts at {blocks[2]}, "
+        f"lent by the project in {tmp_path / 'p2'} (not running now)"
+    )
+    assert (
+        PortBook(tmp_path / "newcomer" / ".devenv" / "ports.json").remembered("processes")
+        == blocks[2]
+    )
