@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from devenv.config import load_project
-from devenv.errors import DevenvError
+from devenv.errors import DevenvError, UsageError
 
 
 def _confirm(question: str, assume_yes: bool) -> None:
@@ -28,7 +28,13 @@ def _snapshots():
 
     stack = Stack(load_project(Path.cwd()), ignore)
     if "postgres" not in stack.config.services:
-        raise DevenvError("this project has no postgres service: there is nothing to snapshot")
+        # A usage mistake (exit 2), like `devenv psql` in the same project: nothing is wrong
+        # with the machine, the command does not apply here.
+        services = ", ".join(stack.config.services) or "none"
+        raise UsageError(
+            "this project has no postgres service: there is nothing to snapshot or restore "
+            f"(its services: {services}; see [services] in {stack.config.source.name})"
+        )
     service = stack.service("postgres")
     if service.find_running() is None:
         raise DevenvError("postgres is not running; start it with `devenv up -d`")
