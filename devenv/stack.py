@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 
 from devenv import privileges
 from devenv.config import Config, ServiceConfig
-from devenv.errors import DevenvError
+from devenv.errors import DevenvError, UsageError, did_you_mean
 from devenv.events import Emit, HookFinished, HookOutput, HookStarted, Notice, ignore
 from devenv.installations import find_installation
 from devenv.layout import Layout
@@ -60,10 +60,11 @@ class Stack:
         try:
             config = self.config.services[name]
         except KeyError:
-            from devenv.errors import did_you_mean
-
-            raise DevenvError(
-                f"no service '{name}' in this project{did_you_mean(name, self.config.services)}"
+            # A name the caller typed (`devenv reset postgress`): a usage mistake, exit 2.
+            services = ", ".join(self.config.services) or "none"
+            raise UsageError(
+                f"no service '{name}' in this project{did_you_mean(name, self.config.services)} "
+                f"(its services: {services})"
             ) from None
         recipe = recipe_for(config)
         installation = find_installation(recipe, config.version)
