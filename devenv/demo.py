@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from devenv.errors import DevenvError
+from devenv.errors import DevenvError, UsageError
 from devenv.resources import templates_dir
 
 # Used only when git has no user.name / user.email configured.
@@ -76,12 +76,13 @@ def create_demo(dest: Path) -> Demo:
 
 
 def _require_empty(path: Path, what: str) -> None:
+    """Raise UsageError (exit 2: the DIR given is the mistake) unless ``path`` is free to use."""
     if not path.exists():
         return
     if not path.is_dir():
-        raise DevenvError(f"cannot create {what} at {path}: it is a file; choose another folder")
+        raise UsageError(f"cannot create {what} at {path}: it is a file; choose another folder")
     if any(path.iterdir()):
-        raise DevenvError(
+        raise UsageError(
             f"cannot create {what} in {path}: the folder is not empty; choose another folder"
         )
 

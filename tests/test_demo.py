@@ -192,6 +192,6 @@ def test_the_demo_command_copies_it_out_and_says_what_to_run_next(tmp_path):
         capture_output=True,
         text=True,
     )
-    assert again.returncode == 1
+    assert again.returncode == 2  # the DIR given is a usage mistake
     assert "the folder is not empty; choose another folder" in again.stderr
     assert "Traceback" not in again.stderr
