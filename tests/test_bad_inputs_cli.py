@@ -37,36 +37,17 @@ CLI_CASES = [
     ("init-unknown-flag", ["init", "--forse"], 2, ["unrecognized arguments", "--forse"]),
     ("demo-without-dir", ["demo"], 2, ["required", "DIR"]),
     ("demo-where-it-cannot-be", ["demo", "/proc/nope/demo"], 1, ["/proc/nope", "No such file"]),
-    ("snapshot-without-postgres", ["snapshot", "x"], 2, ["no postgres service"]),
-    ("restore-without-postgres", ["restore", "x"], 2, ["no postgres service"]),
-    ("reset-unknown-service", ["reset", "postgress", "--yes"], 2, ["postgress"]),
+    ("snapshot-without-postgres", ["snapshot", "x"], 2, ["no postgres service", "its services"]),
+    ("restore-without-postgres", ["restore", "x"], 2, ["no postgres service", "its services"]),
+    ("reset-unknown-service", ["reset", "postgress", "--yes"], 2, ["postgress", "its services"]),
     ("demo-into-a-file", ["demo", "notes.txt"], 2, ["notes.txt", "choose another folder"]),
     ("demo-into-a-full-folder", ["demo", "."], 2, ["not empty", "choose another folder"]),
 ]
 
-XFAIL = {
-    "snapshot-without-postgres": "exit 1: devenv/commands/data.py (passwords) should raise a "
-    "usage error (exit 2) for a project without postgres",
-    "restore-without-postgres": "exit 1: devenv/commands/data.py (passwords) should raise a "
-    "usage error (exit 2) for a project without postgres",
-    "demo-into-a-file": "exit 1: devenv/demo.py (unowned: the lead) should raise a usage "
-    "error (exit 2) for a DIR that is a file or a folder that is not empty",
-    "demo-into-a-full-folder": "exit 1: devenv/demo.py (unowned: the lead) should raise a usage "
-    "error (exit 2) for a DIR that is a file or a folder that is not empty",
-    "reset-unknown-service": "exit 1: Stack.service (devenv/stack.py, service supervision) "
-    "should raise a usage error (exit 2) naming the project's services",
-}
 
-
-def _params():
-    for case_id, argv, code, needles in CLI_CASES:
-        marks = []
-        if case_id in XFAIL:
-            marks = [pytest.mark.xfail(strict=True, reason=XFAIL[case_id])]
-        yield pytest.param(argv, code, needles, id=case_id, marks=marks)
-
-
-@pytest.mark.parametrize(("argv", "code", "needles"), list(_params()))
+@pytest.mark.parametrize(
+    ("argv", "code", "needles"), [pytest.param(a, c, n, id=i) for i, a, c, n in CLI_CASES]
+)
 def test_command_line(tmp_path, argv, code, needles):
     result = run(project(tmp_path / "p", FILES), *argv)
     assert_answered(result, code, *needles)
