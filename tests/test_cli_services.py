@@ -97,9 +97,10 @@ def test_up_detached_cold_then_warm_keeps_committed_rows(project):
     assert cold.returncode == 0, cold.stderr + cold.stdout
     assert "postgres | ready in" in cold.stdout or "postgres | " in cold.stdout
     assert "hook sees redis://" in cold.stdout
-    # The URLs carry the project's password (.devenv/password).
+    # The URLs are shown with the project's password (.devenv/password) masked.
     secret = (project / ".devenv" / "password").read_text().strip()
-    assert f"DATABASE_URL=postgresql://app:{secret}@127.0.0.1:" in cold.stdout
+    assert "DATABASE_URL=postgresql://app:***@127.0.0.1:" in cold.stdout
+    assert secret not in cold.stdout + cold.stderr
 
     info = status(project)
     assert info["services"]["postgres"]["state"] == "ready"

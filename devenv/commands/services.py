@@ -40,10 +40,14 @@ def up_detached(args: argparse.Namespace) -> int:
 
 
 def _print_urls(stack) -> None:
+    """The services' URLs, with the password masked (this output ends up in CI logs and on
+    shared screens); `devenv env` prints them whole."""
+    from devenv.services.password import mask_url
+
     env = stack.env()
     for key in ("DATABASE_URL", "REDIS_URL"):
         if key in env:
-            stack.emit.line("system", f"{key}={env[key]}")
+            stack.emit.line("system", f"{key}={mask_url(env[key])}")
 
 
 def down(args: argparse.Namespace) -> int:
