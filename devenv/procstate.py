@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import signal
 from collections.abc import Mapping
@@ -61,19 +62,38 @@ class StateWriter:
 
 
 def read(layout: Layout) -> dict[str, dict]:
+    """The recorded processes by name, each a dict; {} when there is no readable record.
+
+    The file is a cache any editor or crash may have damaged: an entry that is not an object
+    is dropped, and a ``pid``, ``pgid`` or ``create_time`` that is not a number is read as None,
+    so the entry is still listed but never leads to a process being signalled.
+    """
     try:
         data = json.loads(path(layout).read_text())
     except (OSError, ValueError):
         return {}
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    return {name: _checked(entry) for name, entry in data.items() if isinstance(entry, dict)}
 
 
-def _alive(entry: Mapping) -> PidRecord | None:
-    pid, created = entry.get("pid"), entry.get("create_time")
-    if not pid or created is None:
-        return None
-    record = PidRecord(int(pid), float(created))
-    return record if record.alive() else None
+def _checked(entry: dict) -> dict:
+    entry = dict(entry)
+    for key in ("pid", "pgid"):
+        if key in entry and not _is_pid(entry[key]):
+            entry[key] = None
+    created = entry.get("create_time")
+    if created is not None and not _is_time(created):
+        entry["create_time"] = None
+    return entry
+
+
+def _is_pid(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _is_time(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _members(pgid: int) -> list:

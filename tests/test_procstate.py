@@ -78,3 +78,35 @@ def test_status_reads_what_the_writer_wrote(tmp_path):
     }
     writer.clear()
     assert procstate.read(layout) == {}
+
+
+def test_a_damaged_record_is_read_without_its_bad_parts_and_the_good_entries_still_stop(tmp_path):
+    layout = Layout(tmp_path)
+    layout.base.mkdir()
+    proc = spawn_tree()
+    good = {"state": "running", "pid": proc.pid, "pgid": proc.pid}
+    good["create_time"] = psutil.Process(proc.pid).create_time()
+    procstate.path(layout).write_text(
+        json.dumps(
+            {
+                "web.1": good,
+                "worker.1": {"state": "running", "pid": "abc", "pgid": [1], "create_time": "x"},
+                "clock.1": {"state": "running", "pid": True, "create_time": 1.0},
+                "beat.1": "running",
+            }
+        )
+    )
+
+    recorded = procstate.read(layout)
+    assert sorted(recorded) == ["clock.1", "web.1", "worker.1"]  # not an object: dropped
+    assert recorded["worker.1"] == {
+        "state": "running",
+        "pid": None,
+        "pgid": None,
+        "create_time": None,
+    }
+    assert recorded["clock.1"]["pid"] is None
+    assert recorded["web.1"] == good
+
+    assert procstate.stop_leftovers(layout, grace=0.5) == ["web.1"]
+    proc.wait(timeout=5)
