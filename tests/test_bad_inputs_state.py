@@ -171,21 +171,11 @@ STATE_CASES = [
     ("log-missing", {}, ["logs", "web"], 2, ["no log for 'web'", "web"]),
 ]
 
-XFAIL = {
-    "processes-json-bad-pid-down": "devenv/procstate.py (unowned: the lead) int()s a recorded pid "
-    "without a check: read() should drop entries whose pid/create_time/pgid are not numbers",
-}
 
-
-def _params():
-    for case_id, files, argv, code, needles in STATE_CASES:
-        marks = []
-        if case_id in XFAIL:
-            marks = [pytest.mark.xfail(strict=True, reason=XFAIL[case_id])]
-        yield pytest.param(files, argv, code, needles, id=case_id, marks=marks)
-
-
-@pytest.mark.parametrize(("files", "argv", "code", "needles"), list(_params()))
+@pytest.mark.parametrize(
+    ("files", "argv", "code", "needles"),
+    [pytest.param(f, a, c, n, id=i) for i, f, a, c, n in STATE_CASES],
+)
 def test_state(reachable_dir, files, argv, code, needles):
     """In a folder the services' account can enter when devenv runs as root (`up -d` cases)."""
     root = project(reachable_dir / "p", {**FILES, **files})
