@@ -68,8 +68,8 @@ def strip_ansi(text: str) -> str:
 class ProcessLog:
     """The log of the process ``name``, written to ``path``.
 
-    ``path`` is opened for appending on the first line (its folder is created),
-    so a log that already exists, from an earlier run, is continued. When a
+    ``path`` is opened for appending by ``open`` or on the first line (its folder is
+    created), so a log that already exists, from an earlier run, is continued. When a
     write would take it past ``max_bytes`` it is renamed ``path.1`` (``path.1``
     to ``path.2`` and so on; ``backups`` old files are kept, the oldest
     removed) and a new file is started. A line is never split across files; a
@@ -150,6 +150,25 @@ class ProcessLog:
         return unsubscribe
 
     # -- writing ----------------------------------------------------------------
+
+    def open(self) -> None:
+        """Open the file now (creating it and its folder), not on the first line.
+
+        A log that cannot be written then fails here, before its process is started, with a
+        DevenvError that names the path and what to do; left to the first line, the failure
+        would come in the middle of supervising. Does nothing while the file is open.
+        """
+        if self._file is not None:
+            return
+        try:
+            self._open()
+        except OSError as err:
+            from devenv.errors import DevenvError
+            from devenv.failure import describe_os_error
+
+            raise DevenvError(
+                f"cannot write the log of {self.name}: {describe_os_error(err)}"
+            ) from None
 
     def feed(self, data: bytes) -> None:
         """Take a chunk read from the child's output; complete lines are logged now.
@@ -243,9 +262,7 @@ class ProcessLog:
 
     def _write(self, block: bytes) -> None:
         if self._file is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = _private(self.path, "ab")
-            self._size = os.fstat(self._file.fileno()).st_size
+            self._open()
         while self._size + len(block) > self.max_bytes:
             room = self.max_bytes - self._size
             fits = block.rfind(b"\n", 0, room) + 1 if room > 0 else 0
@@ -262,6 +279,11 @@ class ProcessLog:
             self._file.write(block)
             self._size += len(block)
         self._file.flush()
+
+    def _open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = _private(self.path, "ab")
+        self._size = os.fstat(self._file.fileno()).st_size
 
     def _rotate(self) -> None:
         self._file.close()

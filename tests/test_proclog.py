@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from devenv.errors import DevenvError
 from devenv.proclog import LogLine, ProcessLog, strip_ansi
 
 STAMP = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3} ")
@@ -331,3 +332,20 @@ def test_core_module_does_not_import_textual():
 def test_invalid_sizes_are_refused(tmp_path):
     with pytest.raises(ValueError):
         ProcessLog("web.1", tmp_path / "log", ring=0)
+
+
+def test_open_makes_the_file_now_and_a_log_that_cannot_be_written_says_where(tmp_path):
+    log = ProcessLog("web.1", tmp_path / "logs" / "web.1.log")
+    log.open()
+    log.open()  # open already: nothing happens
+    assert (tmp_path / "logs" / "web.1.log").read_bytes() == b""
+    log.feed(b"hello\n")
+    log.close()
+    assert file_texts(tmp_path / "logs" / "web.1.log") == ["hello"]
+
+    (tmp_path / "blocked").write_text("a file where a folder belongs")
+    with pytest.raises(DevenvError, match=r"web\.1: .*/blocked is not a folder.*move it away"):
+        ProcessLog("web.1", tmp_path / "blocked" / "web.1.log").open()
+    (tmp_path / "web.1.log").mkdir()
+    with pytest.raises(DevenvError, match=r"web\.1: .*/web\.1\.log is a folder where devenv"):
+        ProcessLog("web.1", tmp_path / "web.1.log").open()
