@@ -264,9 +264,16 @@ class Session:
         )
         if not specs:
             return
+        # Stack.start makes .devenv's folders (Layout.ensure) only when there are services;
+        # the processes' logs need theirs, private like the rest (but not the sockets' runtime
+        # folder, which nothing here uses). Whatever is in the way is reported by the first
+        # log's open(), with the path and what to do.
+        with contextlib.suppress(OSError):
+            self.layout.logs.mkdir(mode=0o700, exist_ok=True)
 
         def log_for(name: str) -> ProcessLog:
             log = ProcessLog(name, self.layout.log_file(name), ring=self.log_ring)
+            log.open()  # a log that cannot be written fails the start, before any process runs
             log.subscribe(lambda batch: self.on_lines(name, batch))
             self.logs[name] = log
             return log

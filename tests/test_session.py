@@ -74,6 +74,26 @@ def test_processes_lines_control_and_a_second_session(processes_only):
     assert session.layout.stack_file.exists() is False  # the lock is released
 
 
+def test_the_logs_folder_is_private_and_one_that_cannot_be_made_fails_the_start(processes_only):
+    """No services: the session itself makes .devenv/logs before any process starts."""
+    layout_logs = processes_only.root / ".devenv" / "logs"
+    session = Session(processes_only, on_event=print, on_lines=lambda name, batch: None)
+    session.start()
+    session.stop()
+    assert layout_logs.stat().st_mode & 0o777 == 0o700
+    assert (layout_logs / "ticker.1.log").is_file()
+
+    for child in layout_logs.iterdir():
+        child.unlink()
+    layout_logs.rmdir()
+    layout_logs.write_text("a file where the logs belong")
+    session = Session(processes_only, on_event=print, on_lines=lambda name, batch: None)
+    with pytest.raises(DevenvError, match=r"\.devenv/logs is not a folder.*move it away"):
+        session.start()
+    assert session.runner is None  # no process was started
+    assert session.layout.stack_file.exists() is False  # and the lock is released
+
+
 def test_services_rows_urls_and_clients(reachable_dir):
     (reachable_dir / "devenv.toml").write_text(
         '[[services.postgres.databases]]\nname = "app"\n\n[services.redis]\n'
