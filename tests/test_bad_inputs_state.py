@@ -182,14 +182,6 @@ def test_state(reachable_dir, files, argv, code, needles):
     assert_answered(run(root, *argv), code, *needles)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="hangs: with no services nothing makes .devenv/logs before the processes start, and "
-    "a process whose log cannot be opened ('its log failed, output dropped') is never seen to "
-    "end. Service supervision: Session.start should call Layout.ensure() (devenv/layout.py) "
-    "before starting processes, and a ProcessLog that cannot open its file should fail the "
-    "start with the path (devenv/session.py, devenv/proclog.py)",
-)
 def test_logs_a_file_without_services(tmp_path):
     root = project(tmp_path / "p", {**FILES, ".devenv/logs": "x"})
     assert_answered(run(root, "up", "--no-tui", timeout=20), 1, ".devenv/logs", "not a folder")
