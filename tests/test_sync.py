@@ -19,6 +19,7 @@ import pytest
 from devenv.config import load_project
 from devenv.environment.installers import ToolMissing, plan
 from devenv.environment.project import ProjectEnv
+from devenv.errors import DevenvError
 from tests.cli import devenv
 
 
@@ -182,6 +183,18 @@ def test_a_missing_tool_names_the_tool_and_how_to_get_it(tmp_path):
         "Pipfile.lock is pipenv's lockfile and pipenv is not installed: pipx install pipenv, "
         "then run `devenv sync`"
     )
+
+
+def test_a_venv_below_a_folder_whose_name_is_not_utf8_is_refused_before_uv_runs(tmp_path):
+    root = tmp_path / os.fsdecode(b"caf\xe9") / "shop"
+    with pytest.raises(DevenvError) as caught:
+        plan_for(root, {"requirements.lock": "alpha==1\n"})
+    message = str(caught.value)
+    assert f"the folder {tmp_path}/caf\\xe9 has a name that is not UTF-8 text" in message
+    assert "rename it" in message
+    # No virtualenv, nothing to refuse: node_modules do not care.
+    web = root.with_name("web")
+    assert plan_for(web, {"package-lock.json": "{}"}, which={"npm": "npm"}.get) == ["npm ci"]
 
 
 def test_a_sync_command_from_the_config_replaces_devenvs_own(tmp_path):

@@ -97,6 +97,7 @@ def plan(
     node = [p for p in wanted if env.ecosystem(p) == "node"]
     custom = config.lockfiles.sync
     if python or (lockfiles is None and env.python_lockfiles):
+        _require_utf8_path(env.venv)
         if not env.venv_python.exists():
             if os.path.lexists(env.venv):
                 raise DevenvError(
@@ -113,6 +114,22 @@ def plan(
         if path in custom:
             steps.append(Step((custom[path],), (path,), env.ecosystem(path), shell=True))
     return steps
+
+
+def _require_utf8_path(venv: Path) -> None:
+    """Refuse a virtualenv path that is not UTF-8: uv cannot make or use one there (it says only
+    "path is not valid UTF-8", exit code 2), and neither can Python's own venv."""
+    for folder in (*reversed(venv.parents), venv):
+        raw = os.fsencode(folder.name)
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            shown = os.fsencode(folder).decode("utf-8", "backslashreplace")
+            raise DevenvError(
+                f"the folder {shown} has a name that is not UTF-8 text, and the project's "
+                "virtualenv cannot be made below it (uv, like Python's venv, needs UTF-8 "
+                "paths); rename it to a UTF-8 name, then run devenv again"
+            ) from None
 
 
 def _create_venv(config: Config, env: ProjectEnv) -> Step:
