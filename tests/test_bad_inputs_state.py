@@ -262,12 +262,6 @@ def test_the_40th_project_of_a_user_can_start_its_processes(tmp_path):
         assert_answered(result, 0, "web.1")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the lead (devenv/environment/, unowned): uv cannot make a virtualenv below a path "
-    "that is not UTF-8; devenv says only '`uv venv .venv` failed with exit code 2' and points "
-    "to the log. It should say that the folder's name is not UTF-8 and to rename it",
-)
 def test_a_virtualenv_below_a_path_that_is_not_utf8(tmp_path):
     root = tmp_path / os.fsdecode(b"caf\xe9")
     project(root, {**FILES, **LOCK})
