@@ -113,7 +113,7 @@ def test_onboarding_outside_a_git_repository_stops_at_the_branch_and_says_what_t
 
 def test_a_command_outside_a_project_says_how_to_start_one(tmp_path):
     result = run("up", cwd=tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 2  # no config: a usage mistake
     assert "Traceback" not in result.stderr
     assert "run `devenv init` to create one" in result.stderr
 

@@ -842,7 +842,9 @@ def test_config_that_is_not_utf8(tmp_path: Path):
     (tmp_path / "devenv.toml").write_bytes(b'[project]\nname = "caf\xe9"\n')
     with pytest.raises(ConfigError) as caught:
         load_config(tmp_path / "devenv.toml")
-    assert str(caught.value) == "devenv.toml: is not UTF-8 text (invalid continuation byte)"
+    assert str(caught.value) == (
+        "devenv.toml:2: is not UTF-8 text (byte 0xe9 on this line); save it as UTF-8"
+    )
 
 
 # ---------------------------------------------------------------- key positions (tomlpos)

@@ -86,7 +86,7 @@ def test_init_refuses_to_overwrite_and_changes_nothing(tmp_path):
 
     result = devenv("init", cwd=tmp_path)
 
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "already has a devenv config (devenv.toml); nothing was written" in result.stderr
     assert "devenv init --force" in result.stderr
@@ -99,7 +99,7 @@ def test_init_refuses_when_pyproject_holds_the_config(tmp_path):
 
     result = devenv("init", cwd=tmp_path)
 
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "pyproject.toml [tool.devenv]" in result.stderr
     assert not (tmp_path / "devenv.toml").exists()
 

@@ -62,7 +62,11 @@ def test_crlf_line_endings(tmp_path: Path):
         ("web serve\n", "Procfile:1: expected 'name: command', got 'web serve'"),
         ("web:\n", "Procfile:1: expected 'name: command', got 'web:'"),
         ("  web: serve\n", "Procfile:1: expected 'name: command', got '  web: serve'"),
-        ("web.1: serve\n", "Procfile:1: expected 'name: command', got 'web.1: serve'"),
+        (
+            "web.1: serve\n",
+            "Procfile:1: 'web.1' is not a process name: use letters, digits, '_' and '-' "
+            "(honcho numbers the instances itself: web.1, web.2)",
+        ),
         ("web:   \n", "Procfile:1: process 'web' has an empty command"),
         (
             "web: a\n\nworker: b\nweb: c\n",
@@ -95,4 +99,6 @@ def test_not_utf8_is_a_config_error(tmp_path: Path):
     path.write_bytes(b"web: echo \xff\n")
     with pytest.raises(ConfigError) as caught:
         parse_procfile(path)
-    assert str(caught.value) == "Procfile: is not UTF-8 text (invalid start byte)"
+    assert str(caught.value) == (
+        "Procfile:1: is not UTF-8 text (byte 0xff on this line); save it as UTF-8"
+    )
