@@ -288,8 +288,8 @@ def test_snapshot_and_restore_the_databases(project):
     assert "before-restore-" in listing  # the state before the restore was kept too
 
     again = devenv(project, "snapshot", "before-cleanup")
-    assert again.returncode == 1
-    assert "exists already" in again.stderr
+    assert again.returncode == 2  # a name that cannot be used: a usage mistake
+    assert "a snapshot named 'before-cleanup' exists already; choose another name" in again.stderr
 
 
 def test_reset_asks_then_moves_the_old_data_aside(project):
@@ -353,9 +353,9 @@ def test_logs_shows_a_services_log_and_names_the_known_ones(project):
     assert len(pg.stdout.splitlines()) <= 5
     assert "Ready to accept connections" in devenv(project, "logs", "redis").stdout
 
-    missing = devenv(project, "logs", "web")
-    assert missing.returncode == 1
-    assert "no log for 'web' yet" in missing.stderr
+    missing = devenv(project, "logs", "web")  # no Procfile here: not a name of this project
+    assert missing.returncode == 2
+    assert "no log for 'web': not a name in this project" in missing.stderr
     assert "logs exist for: hooks, postgres, redis" in missing.stderr  # the hooks' output too
     assert "python -c" in devenv(project, "logs", "hooks").stdout
 
