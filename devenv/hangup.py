@@ -33,7 +33,7 @@ import select
 import signal
 import termios
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TextIO
 
 GRACE = 7.0
@@ -43,6 +43,14 @@ KILL_WAIT = 1.0
 CHECK_EVERY = 1.0
 """Seconds between two looks at the terminal where poll cannot see a hang-up (macOS ttys)."""
 STD_FDS = (0, 1, 2)
+
+
+def grace_for(stop_timeouts: Iterable[float]) -> float:
+    """GRACE, or longer when a process asks for more time to stop (its ``stop_timeout``):
+    the last resort never cuts short a grace period the project asked for."""
+    return max([GRACE, *(timeout + 2.0 for timeout in stop_timeouts)])
+
+
 SIGNALS = (signal.SIGHUP, signal.SIGTERM)
 _CLOSE = b"\0"  # on the wake-up pipe: the guard is closed (signal numbers are never 0)
 # What a terminal that hung up answers: EIO on Linux, ENXIO ("Device not configured") on macOS.

@@ -213,3 +213,51 @@ def test_a_stop_that_hangs_ends_in_the_last_resort(tmp_path):
         assert sleeper_gone(child.sleeper)  # what it started was killed on the way out
     finally:
         child.close()
+
+
+def test_the_last_resort_waits_for_a_stop_timeout_the_project_asked_for(tmp_path):
+    """`down` (SIGTERM) under `up --no-tui`: a process with stop_timeout = 10 that needs 8.5 s
+    to shut down is let finish, not killed by the 7 s last resort."""
+    from devenv.hangup import GRACE, grace_for
+
+    assert grace_for([]) == grace_for([5.0]) == GRACE
+    assert grace_for([5.0, 10.0]) == 12.0
+    slow = tmp_path / "slow.py"
+    slow.write_text(
+        textwrap.dedent(
+            """
+            import signal, sys, time
+            def bye(*_):
+                time.sleep(8.5)
+                print("flushed and done", flush=True)
+                sys.exit(0)
+            signal.signal(signal.SIGTERM, bye)
+            print("up", flush=True)
+            while True:
+                time.sleep(1)
+            """
+        )
+    )
+    (tmp_path / "devenv.toml").write_text(
+        '[project]\nname = "slow"\n\n[processes.slow]\nstop_timeout = 10\n'
+    )
+    (tmp_path / "Procfile").write_text(f"slow: {sys.executable} -u {slow}\n")
+    up = subprocess.Popen(
+        [sys.executable, "-m", "devenv", "up", "--no-tui"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    log = tmp_path / ".devenv" / "logs" / "slow.1.log"
+    deadline = time.monotonic() + DEADLINE
+    while not (log.exists() and "up" in log.read_text()):
+        assert time.monotonic() < deadline and up.poll() is None, up.stdout.read()
+        time.sleep(0.1)
+    down = subprocess.run(
+        [sys.executable, "-m", "devenv", "down"], cwd=tmp_path, capture_output=True, text=True
+    )
+    out, _ = up.communicate(timeout=DEADLINE)
+    assert down.returncode == 0, down.stderr
+    assert "flushed and done" in log.read_text(), out
+    assert up.returncode == 0, out

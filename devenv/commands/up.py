@@ -4,7 +4,8 @@ Ctrl-C, SIGTERM, SIGHUP or ``devenv down`` in another terminal stop
 everything cleanly (processes, then the services this run started); a second
 Ctrl-C kills the processes at once. After SIGTERM or SIGHUP, whatever still runs
 devenv.hangup.GRACE seconds later is killed and devenv exits: nobody may be
-there to press Ctrl-C again. The work itself is devenv.session's.
+there to press Ctrl-C again (devenv.hangup.grace_for: longer when a process's
+stop_timeout asks for more). The work itself is devenv.session's.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from devenv.config import load_project
 
 def up_foreground(args: argparse.Namespace) -> int:
     from devenv.console import ConsolePrinter
-    from devenv.hangup import GRACE, Deadline, TerminalOutput
+    from devenv.hangup import Deadline, TerminalOutput, grace_for
+    from devenv.services.password import mask_url
     from devenv.session import Session
 
     config = load_project(Path.cwd())
@@ -33,12 +35,13 @@ def up_foreground(args: argparse.Namespace) -> int:
     )
     stop = threading.Event()
     seen: list[str] = []
+    grace = grace_for(process.stop_timeout for process in config.processes.values())
 
     def on_signal(signum: int, frame: object) -> None:
         name = signal.Signals(signum).name
         seen.append(name)
         if signum != signal.SIGINT:
-            deadline.arm(GRACE)  # nobody may be there to force a stop that hangs
+            deadline.arm(grace)  # nobody may be there to force a stop that hangs
         if len(seen) == 1:
             printer.line("system", f"{name} received, stopping (again to force)")
             stop.set()
@@ -51,8 +54,8 @@ def up_foreground(args: argparse.Namespace) -> int:
         signal.signal(sig, on_signal)
     session.start()
     try:
-        for key, value in session.urls().items():
-            printer.line("system", f"{key}={value}")
+        for key, value in session.urls().items():  # `devenv env` prints them whole
+            printer.line("system", f"{key}={mask_url(value)}")
         if session.runner is None and not session.stack.names:
             printer.line(
                 "system",

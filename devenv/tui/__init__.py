@@ -16,6 +16,7 @@ def run_tui(config: Config) -> int:
     starting was shown on screen; it is printed again here, plainly, so it stays
     in the terminal's scrollback.
     """
+    from devenv.hangup import grace_for
     from devenv.session import Session
     from devenv.tui.app import DevenvApp
 
@@ -28,6 +29,7 @@ def run_tui(config: Config) -> int:
         handle_signals=True,
         services=tuple(config.services),
         check_parity=Session.parity if config.prod else None,
+        stop_grace=grace_for(process.stop_timeout for process in config.processes.values()),
     )
     app.run()
     if app.exit_message:

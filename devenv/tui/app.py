@@ -133,6 +133,7 @@ class DevenvApp(App[int]):
         handle_signals: bool = False,
         services: tuple[str, ...] | None = None,
         check_parity: ParityCheck | None = None,
+        stop_grace: float | None = None,
     ) -> None:
         """``handle_signals``: SIGTERM, SIGHUP and the terminal going away stop everything
         like ``q``, and end the process in time even if Textual is stuck (devenv.hangup).
@@ -144,6 +145,7 @@ class DevenvApp(App[int]):
         """
         super().__init__()
         self._handle_signals = handle_signals
+        self._stop_grace = stop_grace  # None: devenv.hangup.GRACE
         self._guard: Guard | None = None
         self._services = services
         self.project_name = project_name
@@ -211,7 +213,12 @@ class DevenvApp(App[int]):
             # The stop runs on the guard's own thread: it works even if this loop is stuck.
             # A dead terminal shows nothing: the UI closes (on_unmount waits for the stop).
             stop = partial(self.stop_everything, hurry=True)
-            guard = Guard(stop=stop, quit=self._quit_asked, on_gone=self.exit)
+            guard = Guard(
+                stop=stop,
+                quit=self._quit_asked,
+                on_gone=self.exit,
+                **({} if self._stop_grace is None else {"grace": self._stop_grace}),
+            )
             self._guard = guard.install(asyncio.get_running_loop())
 
     def _quit_asked(self) -> None:
