@@ -18,6 +18,7 @@ the child block on a full pipe: backpressure instead of a queue without bound.
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import re
 import threading
@@ -52,6 +53,7 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but tab and newl
 # Bytes that need no cleaning. Output that is only these (most logs) skips both
 # regular expressions: bytes.translate finds out at memchr-like speed.
 _PLAIN_BYTES = bytes(range(0x20, 0x7F)) + b"\t\n"
+WRITE_RETRY = 5.0  # seconds before a log file that failed to be written is tried again
 
 
 def strip_ansi(text: str) -> str:
@@ -109,6 +111,7 @@ class ProcessLog:
         self._partial = bytearray()  # an incomplete last line, never longer than max_line
         self._file = None
         self._size = 0
+        self._write_again_at = float("-inf")  # after a failed write: not before this time
         self._subscribers: list[Subscriber] = []
         self._lock = threading.Lock()  # guards the ring against tail() from another thread
         self._stamp_second: int | None = None
@@ -223,9 +226,10 @@ class ProcessLog:
                 partial, self._partial = bytes(self._partial), bytearray()
                 self._log([partial])
         finally:  # even if a subscriber raised: the line is on disk by then
-            if self._file is not None:
-                self._file.close()
-                self._file = None
+            file, self._file = self._file, None
+            if file is not None:
+                with contextlib.suppress(OSError):  # already reported when its write failed
+                    file.close()
 
     # -- the plumbing -----------------------------------------------------------
 
@@ -248,9 +252,31 @@ class ProcessLog:
         batch = [LogLine(now, text) for text in kept]
         with self._lock:
             self._ring.extend(batch)
-        self._write(block.encode("utf-8", errors="replace"))
+        if now >= self._write_again_at:
+            try:
+                self._write(block.encode("utf-8", errors="replace"))
+            except OSError as err:
+                batch.append(self._write_failed(err, now))
         for callback in subscribers:
             callback(batch)
+
+    def _write_failed(self, err: OSError, now: float) -> LogLine:
+        """The file cannot be written (a full disk, the folder removed): the lines stay in
+        memory and reach the screen, supervision goes on, and the file is tried again later.
+        """
+        self._write_again_at = now + WRITE_RETRY
+        file, self._file = self._file, None
+        if file is not None:
+            with contextlib.suppress(OSError):
+                file.close()
+        line = LogLine(
+            now,
+            f"devenv: cannot write {self.path} ({err.strerror or err}); its lines are kept "
+            f"in memory only, trying again in {WRITE_RETRY:g} s",
+        )
+        with self._lock:
+            self._ring.append(line)
+        return line
 
     def _prefix(self, now: float) -> str:
         millis = round(now * 1000)

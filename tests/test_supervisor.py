@@ -400,3 +400,26 @@ def test_a_probe_answered_by_another_program_does_not_make_it_ready(tmp_path):
     assert h.of("web.1", ProcessReady) == []
     me = f"{psutil.Process().name()} (pid {os.getpid()})"
     assert f"port {port} answers, but {me} holds it, not this process" in "\n".join(h.text("web.1"))
+
+
+def test_a_log_file_that_cannot_be_written_never_stalls_supervision(tmp_path):
+    """A full disk (/dev/full: every write fails with ENOSPC) while a process runs, restarts
+    and crashes: the lines still reach the ring and the screen, and supervision ends."""
+    spec = make_spec("web.1", "echo hello; exit 1", tmp_path, max_restarts=1)
+    h = Harness(tmp_path, [])
+    h.sup = Supervisor(
+        [spec],
+        emit=h.events.append,
+        log_for=lambda name: h.logs.setdefault(name, ProcessLog(name, "/dev/full")),
+    )
+
+    code = run_async(h.sup.run(), timeout=20)
+
+    assert code == 1
+    assert h.of("web.1", ProcessCrashed) == [ProcessCrashed("web.1", 1)]
+    lines = h.text("web.1")
+    assert lines.count("hello") == 2
+    assert any(
+        line.startswith("devenv: cannot write /dev/full (No space left on device)")
+        for line in lines
+    ), lines
