@@ -9,8 +9,10 @@ progress is kept, and the next run resumes there). ``--json`` prints
 ``{"steps": [{"id", "title", "state", "seconds"}], "total_seconds"}`` and
 changes nothing.
 
-The TUI's onboarding screen is not there yet: without ``--no-tui`` the
-command runs in the terminal the same way.
+On a terminal (stdin and stdout), without ``--no-tui``, the same run is shown
+in the TUI's onboarding screen (devenv.tui.onboarding_app, Textual imported
+only then), with the same exit codes; elsewhere the command runs as with
+``--no-tui``.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ def onboard(args: argparse.Namespace) -> int:
         onboarding.survey()
         print(json.dumps(onboarding.as_json(), indent=2))
         return 0
+    if not args.no_tui and sys.stdin.isatty() and sys.stdout.isatty():
+        from devenv.tui.onboarding_app import run_onboarding_tui
+
+        return run_onboarding_tui(config, message=args.message, reset=args.reset)
     printer = StepPrinter(sys.stdout)
     onboarding = Onboarding(config, emit=printer, message=args.message)
     printer.titles = {step.id: step.title for step in onboarding.steps}

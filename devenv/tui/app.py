@@ -59,6 +59,7 @@ from devenv.tui.messages import (
     SyncDone,
     TailLoaded,
 )
+from devenv.tui.onboarding_dock import OnboardingDock
 from devenv.tui.quit_screen import QuitScreen
 from devenv.tui.status_table import StatusTable, health_from_event
 
@@ -107,6 +108,8 @@ class DevenvApp(App[int]):
         Binding("s", "stop_process", "Stop"),
         Binding("t", "start_process", "Start"),
         Binding("R", "restart_all", "Restart all"),
+        # Shown once the session started, in a project with [onboarding] (OnboardingDock).
+        Binding("o", "onboarding", "Onboarding"),
         # Not in the footer (full at 80 columns): the drift banner names it when it matters.
         Binding(SYNC_KEY, "sync_deps", "Sync deps", show=False),
         Binding("slash", "filter", "Filter"),
@@ -170,6 +173,8 @@ class DevenvApp(App[int]):
         """The clock that stamps devenv's own lines (a test sets a fixed one)."""
         self._clock_cache: tuple[int, str] = (-1, "")
         self._tailed: set[str] = set()
+        self.onboarding = OnboardingDock(self)
+        """The onboarding screen: opened by itself for a person not onboarded, and by ``o``."""
 
     # -- layout ----------------------------------------------------------------------
 
@@ -418,6 +423,7 @@ class DevenvApp(App[int]):
         self._show_summary()
         if self._check_parity_of is not None:
             self._check_parity()
+        self.onboarding.offer(self.session)
 
     @on(RowsSampled)
     def _rows_sampled(self, message: RowsSampled) -> None:
@@ -568,9 +574,14 @@ class DevenvApp(App[int]):
             self._control("restart all", "all processes restarted", self.session.restart_all)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if (allowed := self.onboarding.check_action(action)) is not None:
+            return allowed
         # psql in a project without postgres: hidden from the footer and the palette.
         needs = {"psql": "postgres", "redis_cli": "redis"}.get(action)
         return not (needs and self._services is not None and needs not in self._services)
+
+    def action_onboarding(self) -> None:
+        self.onboarding.open()
 
     def action_psql(self) -> None:
         self._run_client("postgres")
@@ -641,6 +652,7 @@ class DevenvApp(App[int]):
             self._force_stop()
             return
         self._stopping = True
+        self.onboarding.stop()  # its run ends before the services it may use
         self.header.state = "stopping"
         self.header.status = "stopping…"
         if self.session is None or (self._start_done.is_set() and self._start_failed):
