@@ -126,6 +126,85 @@ def test_the_command_imports_no_textual_and_the_dashboard_no_onboarding_until_ne
         subprocess.run([sys.executable, "-c", code], check=True)
 
 
+# -- the driver: the core on a thread of its own, one command at a time ----------------------
+
+
+class Heard:
+    """The driver's callbacks: every event, and each time it went idle (with its result)."""
+
+    def __init__(self) -> None:
+        import queue
+
+        self.events: list = []
+        self.idle: queue.SimpleQueue = queue.SimpleQueue()
+
+    def event(self, event) -> None:
+        self.events.append(event)
+
+    def next_idle(self):
+        return self.idle.get(timeout=DEADLINE)
+
+    def awaited(self) -> list[str]:
+        from devenv.onboarding.events import PersonAwaited
+
+        return [event.name for event in self.events if isinstance(event, PersonAwaited)]
+
+
+def test_the_driver_ends_a_wait_for_the_next_command_and_runs_every_command_in_order(
+    tmp_path, identity
+):
+    from devenv.onboarding.model import Outcome, Step
+    from devenv.tui.onboarding_driver import OnboardingDriver
+
+    root = tmp_path / "shop"
+    root.mkdir()
+    (root / "devenv.toml").write_text('[project]\nname = "shop"\n')
+    signed_in = root / "signed-in"
+
+    def person(name):
+        def check(ctx):
+            if (root / name).exists():
+                return Outcome.done(f"{name} there")
+            return Outcome.not_yet(f"no {name}", f"touch {name}", person=True)
+
+        return check
+
+    steps = [
+        Step("sign-in", "Sign in", person("signed-in"), watch=lambda ctx: (signed_in,)),
+        Step("token", "Get a token", person("token")),
+        Step("done", "Nothing", lambda ctx: Outcome.done("always")),
+    ]
+    config = load_project(root)
+    heard = Heard()
+    driver = OnboardingDriver(
+        lambda emit: Onboarding(config, emit=emit, steps=steps),
+        on_event=heard.event,
+        on_idle=heard.idle.put,
+    )
+    try:
+        # A run waits for the person; a skip sent meanwhile ends that wait, is done, and the
+        # run goes on, to the next wait. Two skips sent at once are both done, in order.
+        driver.run()
+        deadline = time.monotonic() + DEADLINE
+        while heard.awaited() != ["sign-in"]:
+            assert time.monotonic() < deadline, heard.events
+            time.sleep(0.01)
+        driver.skip("sign-in")
+        driver.skip("token")
+        result = heard.next_idle()
+        assert result is not None and result.ending == "done", result
+        assert [view.state for view in result.steps] == ["skipped", "skipped", "done"]
+
+        # A stop right after a run: nothing waits afterwards, and the driver is idle.
+        driver.onboarding.reset()
+        driver.run()
+        driver.stop()
+        assert heard.next_idle() is None
+        assert not driver.busy
+    finally:
+        driver.close()
+
+
 # -- the screen on `devenv onboard` ------------------------------------------------------
 
 

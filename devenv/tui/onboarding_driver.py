@@ -4,9 +4,9 @@ its own, one command at a time.
 A face sends commands (``survey``, ``run``, ``skip``, ``stop``) and hears back
 through callbacks called on the driver's thread (a Textual face posts them to
 its loop): ``on_ready`` once the core is built, ``on_event`` for each of the
-core's events, ``on_idle`` when no
-command is left (with the ``Result`` of the last run, if it ran one) and
-``on_error`` when a command raised. A caller may rely on:
+core's events, ``on_idle`` when no command is left (with the ``Result`` of the
+last run, if it ran one) and ``on_error`` when a command raised. A caller may
+rely on:
 
 - the core is built (``make(emit)``) on the driver's thread at the first
   command, never on the caller's;
