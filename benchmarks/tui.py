@@ -238,6 +238,7 @@ class Bench(_bench.BaseBench):
     def demo(self) -> Path:
         path = self.base / "demo"
         self.devenv(None, "demo", str(path))
+        _bench.mark_onboarded(path)
         self.projects.append(path)
         return path
 
