@@ -246,7 +246,7 @@ async def test_the_steps_their_states_the_edit_turning_green_by_itself_and_the_d
         done = str(screen.done_panel.content)
         assert "Done: shipped on your first day, in " in done
         views = screen.driver.onboarding.views
-        from devenv.commands.onboard import duration
+        from devenv.onboarding.model import duration
 
         for view in views:
             shown = "skipped" if view.state == "skipped" else duration(view.seconds)

@@ -24,12 +24,9 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
-from devenv.errors import DevenvError
+from devenv.errors import UsageError
 from devenv.events import Event
-
-
-class UsageError(DevenvError):
-    exit_code = 2
+from devenv.onboarding.model import duration
 
 
 def onboard(args: argparse.Namespace) -> int:
@@ -70,20 +67,6 @@ def onboard(args: argparse.Namespace) -> int:
         return 130
     printer.ending(result)
     return exit_code(result.ending)
-
-
-def duration(seconds: float) -> str:
-    """``0.4 s``, ``12 s``, ``3 min 05 s``, ``1 h 02 min``."""
-    if seconds < 10:
-        return f"{seconds:.1f} s"
-    whole = round(seconds)
-    if whole < 60:
-        return f"{whole} s"
-    minutes, secs = divmod(whole, 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
 
 
 class StepPrinter:

@@ -289,6 +289,8 @@ class Onboarding:
             how = policy.move(
                 outcome, has_action=step.action is not None, acted=acted is not None, wait=wait
             )
+            if how == "act" and self._cancelled.is_set():
+                return outcome, "stop", acted or ""  # cancelled while checking: do nothing more
             if how == "act":
                 assert step.action is not None
                 acted = step.action(ctx) or ""

@@ -17,8 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
-from devenv.commands.onboard import duration
-from devenv.onboarding.model import StepView
+from devenv.onboarding.model import StepView, duration
 
 # (key, label, width); the message takes what is left.
 COLUMNS = (("state", "State", 12), ("step", "Step", 36), ("time", "Time", 9), ("message", "", 0))

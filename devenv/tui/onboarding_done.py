@@ -8,8 +8,7 @@ from collections.abc import Iterable
 from textual.content import Content
 from textual.widgets import Static
 
-from devenv.commands.onboard import duration
-from devenv.onboarding.model import StepView
+from devenv.onboarding.model import StepView, duration
 
 TOTAL = "total time to first ship"
 

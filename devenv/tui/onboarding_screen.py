@@ -27,7 +27,6 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Log, Static
 
-from devenv.commands.onboard import duration
 from devenv.errors import DevenvError
 from devenv.events import Event
 from devenv.onboarding.events import (
@@ -38,7 +37,7 @@ from devenv.onboarding.events import (
     StepStarted,
 )
 from devenv.onboarding.flow import Onboarding
-from devenv.onboarding.model import Result, StepView
+from devenv.onboarding.model import Result, StepView, duration
 from devenv.tui.onboarding_checklist import FINISHED, Checklist, current
 from devenv.tui.onboarding_done import DonePanel
 from devenv.tui.onboarding_driver import Make, OnboardingDriver
