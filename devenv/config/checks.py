@@ -114,6 +114,12 @@ def read_text(path: Path, shown: Path) -> str:
         raise ConfigError("cannot read it: No such file or directory", path=shown) from None
     except OSError as err:
         raise ConfigError(f"cannot read it: {err.strerror or err}", path=shown) from None
+    return decode_utf8(data, shown)
+
+
+def decode_utf8(data: bytes, shown: Path | str) -> str:
+    """``data`` as text (a UTF-8 BOM dropped); ConfigError naming ``shown`` and the line of
+    the first byte that is not UTF-8."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from devenv.config.checks import decode_utf8
 from devenv.config.expand import ExpandError, check, expand
 from devenv.errors import ConfigError
 
@@ -72,7 +73,7 @@ def read(path: Path, shown: Path | str | None = None) -> tuple[Assignment, ...]:
         return ()
     except OSError as err:
         raise ConfigError(f"cannot read it: {err.strerror or err}", path=shown) from None
-    return parse(_decode(data, shown), shown)
+    return parse(decode_utf8(data, shown), shown)
 
 
 def _readlink(path: Path) -> str:
@@ -82,18 +83,6 @@ def _readlink(path: Path) -> str:
         return os.readlink(path)
     except OSError:
         return "?"
-
-
-def _decode(data: bytes, shown: Path) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        raise ConfigError(
-            f"is not UTF-8 text (byte 0x{data[err.start]:02x}); save it as UTF-8",
-            path=shown,
-            line=line,
-        ) from None
 
 
 def parse(text: str, shown: Path | str = ".env") -> tuple[Assignment, ...]:
