@@ -23,8 +23,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from devenv.config.versions import Version, VersionConstraint
 from devenv.errors import DevenvError
-from devenv.versions import Version, VersionConstraint
 
 if TYPE_CHECKING:
     pass

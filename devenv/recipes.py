@@ -41,9 +41,9 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from devenv.config.checks import _Checks, _Document, _show
+from devenv.config.tomlpos import KeyPath
 from devenv.errors import did_you_mean
 from devenv.resources import templates_dir
-from devenv.tomlpos import KeyPath
 
 if TYPE_CHECKING:
     from devenv.config.model import ServiceConfig

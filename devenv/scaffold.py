@@ -165,7 +165,7 @@ def _server_of(name: str, command: str) -> str | None:
 def _servers_out_of_procfile(procfile: Path, result: InitResult) -> list[str]:
     """Comment out the Procfile's lines that run a server devenv runs itself (the old file is
     kept as Procfile.bak); return the process names that are left."""
-    from devenv.procfile import parse_procfile
+    from devenv.config.procfile import parse_procfile
 
     entries = parse_procfile(procfile)
     servers = {name: _server_of(name, entry.command) for name, entry in entries.items()}
@@ -301,7 +301,7 @@ def init_project(root: Path, *, force: bool = False) -> InitResult:
         )
     process_names = None
     if procfile.exists():
-        from devenv.procfile import parse_procfile
+        from devenv.config.procfile import parse_procfile
 
         parse_procfile(procfile)  # a Procfile devenv cannot read stops init before any write
     config = root / "devenv.toml"

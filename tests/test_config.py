@@ -20,10 +20,10 @@ from devenv.config import (
     load_config,
     load_project,
 )
+from devenv.config.tomlpos import find_line, find_nearest_line, format_key
+from devenv.config.versions import Version
 from devenv.errors import ConfigError, DevenvError
 from devenv.resources import services_dir
-from devenv.tomlpos import find_line, find_nearest_line, format_key
-from devenv.versions import Version
 
 FULL_EXAMPLE = """\
 [project]

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from devenv.config import load_config
+from devenv.config.versions import Version
 from devenv.environment.parity import (
     Parity,
     check_parity,
@@ -32,7 +33,6 @@ from devenv.environment.parity import (
     venv_python_version,
 )
 from devenv.stack import Stack
-from devenv.versions import Version
 from tests.servers import reachable_tmpdir
 
 V = Version.parse

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from honcho.environ import parse_procfile as honcho_parse_procfile
 
+from devenv.config.procfile import ProcfileEntry, parse_procfile
 from devenv.errors import ConfigError
-from devenv.procfile import ProcfileEntry, parse_procfile
 
 GOOD = """\
 # processes of the shop

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from devenv.config import load_config
+from devenv.config.versions import Version, VersionConstraint
 from devenv.errors import ConfigError
 from devenv.installations import (
     Installation,
@@ -21,7 +22,6 @@ from devenv.installations import (
 )
 from devenv.recipes import Recipe, load_recipe, recipe_for
 from devenv.resources import services_dir
-from devenv.versions import Version, VersionConstraint
 
 SUDO = "" if os.geteuid() == 0 else "sudo "
 

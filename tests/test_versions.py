@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from devenv.versions import Version, VersionConstraint
+from devenv.config.versions import Version, VersionConstraint
 
 
 def test_version_parse_and_str():

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from devenv.config.model import Scalar
+from devenv.config.tomlpos import KeyPath, find_nearest_line, format_key
+from devenv.config.versions import Version, VersionConstraint
 from devenv.errors import ConfigError, did_you_mean
-from devenv.tomlpos import KeyPath, find_nearest_line, format_key
-from devenv.versions import Version, VersionConstraint
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _IDENTIFIER_MAX = 63
@@ -61,7 +61,7 @@ class _Document:
     def _defined_twice(self, line: int) -> str | None:
         """What tomllib's "Cannot overwrite a value" or "Cannot declare ... twice" at ``line``
         is about, in words: the key or table, and the line it was first defined on."""
-        from devenv.tomlpos import _definitions
+        from devenv.config.tomlpos import _definitions
 
         defined = [key for number, key in _definitions(self.text) if number == line]
         if not defined:

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from devenv.config.checks import _Document, _show
+from devenv.config.tomlpos import KeyPath
 from devenv.errors import ConfigError, DevenvError, UsageError
 from devenv.resources import services_dir
-from devenv.tomlpos import KeyPath
 
 CONFIG_FILE = "devenv.toml"
 PYPROJECT_FILE = "pyproject.toml"

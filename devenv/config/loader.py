@@ -41,10 +41,10 @@ from devenv.config.model import (
 )
 from devenv.config.onboarding import load_onboarding
 from devenv.config.processes import _Processes
+from devenv.config.tomlpos import KeyPath, format_key
+from devenv.config.versions import Version
 from devenv.errors import ConfigError, did_you_mean
 from devenv.resources import services_dir
-from devenv.tomlpos import KeyPath, format_key
-from devenv.versions import Version
 
 _SERVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
-from devenv.versions import Version, VersionConstraint
+from devenv.config.versions import Version, VersionConstraint
 
 TOP_KEYS = (
     "project",

@@ -12,8 +12,8 @@ from typing import Any
 
 from devenv.config.checks import _Checks, _Document, _show
 from devenv.config.model import DEFAULT_SHIP, FirstChange, OnboardingConfig, OnboardingStep
+from devenv.config.tomlpos import KeyPath
 from devenv.errors import did_you_mean
-from devenv.tomlpos import KeyPath
 
 # The built-in steps, in the order they run unless `steps` says otherwise.
 BUILTIN_STEPS = (

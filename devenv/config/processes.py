@@ -21,9 +21,9 @@ from devenv.config.model import (
     ReadyProbe,
     ServiceConfig,
 )
+from devenv.config.procfile import ProcfileEntry, parse_procfile
+from devenv.config.tomlpos import KeyPath
 from devenv.errors import ConfigError, did_you_mean
-from devenv.procfile import ProcfileEntry, parse_procfile
-from devenv.tomlpos import KeyPath
 
 
 class _Processes:

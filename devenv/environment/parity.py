@@ -35,15 +35,15 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
-from devenv.versions import Version
+from devenv.config.versions import Version
 
 if TYPE_CHECKING:
+    from devenv.config.versions import VersionConstraint
     from devenv.recipes import Recipe
     from devenv.services.base import Service
     from devenv.services.postgres import PostgresService
     from devenv.services.redis import RedisService
     from devenv.stack import Stack
-    from devenv.versions import VersionConstraint
 
 State = Literal["ok", "patch", "minor", "major", "missing"]
 Severity = Literal["ok", "note", "warning"]
