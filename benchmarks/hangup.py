@@ -195,7 +195,7 @@ class Bench(_bench.BaseBench):
             problems.append(f"left running: {_bench.describe(proc)} (killed)")
             with contextlib.suppress(psutil.Error):
                 proc.kill()
-        from devenv.layout import Layout
+        from devenv.project.layout import Layout
 
         shutil.rmtree(Layout(self.project).runtime, ignore_errors=True)
         shutil.rmtree(self.base, ignore_errors=True)

@@ -43,7 +43,7 @@ from pathlib import Path
 import _bench
 from _bench import run
 
-from devenv.layout import Layout
+from devenv.project.layout import Layout
 
 OLD = "Hello from the devenv demo!"
 NEW = "Welcome to the team!"

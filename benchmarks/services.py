@@ -40,9 +40,9 @@ from pathlib import Path
 import _bench
 from _bench import elapsed_ms
 
-from devenv import privileges
 from devenv.installations import Installation, find_installation
-from devenv.layout import Layout
+from devenv.project import privileges
+from devenv.project.layout import Layout
 from devenv.recipes import load_recipe
 from devenv.resources import services_dir
 

@@ -286,7 +286,7 @@ class Bench(_bench.BaseBench):
             problems.append(f"left running: {_bench.describe(proc)} (killed)")
             with contextlib.suppress(psutil.Error):
                 proc.kill()
-        from devenv.layout import Layout
+        from devenv.project.layout import Layout
 
         for project in self.projects:
             shutil.rmtree(Layout(project).runtime, ignore_errors=True)

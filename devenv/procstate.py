@@ -17,8 +17,8 @@ import signal
 from collections.abc import Mapping
 from pathlib import Path
 
-from devenv.layout import Layout
-from devenv.pidrecord import PidRecord
+from devenv.project.layout import Layout
+from devenv.project.pidrecord import PidRecord
 
 
 def path(layout: Layout) -> Path:

@@ -88,7 +88,7 @@ class Session:
     # -- starting --------------------------------------------------------------------
 
     def start(self) -> None:
-        from devenv.runlock import ForegroundLock, operation_lock
+        from devenv.project.runlock import ForegroundLock, operation_lock
 
         self._lock = ForegroundLock(self.layout).acquire()
         try:
@@ -247,8 +247,8 @@ class Session:
             self.runner.restart_process(name)
 
     def _start_processes(self) -> None:
-        from devenv.ports import allocate_block
         from devenv.proclog import ProcessLog
+        from devenv.project.ports import allocate_block
         from devenv.supervisor.core import Supervisor
         from devenv.supervisor.runner import SupervisorRunner
         from devenv.supervisor.spec import build_specs, explicit_base_port, port_offsets
@@ -369,7 +369,7 @@ class Session:
         Services that were already running when it started (``devenv up -d``)
         are left running, as they were found.
         """
-        from devenv.runlock import operation_lock
+        from devenv.project.runlock import operation_lock
 
         progress = on_progress or (lambda text: None)
         if self.services is not None:

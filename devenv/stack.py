@@ -12,13 +12,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from devenv import privileges
 from devenv.config import Config, ServiceConfig
 from devenv.errors import DevenvError, UsageError, did_you_mean
 from devenv.events import Emit, HookFinished, HookOutput, HookStarted, Notice, ignore
 from devenv.installations import find_installation
-from devenv.layout import Layout
-from devenv.ports import PortBook
+from devenv.project import privileges
+from devenv.project.layout import Layout
+from devenv.project.ports import PortBook
 from devenv.recipes import recipe_for
 from devenv.services.base import Service, ServiceContext, ServiceFailed
 from devenv.services.registry import service_class
@@ -105,7 +105,7 @@ class Stack:
         Two projects starting at once can both find the same default port free;
         the loser's server fails to bind. Anything else is re-raised.
         """
-        from devenv.ports import is_free
+        from devenv.project.ports import is_free
 
         config = service.ctx.config
         if config.port is not None or is_free(service.port):
@@ -136,7 +136,7 @@ class Stack:
         return int(found.group(1)) if found else None
 
     def _running_on_record(self, name: str) -> bool:
-        from devenv import pidrecord
+        from devenv.project import pidrecord
 
         record = self.layout.state / f"{name}.pid.json"
         return pidrecord.read_alive(record, works_in=self.layout.root) is not None

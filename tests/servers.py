@@ -1,7 +1,7 @@
 """Real PostgreSQL and Redis servers for tests, started by hand on free ports.
 
 This is test plumbing, not product code: it lets the demo's own test suite run
-against real servers. It runs PostgreSQL through devenv.privileges, so it
+against real servers. It runs PostgreSQL through devenv.project.privileges, so it
 works as root (CI) and as a normal user.
 """
 
@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from devenv import privileges
+from devenv.project import privileges
 
 
 def free_port() -> int:

@@ -16,9 +16,9 @@ import psutil
 import pytest
 
 from devenv.config import load_project
-from devenv.layout import Layout
 from devenv.onboarding.events import PersonAwaited
 from devenv.onboarding.flow import Onboarding
+from devenv.project.layout import Layout
 from tests.onboarding_kit import IDENTITY, Webhook, git, git_identity
 
 OLD = "Hello from the devenv demo!"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from devenv.errors import DevenvError
-from devenv.layout import Layout
+from devenv.project.layout import Layout
 from devenv.services.password import mask_url, password_file, project_password, read_password
 from tests.cli import devenv as run_devenv
 
@@ -43,7 +43,7 @@ def test_the_password_is_made_once_private_and_url_safe(tmp_path):
 
 def test_devenvs_racing_to_make_it_all_get_the_same(tmp_path):
     code = (
-        "import sys; from pathlib import Path; from devenv.layout import Layout; "
+        "import sys; from pathlib import Path; from devenv.project.layout import Layout; "
         "from devenv.services.password import project_password; "
         "sys.stdin.read(); print(project_password(Layout(Path(sys.argv[1]))))"
     )

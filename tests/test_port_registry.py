@@ -10,8 +10,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from devenv.port_registry import BlockRegistry
-from devenv.ports import BROWSER_BLOCKED, PortBook, allocate_block, is_free
+from devenv.project.port_registry import BlockRegistry
+from devenv.project.ports import BROWSER_BLOCKED, PortBook, allocate_block, is_free
 
 OFFSETS = [0, 100]
 
@@ -36,8 +36,8 @@ def test_projects_started_in_the_same_moment_get_blocks_of_their_own(tmp_path):
         f"""
         import sys
         from pathlib import Path
-        from devenv.port_registry import BlockRegistry
-        from devenv.ports import PortBook, allocate_block
+        from devenv.project.port_registry import BlockRegistry
+        from devenv.project.ports import PortBook, allocate_block
         root = Path(sys.argv[1])
         (root / ".devenv").mkdir(parents=True)
         sys.stdin.read()  # all start together

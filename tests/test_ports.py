@@ -14,8 +14,8 @@ import psutil
 import pytest
 
 from devenv.errors import DevenvError
-from devenv.layout import Layout
-from devenv.ports import Allocation, Holder, PortBook, PortTaken, is_free, port_holder
+from devenv.project.layout import Layout
+from devenv.project.ports import Allocation, Holder, PortBook, PortTaken, is_free, port_holder
 
 ME = Holder(os.getpid(), psutil.Process().name())
 
@@ -206,7 +206,7 @@ def test_a_real_redis_server_on_the_default_is_named_in_the_notice(tmp_path):
 
 
 def test_allocate_block_moves_the_processes_off_a_taken_port_and_remembers(tmp_path):
-    from devenv.ports import allocate_block
+    from devenv.project.ports import allocate_block
 
     book = PortBook(tmp_path / "ports.json")
     offsets = [0, 1, 100]
@@ -234,7 +234,7 @@ def test_allocate_block_moves_the_processes_off_a_taken_port_and_remembers(tmp_p
 
 def test_no_block_holds_a_port_that_browsers_refuse(tmp_path):
     """6000 is X11's: browsers refuse to open it (and 6665-6669, IRC's), free or not."""
-    from devenv.ports import BROWSER_BLOCKED, allocate_block, is_free
+    from devenv.project.ports import BROWSER_BLOCKED, allocate_block, is_free
 
     for default, offsets in ((6000, [0]), (5900, [0, 100]), (6600, [66, 67])):
         allocation = allocate_block(PortBook(tmp_path / f"{default}.json"), offsets, default)
@@ -245,7 +245,7 @@ def test_no_block_holds_a_port_that_browsers_refuse(tmp_path):
 
 
 def test_a_remembered_block_on_a_refused_port_moves_and_says_why(tmp_path):
-    from devenv.ports import PROCESSES_KEY, allocate_block
+    from devenv.project.ports import PROCESSES_KEY, allocate_block
 
     book = PortBook(tmp_path / "ports.json")
     book.remember(PROCESSES_KEY, 6000)  # given out by an older devenv

@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from devenv import privileges
 from devenv.errors import DevenvError
+from devenv.project import privileges
 from tests.servers import pg_bindir, reachable_tmpdir
 
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="the root path needs root")

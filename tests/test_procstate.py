@@ -9,7 +9,7 @@ import time
 import psutil
 
 from devenv import procstate
-from devenv.layout import Layout
+from devenv.project.layout import Layout
 
 
 def gone(pid: int) -> bool:

@@ -13,12 +13,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from devenv import privileges
 from devenv.config import load_config
 from devenv.errors import ConfigError
 from devenv.events import ServiceStarting, ServiceStopped
 from devenv.installations import find_installation
-from devenv.layout import Layout
+from devenv.project import privileges
+from devenv.project.layout import Layout
 from devenv.recipes import recipe_for
 from devenv.services.base import ServiceContext, ServiceFailed
 from devenv.services.redis import RedisService

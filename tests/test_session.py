@@ -11,7 +11,7 @@ import pytest
 from devenv.config import load_config
 from devenv.errors import DevenvError
 from devenv.events import ServiceExited
-from devenv.runlock import AlreadyRunning
+from devenv.project.runlock import AlreadyRunning
 from devenv.session import Session
 
 TICKER = "sh -c 'while true; do echo tick; sleep 0.1; done'"

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from devenv.config import load_project
-from devenv.layout import Layout
 from devenv.onboarding.flow import Onboarding
+from devenv.project.layout import Layout
 from tests.onboarding_kit import Webhook, git, git_identity, tiny_project
 from tests.test_onboarding_demo import check_shipped, edit_greeting, inside
 from tests.test_onboarding_demo import devenv as run_devenv

@@ -33,7 +33,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from devenv.layout import Layout
+from devenv.project.layout import Layout
 
 DEADLINE = 60  # seconds for any one thing to show up
 POLL = 0.1

@@ -74,7 +74,7 @@ def restore(args: argparse.Namespace) -> int:
 def reset(args: argparse.Namespace) -> int:
     """Start a service over with empty data; the old data is moved aside, never deleted."""
     from devenv.events import ignore
-    from devenv.runlock import operation_lock
+    from devenv.project.runlock import operation_lock
     from devenv.stack import Stack
 
     stack = Stack(load_project(Path.cwd()), ignore)

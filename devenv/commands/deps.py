@@ -24,7 +24,7 @@ def sync(args: argparse.Namespace) -> int:
     from devenv.environment.policy import drifted
     from devenv.environment.project import ProjectEnv
     from devenv.environment.sync import Sync
-    from devenv.runlock import foreground_pid
+    from devenv.project.runlock import foreground_pid
 
     config = load_project(Path.cwd())
     env = ProjectEnv.from_config(config)
@@ -60,7 +60,7 @@ def sync(args: argparse.Namespace) -> int:
 
 
 def _layout(config):
-    from devenv.layout import Layout
+    from devenv.project.layout import Layout
 
     return Layout(config.root)
 

@@ -23,7 +23,7 @@ def _stack(emit=None):
 
 def _start(stack, alongside=None) -> None:
     """Start the services; a failure raises ServiceFailed, whose message holds the log tail."""
-    from devenv.runlock import operation_lock
+    from devenv.project.runlock import operation_lock
 
     with operation_lock(stack.layout):
         stack.start(alongside=alongside)
@@ -56,8 +56,8 @@ def down(args: argparse.Namespace) -> int:
     from devenv import procstate
     from devenv.console import ConsolePrinter
     from devenv.errors import ConfigError
-    from devenv.layout import Layout
-    from devenv.runlock import operation_lock, stop_foreground
+    from devenv.project.layout import Layout
+    from devenv.project.runlock import operation_lock, stop_foreground
     from devenv.services import recorded
 
     printer = ConsolePrinter()
@@ -92,7 +92,7 @@ def down(args: argparse.Namespace) -> int:
 def status(args: argparse.Namespace) -> int:
     from devenv import procstate
     from devenv.events import ignore
-    from devenv.runlock import foreground_pid
+    from devenv.project.runlock import foreground_pid
 
     stack = _stack(ignore)
     services = stack.status()
@@ -221,7 +221,7 @@ def client(service: str):
 
 
 def logs(args: argparse.Namespace) -> int:
-    from devenv.layout import Layout
+    from devenv.project.layout import Layout
 
     config: Config = load_project(Path.cwd())
     layout = Layout(config.root)

@@ -93,7 +93,7 @@ def _distribution() -> str:
 
 def versions(context: Context) -> dict:
     """devenv's, the OS's, the servers', Python's, node's and uv's versions."""
-    from devenv import privileges
+    from devenv.project import privileges
 
     node = shutil.which("node")
     uv = _uv()
@@ -188,7 +188,7 @@ def secrets(context: Context) -> list[str]:
             values += _secret_settings(tomllib.loads(_read(context.config_file) or ""))
     if context.root is not None:
         from devenv.errors import DevenvError
-        from devenv.layout import Layout
+        from devenv.project.layout import Layout
         from devenv.services.password import read_password
 
         with contextlib.suppress(DevenvError, OSError):

@@ -20,7 +20,7 @@ from devenv.errors import DevenvError
 
 if TYPE_CHECKING:
     from devenv.config import Config
-    from devenv.layout import Layout
+    from devenv.project.layout import Layout
     from devenv.services.base import Service
     from devenv.stack import Stack
 
@@ -99,7 +99,7 @@ class Context:
 
     @cached_property
     def layout(self) -> Layout:
-        from devenv.layout import Layout
+        from devenv.project.layout import Layout
 
         assert self.root is not None, "a check that needs the project ran without one"
         return Layout(self.root)

@@ -14,7 +14,7 @@ import socket
 import stat
 from pathlib import Path
 
-from devenv.layout import Layout
+from devenv.project.layout import Layout
 
 POSTMASTER_PID = "postmaster.pid"
 CONNECT_TIMEOUT = 0.5  # seconds; a listening local socket answers at once
@@ -88,7 +88,7 @@ def stale_sockets(runtime: Path) -> list[Path]:
 
 def clean_stale_service(layout: Layout, service) -> str:
     """Remove what a dead server left (``service.clean_stale()``, as ``devenv up`` does)."""
-    from devenv.runlock import operation_lock
+    from devenv.project.runlock import operation_lock
 
     lock = service.data_dir / POSTMASTER_PID
     with operation_lock(layout):
@@ -104,7 +104,7 @@ def clean_stale_service(layout: Layout, service) -> str:
 
 def remove_stale_sockets(layout: Layout) -> str:
     """Remove the runtime folder's sockets nothing listens on (and a PostgreSQL socket's lock)."""
-    from devenv.runlock import operation_lock
+    from devenv.project.runlock import operation_lock
 
     removed = []
     with operation_lock(layout):
@@ -123,7 +123,7 @@ def remove_stale_sockets(layout: Layout) -> str:
 def stop_leftovers(layout: Layout) -> str:
     """Stop the processes a killed devenv left (``procstate.stop_leftovers``)."""
     from devenv import procstate
-    from devenv.runlock import foreground_pid
+    from devenv.project.runlock import foreground_pid
 
     running = foreground_pid(layout)
     if running is not None:

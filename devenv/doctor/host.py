@@ -61,7 +61,7 @@ def _socket_names(context: Context) -> list[str]:
 
 def socket_path(context: Context) -> Iterator[Check]:
     from devenv.errors import DevenvError
-    from devenv.layout import SOCKET_PATH_LIMIT
+    from devenv.project.layout import SOCKET_PATH_LIMIT
 
     layout = context.layout
     names = _socket_names(context)

@@ -2,7 +2,7 @@
 
 ``.devenv/processes.json`` records every supervised process with its pid,
 process group and create time (``devenv.procstate``). When no foreground
-devenv runs the project (``devenv.runlock``) and a recorded group is still
+devenv runs the project (``devenv.project.runlock``) and a recorded group is still
 alive, a devenv was killed and left it: the next ``devenv up`` or ``down``
 would stop it, and ``devenv doctor --fix`` does so now.
 """
@@ -30,7 +30,7 @@ def _command(pid: int) -> str:
 
 def leftovers(context: Context) -> Iterator[Check]:
     from devenv import procstate
-    from devenv.runlock import foreground_pid
+    from devenv.project.runlock import foreground_pid
 
     layout = context.layout
     running = foreground_pid(layout)

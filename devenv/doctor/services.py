@@ -17,7 +17,7 @@ from devenv.errors import DevenvError
 
 def service_user(context: Context) -> Iterator[Check]:
     """As root, the unprivileged account the servers run as, and whether it reaches the project."""
-    from devenv import privileges
+    from devenv.project import privileges
 
     if not privileges.is_root():
         return
@@ -84,7 +84,7 @@ def ports(context: Context) -> Iterator[Check | None]:
 
 def _running_pid(context: Context, name: str) -> int | None:
     """The pid of this project's server ``name`` when it runs (even without its binaries)."""
-    from devenv import pidrecord
+    from devenv.project import pidrecord
 
     service = context.service(name)
     if service is not None:
@@ -121,7 +121,7 @@ def describe_holder(holder) -> str:
 
 
 def _port(context: Context, name: str) -> Check:
-    from devenv.ports import port_holder
+    from devenv.project.ports import port_holder
     from devenv.recipes import recipe_for
 
     assert context.config is not None

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devenv.config import Config, OnboardingConfig
-from devenv.layout import Layout
 from devenv.onboarding.context import StepContext
 from devenv.onboarding.model import Outcome, StepFailed
+from devenv.project.layout import Layout
 
 DEADLINE = 120.0  # seconds for the app to answer after the processes were started
 POLL = 0.1
@@ -93,7 +93,7 @@ def _port(recorded: dict[str, dict], process: str) -> int | None:
 
 
 def check_app(ctx: StepContext) -> Outcome:
-    from devenv.runlock import foreground_pid
+    from devenv.project.runlock import foreground_pid
 
     target = health_target(ctx.config, ctx.onboarding)
     if target is None:
@@ -123,7 +123,7 @@ def check_app(ctx: StepContext) -> Outcome:
 
 
 def start_app(ctx: StepContext) -> str:
-    from devenv.runlock import foreground_pid
+    from devenv.project.runlock import foreground_pid
 
     spawned = None
     if ctx.start_processes is not None:

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from devenv.config import Config, OnboardingConfig
-from devenv.layout import Layout
 from devenv.onboarding.git import Git
 from devenv.onboarding.progress import Progress, StepRecord
+from devenv.project.layout import Layout
 
 TAIL = 20  # lines of a failed command's output kept for the person to read
 

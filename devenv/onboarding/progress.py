@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from devenv.layout import Layout
 from devenv.onboarding.model import STATES, State
+from devenv.project.layout import Layout
 
 
 @dataclass(frozen=True)

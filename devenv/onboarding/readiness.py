@@ -86,7 +86,7 @@ def start_services(ctx: StepContext) -> str:
     """What `devenv up -d` does: the services, the project's environment alongside, the hooks."""
     from devenv.environment.startup import prepare
     from devenv.errors import DevenvError
-    from devenv.runlock import operation_lock
+    from devenv.project.runlock import operation_lock
     from devenv.stack import Stack
 
     emit = _lines(ctx)

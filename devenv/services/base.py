@@ -23,13 +23,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from devenv import pidrecord
 from devenv.config import ServiceConfig
 from devenv.errors import DevenvError
 from devenv.events import Emit, ServiceReady, ServiceStarting, ServiceStopped, ignore
 from devenv.installations import Installation
-from devenv.layout import Layout
-from devenv.privileges import ServiceUser
+from devenv.project import pidrecord
+from devenv.project.layout import Layout
+from devenv.project.privileges import ServiceUser
 from devenv.recipes import Recipe
 from devenv.services import readiness
 
@@ -59,7 +59,7 @@ class ServiceContext:
     installation: Installation
     layout: Layout
     port: int
-    user: ServiceUser  # who the server runs as (see devenv.privileges)
+    user: ServiceUser  # who the server runs as (see devenv.project.privileges)
     emit: Emit = ignore
 
 

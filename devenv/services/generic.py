@@ -16,10 +16,10 @@ import socket
 import subprocess
 from pathlib import Path
 
-from devenv import pidrecord
 from devenv.errors import ConfigError
 from devenv.events import ServiceReady
-from devenv.privileges import give_to
+from devenv.project import pidrecord
+from devenv.project.privileges import give_to
 from devenv.services.base import Service, ServiceContext
 
 CONNECT_TIMEOUT = 0.5  # seconds, for one tcp probe

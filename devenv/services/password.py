@@ -22,7 +22,7 @@ import stat
 from pathlib import Path
 
 from devenv.errors import DevenvError
-from devenv.layout import Layout
+from devenv.project.layout import Layout
 
 FILE_NAME = "password"
 _BYTES = 24  # 32 characters of URL-safe base64

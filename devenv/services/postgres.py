@@ -6,7 +6,7 @@ and ``pg_hba.conf`` are rendered on every start (and checked again by
 ``provision``, so a server that was already running gets them with a reload).
 The server is the ``postgres`` binary itself (not ``pg_ctl``, which polls every
 100 ms), stopped with SIGINT (fast shutdown). As root the server and its files
-belong to the unprivileged ``ctx.user`` (see ``devenv.privileges``).
+belong to the unprivileged ``ctx.user`` (see ``devenv.project.privileges``).
 
 The owner's 0700 socket folder is trusted; TCP needs the project's password
 (scram-sha-256, see devenv.services.password), which ``provision`` gives the
@@ -28,10 +28,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote
 
-from devenv import pidrecord, privileges
 from devenv.config import Scalar
 from devenv.errors import ConfigError, DevenvError
 from devenv.events import StepDone
+from devenv.project import pidrecord, privileges
 from devenv.resources import templates_dir
 from devenv.services.base import Service, ServiceFailed
 from devenv.services.password import project_password

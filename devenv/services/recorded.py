@@ -14,8 +14,8 @@ from __future__ import annotations
 import signal
 from collections.abc import Iterable
 
-from devenv import pidrecord
-from devenv.layout import Layout
+from devenv.project import pidrecord
+from devenv.project.layout import Layout
 
 STOP_WAIT = 30.0  # seconds a server gets to shut down cleanly; it is never SIGKILLed
 

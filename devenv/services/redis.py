@@ -25,10 +25,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
-from devenv import pidrecord
 from devenv.config import Scalar
 from devenv.errors import ConfigError, DevenvError
-from devenv.privileges import blocking_folder, give_to, is_root
+from devenv.project import pidrecord
+from devenv.project.privileges import blocking_folder, give_to, is_root
 from devenv.resources import templates_dir
 from devenv.services import resp
 from devenv.services.base import Service
@@ -247,7 +247,7 @@ class RedisService(Service):
         the server ran: it still holds the port and the append-only file. It
         is asked to stop with SIGTERM, which fsyncs the AOF like SHUTDOWN.
         """
-        from devenv.ports import is_free
+        from devenv.project.ports import is_free
 
         if is_free(self.port):
             return  # an orphan would still hold our port: nothing to look for

@@ -35,9 +35,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from devenv import pidrecord
 from devenv.errors import DevenvError
 from devenv.events import Emit, ServiceExited, ServiceFailed
+from devenv.project import pidrecord
 from devenv.supervisor import policy
 
 if TYPE_CHECKING:
@@ -242,7 +242,7 @@ class ServiceWatcher:
     def _bring_up(self, w: _Watched, *, asked: bool) -> None:
         """Start the server (``w.busy`` held, state "starting"); ``asked``: a person did, so a
         failure is raised to them, not retried."""
-        from devenv.runlock import operation_lock
+        from devenv.project.runlock import operation_lock
 
         service = self.stack.service(w.name)
         try:
@@ -284,7 +284,7 @@ class ServiceWatcher:
         """Stop ``name`` and keep it stopped; True when it was running."""
         w = self._get(name)
         self._set(w, "stopped")  # first: a pending restart is called off, a death is not one
-        from devenv.runlock import operation_lock
+        from devenv.project.runlock import operation_lock
 
         with w.busy:
             with operation_lock(self.stack.layout):

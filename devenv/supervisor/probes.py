@@ -195,7 +195,7 @@ def foreign_listener(owner: int | None, port: int | None) -> str | None:
                 return None
         except psutil.Error:
             return None  # cannot look: do not block readiness on what we cannot see
-    from devenv.ports import port_holder
+    from devenv.project.ports import port_holder
 
     holder = port_holder(port)
     return str(holder) if holder is not None else None

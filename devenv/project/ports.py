@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devenv.errors import DevenvError
-from devenv.port_registry import PROCESSES_KEY, BlockRegistry
+from devenv.project.port_registry import PROCESSES_KEY, BlockRegistry
 
 ANOTHER_USER = "another user's process"
 

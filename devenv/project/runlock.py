@@ -13,9 +13,9 @@ import fcntl
 import os
 import time
 
-from devenv import pidrecord
 from devenv.errors import DevenvError
-from devenv.layout import Layout
+from devenv.project import pidrecord
+from devenv.project.layout import Layout
 
 
 class AlreadyRunning(DevenvError):
