@@ -3,7 +3,8 @@
 #
 # It installs what is missing (PostgreSQL, Redis, Python >= 3.11) with the
 # machine's package manager, creates .venv in this checkout and installs devenv
-# there from the pinned requirements.lock, then starts the demo project.
+# there from the pinned requirements.lock (requirements-test.lock, which adds the
+# test tools, for `./bootstrap.sh test`), then starts the demo project.
 # Running it again is quick and changes nothing when everything is in place.
 #
 # Written for bash 3.2 too (macOS's /bin/bash): no associative arrays, and no
@@ -17,6 +18,9 @@ ROOT="$(cd "$ROOT_GIVEN" 2>/dev/null && pwd)" ||
 VENV="$ROOT/.venv"
 STAMP_FILE="$VENV/.bootstrap-stamp"
 MIN_PYTHON_MINOR=11 # Python 3.11 or newer
+RUNTIME_LOCK="requirements.lock"   # devenv's dependencies, pinned with hashes
+TEST_LOCK="requirements-test.lock" # the same pins plus the test tools
+LOCK="$RUNTIME_LOCK"               # the one this run installs
 # Prefixed to every fixed system path the script looks in: tests stand a folder
 # in for / (empty, or with stub binaries laid out as in the real folders).
 SYSROOT="${DEVENV_BOOTSTRAP_SYSROOT:-}"
@@ -39,8 +43,9 @@ in this checkout and installs devenv there from requirements.lock. Then:
 
   ./bootstrap.sh               copies the demo project out (once) and runs `devenv up` in it
   ./bootstrap.sh setup         stops after the set-up
-  ./bootstrap.sh test [ARGS]   also installs git, tmux, shellcheck and memcached, then
-                               runs the test suite (.venv/bin/python -m pytest ARGS)
+  ./bootstrap.sh test [ARGS]   installs from requirements-test.lock instead (adding the test
+                               tools), also installs git, tmux, shellcheck and memcached,
+                               then runs the test suite (.venv/bin/python -m pytest ARGS)
 
 Running it again is quick: it only installs what is missing or changed.
 
@@ -272,19 +277,38 @@ ensure_python() {
   say "Python $PYTHON_VERSION found: $PYTHON"
 }
 
-# The stamp changes when the pinned dependencies or devenv's metadata change.
+# compute_stamp FILE...: changes when the files (the locks) or devenv's metadata change.
 compute_stamp() {
   local sum
   if command -v sha256sum >/dev/null 2>&1; then
-    sum="$(cat requirements.lock pyproject.toml | sha256sum)"
+    sum="$(cat "$@" pyproject.toml | sha256sum)"
   else
-    sum="$(cat requirements.lock pyproject.toml | shasum -a 256)"
+    sum="$(cat "$@" pyproject.toml | shasum -a 256)"
   fi
   echo "${sum%% *}"
 }
 
+# The stamp of a venv installed from the test lock covers the runtime lock too.
+runtime_stamp() { compute_stamp "$RUNTIME_LOCK"; }
+test_stamp() { compute_stamp "$RUNTIME_LOCK" "$TEST_LOCK"; }
+
+# up_to_date: is .venv installed from $LOCK as it is now? The test lock pins the runtime
+# lock's versions (it is compiled with it as constraints), so a venv installed from it
+# is up to date for a set-up too.
+up_to_date() {
+  local installed
+  [[ -f "$STAMP_FILE" && -x "$VENV/bin/devenv" ]] || return 1
+  installed="$(<"$STAMP_FILE")"
+  if [[ "$LOCK" == "$TEST_LOCK" ]]; then
+    [[ "$installed" == "$(test_stamp)" ]]
+  else
+    [[ "$installed" == "$(runtime_stamp)" ]] ||
+      [[ -f "$TEST_LOCK" && "$installed" == "$(test_stamp)" ]]
+  fi
+}
+
 ensure_venv() {
-  local version stamp
+  local version stamp file
   if [[ -x "$VENV/bin/python" ]]; then
     version="$(python_version "$VENV/bin/python")" ||
       die "$VENV exists but its Python does not run." "Remove it (rm -rf .venv) and re-run ./bootstrap.sh."
@@ -301,16 +325,17 @@ ensure_venv() {
     CHANGED=1
   fi
 
-  [[ -f requirements.lock && -f pyproject.toml ]] ||
-    die "requirements.lock or pyproject.toml is missing in $ROOT: is this a devenv checkout?"
-  stamp="$(compute_stamp)"
-  if [[ -f "$STAMP_FILE" && "$(<"$STAMP_FILE")" == "$stamp" && -x "$VENV/bin/devenv" ]]; then
-    say "devenv in .venv is up to date with requirements.lock"
+  for file in "$RUNTIME_LOCK" "$LOCK" pyproject.toml; do
+    [[ -f "$file" ]] || die "$file is missing in $ROOT: is this a devenv checkout?"
+  done
+  if up_to_date; then
+    say "devenv in .venv is up to date with $LOCK"
     return 0
   fi
-  say "installing devenv and its pinned dependencies into .venv"
-  "$VENV/bin/pip" install --require-hashes -r requirements.lock ||
-    die "pip install -r requirements.lock failed (see above)."
+  if [[ "$LOCK" == "$TEST_LOCK" ]]; then stamp="$(test_stamp)"; else stamp="$(runtime_stamp)"; fi
+  say "installing devenv and its pinned dependencies into .venv from $LOCK"
+  "$VENV/bin/pip" install --require-hashes -r "$LOCK" ||
+    die "pip install -r $LOCK failed (see above)."
   "$VENV/bin/pip" install --no-deps -e . || die "pip install --no-deps -e . failed (see above)."
   printf '%s\n' "$stamp" >"$STAMP_FILE"
   CHANGED=1
@@ -360,6 +385,7 @@ main() {
     test)
       shift
       cd "$ROOT"
+      LOCK="$TEST_LOCK"
       setup
       ensure_test_tools
       say "running the test suite: .venv/bin/python -m pytest $*"

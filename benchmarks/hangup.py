@@ -15,7 +15,7 @@ is left (devenv, the servers and every process below them; psutil, polled every 
 
 Each way runs on a quiet machine and again with ``--load`` busy loops (``yes >
 /dev/null``), where the old bug showed: Textual's input thread spun on the dead terminal
-and devenv never exited. Goal: every way <= 10 s (devenv.hangup.GRACE, then SIGKILL and
+and devenv never exited. Goal: every way <= 10 s (devenv.supervisor.hangup.GRACE, then SIGKILL and
 exit), and the same order as ``q`` (the ratio column), since it is the same clean stop.
 """
 

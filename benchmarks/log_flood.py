@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from devenv.proclog import ProcessLog
+from devenv.supervisor.proclog import ProcessLog
 
 CHUNK = 64 * 1024
 

@@ -18,7 +18,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from devenv.stats import StatsSampler
+from devenv.supervisor.stats import StatsSampler
 
 CHILDREN = 10
 

@@ -54,8 +54,8 @@ from pathlib import Path
 import _bench
 import psutil
 
-from devenv.proclog import ProcessLog
 from devenv.supervisor.core import Supervisor
+from devenv.supervisor.proclog import ProcessLog
 from devenv.supervisor.spec import ProcessSpec
 
 TIMEOUT = 30  # seconds: for everything to start, or to stop

@@ -22,11 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from devenv import procstate
 from devenv.config import Config
 from devenv.errors import DevenvError
 from devenv.events import Emit, Notice
 from devenv.stack import Stack
+from devenv.supervisor import procstate
 
 LinesCallback = Callable[[str, list], None]
 PORTS_EVERY = 5  # sampling rounds between two looks at the processes' listening ports
@@ -247,9 +247,9 @@ class Session:
             self.runner.restart_process(name)
 
     def _start_processes(self) -> None:
-        from devenv.proclog import ProcessLog
         from devenv.project.ports import allocate_block
         from devenv.supervisor.core import Supervisor
+        from devenv.supervisor.proclog import ProcessLog
         from devenv.supervisor.runner import SupervisorRunner
         from devenv.supervisor.spec import build_specs, explicit_base_port, port_offsets
 
@@ -325,7 +325,7 @@ class Session:
             self._writer(self.runner.supervisor.snapshot())
 
     def _sample_loop(self) -> None:
-        from devenv.stats import StatsSampler
+        from devenv.supervisor.stats import StatsSampler
 
         sampler = StatsSampler()
         ports: dict[str, list[int]] = {}

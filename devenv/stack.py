@@ -259,7 +259,7 @@ class Stack:
         name = "hook"
         self.emit(HookStarted(name, command))
         started = time.monotonic()
-        from devenv.streamed import open_log, pump, spawn
+        from devenv.supervisor.streamed import open_log, pump, spawn
 
         tail: list[str] = []
 

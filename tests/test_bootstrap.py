@@ -1,6 +1,6 @@
 """bootstrap.sh, run for real by bash, with the system commands it calls stubbed on PATH.
 
-Each test builds a sandbox: a copy of the checkout's bootstrap.sh, requirements.lock and
+Each test builds a sandbox: a copy of the checkout's bootstrap.sh, its two locks and
 pyproject.toml (so the real checkout never changes), and a bin directory that is the
 *whole* PATH: symlinks to the few real tools the script needs, plus stubs (uname, id,
 sudo, brew, apt-get, dnf, python3.12, initdb, ...) that log their argv and cwd. The stub
@@ -107,7 +107,12 @@ class Sandbox:
         self.root.mkdir()
         self.bin.mkdir()
         self.sysroot.mkdir()
-        for name in ("bootstrap.sh", "requirements.lock", "pyproject.toml"):
+        for name in (
+            "bootstrap.sh",
+            "requirements.lock",
+            "requirements-test.lock",
+            "pyproject.toml",
+        ):
             shutil.copy2(CHECKOUT / name, self.root / name)
         for tool in REAL_TOOLS:
             real = shutil.which(tool)
@@ -181,6 +186,11 @@ def sandbox(tmp_path: Path) -> Sandbox:
 
 PIP_CALLS = [
     ["install", "--require-hashes", "-r", "requirements.lock"],
+    ["install", "--no-deps", "-e", "."],
+]
+# `./bootstrap.sh test` installs the test lock: the same pins plus the test tools.
+TEST_PIP_CALLS = [
+    ["install", "--require-hashes", "-r", "requirements-test.lock"],
     ["install", "--no-deps", "-e", "."],
 ]
 
@@ -568,9 +578,37 @@ def test_test_installs_its_tools_then_runs_pytest_with_the_args(sandbox: Sandbox
     assert result.returncode == 0, result.stderr
     assert sandbox.calls("brew") == [["install", "git", "tmux", "shellcheck", "memcached"]]
     assert "==> installing git tmux shellcheck memcached with brew" in result.stdout
+    assert sandbox.calls("pip") == TEST_PIP_CALLS
+    assert "into .venv from requirements-test.lock" in result.stdout
     assert sandbox.calls("venv-python")[-1] == ["-m", "pytest", "-x", "-k", "not slow"]
     assert sandbox.entries("venv-python")[-1]["cwd"] == str(sandbox.root)
     assert sandbox.calls("devenv") == []
+
+
+def test_a_venv_installed_for_the_tests_is_up_to_date_for_a_set_up(sandbox: Sandbox) -> None:
+    """The test lock pins the runtime lock's versions, so a set-up after a test run installs
+    nothing; a test run after a bare set-up installs the test lock."""
+    ready_mac(sandbox)
+    for tool in ("git", "tmux", "shellcheck", "memcached"):
+        sandbox.stub(tool)
+    assert sandbox.run("test").returncode == 0
+    assert sandbox.calls("pip") == TEST_PIP_CALLS
+
+    setup = sandbox.run("setup")
+
+    assert setup.returncode == 0, setup.stderr
+    assert sandbox.calls("pip") == []
+    assert "==> devenv in .venv is up to date with requirements.lock" in setup.stdout
+
+    # A changed runtime lock: the set-up installs it, then the tests need their lock again.
+    with (sandbox.root / "requirements.lock").open("a") as lock:
+        lock.write("example-package==1.0\n")
+    assert sandbox.run("setup").returncode == 0
+    assert sandbox.calls("pip") == PIP_CALLS
+    tests = sandbox.run("test")
+    assert tests.returncode == 0, tests.stderr
+    assert sandbox.calls("pip") == TEST_PIP_CALLS
+    assert "==> devenv in .venv is up to date" not in tests.stdout
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""devenv.hangup on real terminals (ptys) and real processes: no UI, no servers.
+"""devenv.supervisor.hangup on real terminals (ptys) and real processes: no UI, no servers.
 
 The TUI's own hang-up tests (tmux, the demo's servers) are in test_tui_tmux.py; these
 pin down the pieces, including the last resort, which a clean stop never reaches.
@@ -20,7 +20,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from devenv.hangup import TerminalOutput, is_terminal, silence_dead_terminal, terminal_gone
+from devenv.supervisor.hangup import (
+    TerminalOutput,
+    is_terminal,
+    silence_dead_terminal,
+    terminal_gone,
+)
 
 DEADLINE = 30
 
@@ -28,7 +33,7 @@ DEADLINE = 30
 def test_importing_it_imports_neither_textual_nor_psutil():
     """--no-tui uses it too, and the CLI must start fast: psutil only for the last resort."""
     code = (
-        "import devenv.hangup, sys;"
+        "import devenv.supervisor.hangup, sys;"
         "assert not {'textual', 'psutil'} & set(sys.modules), 'imported at start'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -89,7 +94,7 @@ CHILD = textwrap.dedent(
     """
     import os, subprocess, sys, time
     from pathlib import Path
-    from devenv.hangup import Guard
+    from devenv.supervisor.hangup import Guard
 
     folder, mode = Path(sys.argv[1]), sys.argv[2]
     sleeper = subprocess.Popen(["sleep", "600"], start_new_session=True)
@@ -218,7 +223,7 @@ def test_a_stop_that_hangs_ends_in_the_last_resort(tmp_path):
 def test_the_last_resort_waits_for_a_stop_timeout_the_project_asked_for(tmp_path):
     """`down` (SIGTERM) under `up --no-tui`: a process with stop_timeout = 10 that needs 8.5 s
     to shut down is let finish, not killed by the 7 s last resort."""
-    from devenv.hangup import GRACE, grace_for
+    from devenv.supervisor.hangup import GRACE, grace_for
 
     assert grace_for([]) == grace_for([5.0]) == GRACE
     assert grace_for([5.0, 10.0]) == 12.0

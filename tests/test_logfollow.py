@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from devenv.logfollow import follow, tail_start
-from devenv.proclog import ProcessLog
+from devenv.supervisor.logfollow import follow, tail_start
+from devenv.supervisor.proclog import ProcessLog
 
 DEADLINE = 30.0  # seconds: only so that a broken follower fails instead of hanging
 NUMBER = re.compile(rb"line (-?\d+)$")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from devenv.errors import DevenvError
-from devenv.proclog import LogLine, ProcessLog, strip_ansi
+from devenv.supervisor.proclog import LogLine, ProcessLog, strip_ansi
 
 STAMP = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3} ")
 
@@ -324,7 +324,10 @@ def test_a_million_line_flood_keeps_memory_bounded_and_every_line_on_disk(tmp_pa
 
 
 def test_core_module_does_not_import_textual():
-    code = "import sys, devenv.proclog; assert 'textual' not in sys.modules, 'textual imported'"
+    code = (
+        "import sys, devenv.supervisor.proclog;"
+        " assert 'textual' not in sys.modules, 'textual imported'"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 

@@ -8,8 +8,8 @@ import time
 
 import psutil
 
-from devenv import procstate
 from devenv.project.layout import Layout
+from devenv.supervisor import procstate
 
 
 def gone(pid: int) -> bool:

@@ -14,7 +14,7 @@ import time
 import psutil
 import pytest
 
-from devenv.stats import ProcessStats, StatsSampler
+from devenv.supervisor.stats import ProcessStats, StatsSampler
 
 pytestmark = pytest.mark.timeout(60)
 

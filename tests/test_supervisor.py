@@ -16,7 +16,6 @@ from pathlib import Path
 import psutil
 
 from devenv.config import Dependency, ReadyProbe
-from devenv.proclog import ProcessLog
 from devenv.supervisor.core import Supervisor
 from devenv.supervisor.events import (
     ProcessCrashed,
@@ -27,6 +26,7 @@ from devenv.supervisor.events import (
     ProcessStarted,
     ProcessStarting,
 )
+from devenv.supervisor.proclog import ProcessLog
 from devenv.supervisor.spec import ProcessSpec
 
 PY = sys.executable

@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from devenv.config import Dependency, ReadyProbe
-from devenv.proclog import ProcessLog
 from devenv.supervisor import policy
 from devenv.supervisor.core import Supervisor
 from devenv.supervisor.events import (
@@ -34,6 +33,7 @@ from devenv.supervisor.events import (
     ProcessStopped,
     ProcessWaiting,
 )
+from devenv.supervisor.proclog import ProcessLog
 from devenv.supervisor.spec import ProcessSpec
 
 # -- fakes -------------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ from types import MappingProxyType
 
 import psutil
 
-from devenv.proclog import ProcessLog
 from devenv.supervisor.core import Supervisor
+from devenv.supervisor.proclog import ProcessLog
 from devenv.supervisor.runner import SupervisorRunner
 from devenv.supervisor.spec import ProcessSpec
 

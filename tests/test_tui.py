@@ -15,9 +15,9 @@ import pytest
 
 from devenv.errors import DevenvError
 from devenv.events import ServiceReady, ServiceStarting, StepDone
-from devenv.proclog import LogLine
 from devenv.session import Row
 from devenv.supervisor.events import ProcessCrashed, ProcessReady, ProcessStarted, ProcessStopped
+from devenv.supervisor.proclog import LogLine
 
 # A fixed local time: every stamp on screen reads 09:30:0x whatever the time zone.
 T0 = datetime.datetime(2024, 5, 6, 9, 30, 0).timestamp()

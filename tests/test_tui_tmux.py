@@ -364,9 +364,9 @@ def test_drift_banner_in_a_terminal_then_the_sync_key(tmp_path, offline):
 
 # -- when nobody presses q: the terminal closed, SIGTERM, the tty gone ------------------
 
-# The contract is 10 s (devenv.hangup.GRACE, then SIGKILL and exit). The tests allow more, so
-# that a loaded machine cannot fail them, while a devenv stuck for good still does; that
-# the stop was the clean one is checked on its own (the project lock released).
+# The contract is 10 s (devenv.supervisor.hangup.GRACE, then SIGKILL and exit). The tests
+# allow more, so that a loaded machine cannot fail them, while a devenv stuck for good still
+# does; that the stop was the clean one is checked on its own (the project lock released).
 STOP_DEADLINE = 20
 STUBBORN_STOP = 3  # stop_timeout of a process that ignores SIGTERM: the stop waits this long
 IDLE_FROM, IDLE_TO = 0.5, 2.5  # seconds after the hang-up: devenv only waits for `stubborn`

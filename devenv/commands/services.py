@@ -53,12 +53,12 @@ def _print_urls(stack) -> None:
 def down(args: argparse.Namespace) -> int:
     """Stop everything the project runs: what devenv.toml names, and what the project's
     records say runs (a service removed from the config, or a config that cannot be read)."""
-    from devenv import procstate
     from devenv.console import ConsolePrinter
     from devenv.errors import ConfigError
     from devenv.project.layout import Layout
     from devenv.project.runlock import operation_lock, stop_foreground
     from devenv.services import recorded
+    from devenv.supervisor import procstate
 
     printer = ConsolePrinter()
     try:
@@ -90,9 +90,9 @@ def down(args: argparse.Namespace) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
-    from devenv import procstate
     from devenv.events import ignore
     from devenv.project.runlock import foreground_pid
+    from devenv.supervisor import procstate
 
     stack = _stack(ignore)
     services = stack.status()
@@ -257,10 +257,13 @@ def _print_tail(path: Path, lines: int) -> None:
 
 
 def _follow(path: Path, lines: int) -> None:
-    """The last ``lines`` lines, then what is written, across rotations (see devenv.logfollow)."""
+    """The last ``lines`` lines, then what is written, across rotations.
+
+    See devenv.supervisor.logfollow.
+    """
     import codecs
 
-    from devenv.logfollow import follow
+    from devenv.supervisor.logfollow import follow
 
     decoder = codecs.getincrementaldecoder("utf-8")("replace")  # a chunk may end mid-character
     try:

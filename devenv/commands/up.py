@@ -3,8 +3,8 @@
 Ctrl-C, SIGTERM, SIGHUP or ``devenv down`` in another terminal stop
 everything cleanly (processes, then the services this run started); a second
 Ctrl-C kills the processes at once. After SIGTERM or SIGHUP, whatever still runs
-devenv.hangup.GRACE seconds later is killed and devenv exits: nobody may be
-there to press Ctrl-C again (devenv.hangup.grace_for: longer when a process's
+devenv.supervisor.hangup.GRACE seconds later is killed and devenv exits: nobody may be
+there to press Ctrl-C again (devenv.supervisor.hangup.grace_for: longer when a process's
 stop_timeout asks for more). The work itself is devenv.session's.
 """
 
@@ -21,9 +21,9 @@ from devenv.config import load_project
 
 def up_foreground(args: argparse.Namespace) -> int:
     from devenv.console import ConsolePrinter
-    from devenv.hangup import Deadline, TerminalOutput, grace_for
     from devenv.services.password import mask_url
     from devenv.session import Session
+    from devenv.supervisor.hangup import Deadline, TerminalOutput, grace_for
 
     config = load_project(Path.cwd())
     printer = ConsolePrinter(TerminalOutput(sys.stdout))  # a closed terminal fails no print

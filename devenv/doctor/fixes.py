@@ -122,8 +122,8 @@ def remove_stale_sockets(layout: Layout) -> str:
 
 def stop_leftovers(layout: Layout) -> str:
     """Stop the processes a killed devenv left (``procstate.stop_leftovers``)."""
-    from devenv import procstate
     from devenv.project.runlock import foreground_pid
+    from devenv.supervisor import procstate
 
     running = foreground_pid(layout)
     if running is not None:

@@ -1,7 +1,7 @@
 """Processes a killed devenv left running (id ``leftovers``).
 
 ``.devenv/processes.json`` records every supervised process with its pid,
-process group and create time (``devenv.procstate``). When no foreground
+process group and create time (``devenv.supervisor.procstate``). When no foreground
 devenv runs the project (``devenv.project.runlock``) and a recorded group is still
 alive, a devenv was killed and left it: the next ``devenv up`` or ``down``
 would stop it, and ``devenv doctor --fix`` does so now.
@@ -29,8 +29,8 @@ def _command(pid: int) -> str:
 
 
 def leftovers(context: Context) -> Iterator[Check]:
-    from devenv import procstate
     from devenv.project.runlock import foreground_pid
+    from devenv.supervisor import procstate
 
     layout = context.layout
     running = foreground_pid(layout)

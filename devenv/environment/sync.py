@@ -66,7 +66,7 @@ class Sync:
         self._venv_was_there = os.path.lexists(self.env.venv)
         displays = tuple(step.display for step in self.steps)
         self.emit(SyncStarted(NAME, displays, reason))
-        from devenv.streamed import open_log
+        from devenv.supervisor.streamed import open_log
 
         log_path = self.config.root / ".devenv" / "logs" / f"{NAME}.log"
         with _sync_lock(self.config.root), open_log(log_path, f"sync: {reason or 'asked'}") as log:
@@ -106,7 +106,7 @@ class Sync:
         )
 
     def _spawn(self, step: Step, env: dict[str, str], log) -> int:
-        from devenv.streamed import pump, spawn
+        from devenv.supervisor.streamed import pump, spawn
 
         try:
             self._proc = proc = spawn(

@@ -80,7 +80,7 @@ def answers(url: str, timeout: float = 2.0) -> bool:
 
 
 def _recorded(layout: Layout) -> dict[str, dict]:
-    from devenv import procstate
+    from devenv.supervisor import procstate
 
     return procstate.read(layout)
 
@@ -169,7 +169,7 @@ def _log(ctx: StepContext) -> Path:
 def _spawn_up(ctx: StepContext) -> subprocess.Popen:
     import os
 
-    from devenv.streamed import open_log
+    from devenv.supervisor.streamed import open_log
 
     with open_log(_log(ctx), "devenv up --no-tui (started by devenv onboard)") as log:
         log.flush()

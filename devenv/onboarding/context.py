@@ -92,7 +92,7 @@ class StepContext:
 
     def sh(self, command: str, *, env: dict[str, str] | None = None) -> Ran:
         """Run ``command`` in the shell at the project root, its output streamed."""
-        from devenv.streamed import open_log, pump, spawn
+        from devenv.supervisor.streamed import open_log, pump, spawn
 
         tail: list[str] = []
 

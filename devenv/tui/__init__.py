@@ -16,8 +16,8 @@ def run_tui(config: Config) -> int:
     starting was shown on screen; it is printed again here, plainly, so it stays
     in the terminal's scrollback.
     """
-    from devenv.hangup import grace_for
     from devenv.session import Session
+    from devenv.supervisor.hangup import grace_for
     from devenv.tui.app import DevenvApp
 
     def make_session(**callbacks):

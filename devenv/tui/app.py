@@ -38,10 +38,10 @@ from devenv.events import (
     SyncStarted,
     SyncStepStarted,
 )
-from devenv.hangup import Guard
-from devenv.proclog import LogLine
 from devenv.session import Row, Session
 from devenv.supervisor.events import ProcessExited, ProcessStopped
+from devenv.supervisor.hangup import Guard
+from devenv.supervisor.proclog import LogLine
 from devenv.tui.commands import DevenvCommands
 from devenv.tui.drift_banner import SYNC_KEY, DriftBanner
 from devenv.tui.error_panel import ErrorPanel
@@ -139,7 +139,7 @@ class DevenvApp(App[int]):
         stop_grace: float | None = None,
     ) -> None:
         """``handle_signals``: SIGTERM, SIGHUP and the terminal going away stop everything
-        like ``q``, and end the process in time even if Textual is stuck (devenv.hangup).
+        like ``q``, and end the process in time even if Textual is stuck (devenv.supervisor.hangup).
 
         ``services``: the project's services, when known, so that actions for a
         service it does not have (psql without postgres) are not offered.
@@ -148,7 +148,7 @@ class DevenvApp(App[int]):
         """
         super().__init__()
         self._handle_signals = handle_signals
-        self._stop_grace = stop_grace  # None: devenv.hangup.GRACE
+        self._stop_grace = stop_grace  # None: devenv.supervisor.hangup.GRACE
         self._guard: Guard | None = None
         self._services = services
         self.project_name = project_name

@@ -3,7 +3,7 @@
 ``follow(path)`` yields the bytes written to ``path`` as they arrive, in
 order, each byte once:
 
-- **Rotation by renaming** (devenv.proclog renames ``web.1.log`` to
+- **Rotation by renaming** (devenv.supervisor.proclog renames ``web.1.log`` to
   ``web.1.log.1``, ``.1`` to ``.2`` and so on, then starts a new file): when
   the file at ``path`` is another one than the one being read, the rest of the
   old one is read first, then the rotated files newer than it (found by the

@@ -31,7 +31,8 @@ class StateWriter:
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
         self._create_times: dict[int, float] = {}
-        self.stats: dict[str, dict] = {}  # name -> cpu_percent, rss, ports (see devenv.stats)
+        # name -> cpu_percent, rss, ports (see devenv.supervisor.stats)
+        self.stats: dict[str, dict] = {}
 
     def __call__(self, snapshot: Mapping[str, Mapping]) -> None:
         entries = {}

@@ -31,7 +31,7 @@ def spawn(command: str | Sequence[str], *, cwd: Path, env: dict[str, str]) -> su
 
 def pump(proc: subprocess.Popen, log: IO[str], on_line: Callable[[str], None]) -> int:
     """Each line of ``proc``'s output to ``log`` and ``on_line``, until it exits; its exit code."""
-    from devenv.proclog import strip_ansi
+    from devenv.supervisor.proclog import strip_ansi
 
     assert proc.stdout is not None
     for raw in proc.stdout:
