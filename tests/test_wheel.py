@@ -88,6 +88,23 @@ def test_pip_installed_devenv_runs_init_from_its_own_data(installed, tmp_path):
     assert (Path(where[1]) / "demo" / "Procfile").is_file()
 
 
+def test_every_module_imports_with_only_the_runtime_lock_installed(installed):
+    """requirements.lock (no test tools) is all the installed devenv needs, the TUI included."""
+    code = (
+        "import importlib, pkgutil, devenv\n"
+        "for m in pkgutil.walk_packages(devenv.__path__, 'devenv.'):\n"
+        "    if not m.name.endswith('__main__'):\n"
+        "        importlib.import_module(m.name)\n"
+        "import pytest\n"
+    )
+    result = subprocess.run(
+        [installed / "bin" / "python", "-c", code], capture_output=True, text=True, cwd=installed
+    )
+
+    # Every devenv module imported; pytest, a test tool, is not there.
+    assert result.stderr.strip().endswith("No module named 'pytest'"), result.stderr
+
+
 def test_the_demo_runs_from_a_devenv_installed_on_its_own(installed, private_cache):
     """`devenv demo d && cd d && devenv up -d` with nothing else on PATH: the demo's own packages
     (psycopg2, redis, pytest) come from a virtualenv devenv makes from the demo's lock."""
