@@ -40,11 +40,11 @@ from pathlib import Path
 import _bench
 from _bench import elapsed_ms
 
-from devenv.installations import Installation, find_installation
 from devenv.project import privileges
 from devenv.project.layout import Layout
-from devenv.recipes import load_recipe
 from devenv.resources import services_dir
+from devenv.services.installations import Installation, find_installation
+from devenv.services.recipes import load_recipe
 
 TIMEOUT = 120  # seconds, for any one command
 # The same initdb arguments devenv uses (devenv.services.postgres.INITDB_ARGS).

@@ -25,7 +25,7 @@ from pathlib import Path
 from devenv.config import Config
 from devenv.errors import DevenvError
 from devenv.events import Emit, Notice
-from devenv.stack import Stack
+from devenv.services.stack import Stack
 from devenv.supervisor import procstate
 
 LinesCallback = Callable[[str, list], None]
@@ -504,7 +504,7 @@ class Session:
         return {key: env[key] for key in ("DATABASE_URL", "REDIS_URL") if key in env}
 
     def client_argv(self, service: str) -> tuple[list[str], dict[str, str]]:
-        from devenv.stack import client_command
+        from devenv.services.stack import client_command
 
         if service not in self.config.services:
             raise DevenvError(f"this project has no {service} service")

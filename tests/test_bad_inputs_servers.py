@@ -98,7 +98,7 @@ def test_a_snapshot_that_fails_part_way_leaves_nothing_and_a_retry_works(running
 
 def test_a_leftover_copy_from_a_killed_snapshot_does_not_block_the_name(running):
     """A snapshot killed between its CREATE DATABASE and its record leaves a copy nobody owns."""
-    from devenv.snapshots import _copy_name
+    from devenv.services.snapshots import _copy_name
 
     _sql(running, f'CREATE DATABASE "{_copy_name("killed", "a")}" TEMPLATE a')
     assert_answered(run(running, "snapshot", "killed"), 0, "snapshot 'killed' taken")

@@ -18,12 +18,12 @@ import pytest
 
 from devenv.config import load_config
 from devenv.errors import ConfigError
-from devenv.installations import find_installation
 from devenv.project import privileges
 from devenv.project.layout import Layout
-from devenv.recipes import recipe_for
 from devenv.services.base import ServiceContext, ServiceFailed
 from devenv.services.generic import RecipeService
+from devenv.services.installations import find_installation
+from devenv.services.recipes import recipe_for
 from devenv.services.registry import service_class
 from tests.servers import free_port
 
@@ -267,8 +267,8 @@ def test_registry_unknown_driver_names_recipe_and_key(make_service):
 
 
 def test_registry_maps_drivers():
-    from devenv.recipes import load_recipe
     from devenv.resources import services_dir
+    from devenv.services.recipes import load_recipe
     from devenv.services.redis import RedisService
 
     assert service_class(load_recipe(services_dir() / "redis.toml")) is RedisService

@@ -32,7 +32,7 @@ from devenv.environment.parity import (
     uv_python_version,
     venv_python_version,
 )
-from devenv.stack import Stack
+from devenv.services.stack import Stack
 from tests.servers import reachable_tmpdir
 
 V = Version.parse
@@ -132,7 +132,7 @@ def binaries_version(stack: Stack, name: str) -> Version:
 
 def server_says(stack: Stack, name: str) -> Version:
     """What the server reports, asked with its own client (psql, redis-cli)."""
-    from devenv.stack import client_command
+    from devenv.services.stack import client_command
 
     args = ["-At", "-c", "SHOW server_version"] if name == "postgres" else ["INFO", "server"]
     out = subprocess.run(
@@ -214,7 +214,7 @@ def test_a_service_with_no_matching_binaries_is_missing(tmp_path):
 
 def test_install_hints_follow_the_system(tmp_path):
     """The recipe's command for this system's package manager (here: none on PATH, so all)."""
-    from devenv.recipes import recipe_for
+    from devenv.services.recipes import recipe_for
 
     stack = write_project(tmp_path / "p", "[services.postgres]\n")
     recipe = recipe_for(stack.config.services["postgres"])

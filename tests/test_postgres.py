@@ -24,13 +24,13 @@ import pytest
 from devenv.config import load_config
 from devenv.errors import DevenvError
 from devenv.events import Event, ServiceReady, StepDone
-from devenv.installations import find_installation
 from devenv.project import privileges
 from devenv.project.layout import Layout
-from devenv.recipes import recipe_for
 from devenv.services.base import ServiceContext, ServiceFailed
+from devenv.services.installations import find_installation
 from devenv.services.pgtemplate import MARKER, TemplateCache
 from devenv.services.postgres import INITDB_ARGS, PostgresService, conf_value
+from devenv.services.recipes import recipe_for
 from tests.servers import free_port
 
 _ROOTS: list[Path] = []  # every project folder this module made

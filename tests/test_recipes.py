@@ -13,15 +13,15 @@ import pytest
 from devenv.config import load_config
 from devenv.config.versions import Version, VersionConstraint
 from devenv.errors import ConfigError
-from devenv.installations import (
+from devenv.resources import services_dir
+from devenv.services.installations import (
     Installation,
     MissingBinary,
     cache_file,
     find_installation,
     install_hint,
 )
-from devenv.recipes import Recipe, load_recipe, recipe_for
-from devenv.resources import services_dir
+from devenv.services.recipes import Recipe, load_recipe, recipe_for
 
 SUDO = "" if os.geteuid() == 0 else "sudo "
 

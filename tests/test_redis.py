@@ -16,11 +16,11 @@ import pytest
 from devenv.config import load_config
 from devenv.errors import ConfigError
 from devenv.events import ServiceStarting, ServiceStopped
-from devenv.installations import find_installation
 from devenv.project import privileges
 from devenv.project.layout import Layout
-from devenv.recipes import recipe_for
 from devenv.services.base import ServiceContext, ServiceFailed
+from devenv.services.installations import find_installation
+from devenv.services.recipes import recipe_for
 from devenv.services.redis import RedisService
 from devenv.services.registry import service_class
 from tests.servers import free_port

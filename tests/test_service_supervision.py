@@ -23,16 +23,16 @@ import pytest
 from devenv.config import load_config
 from devenv.errors import ConfigError, DevenvError
 from devenv.events import Event, ServiceExited, ServiceReady, ServiceStopped
-from devenv.installations import find_installation
 from devenv.project import privileges
 from devenv.project.layout import Layout
-from devenv.recipes import recipe_for
 from devenv.services import resp
 from devenv.services.base import ServiceContext
 from devenv.services.generic import RecipeService
+from devenv.services.installations import find_installation
 from devenv.services.readiness import not_yet
+from devenv.services.recipes import recipe_for
+from devenv.services.stack import Stack
 from devenv.services.watch import ServiceWatcher
-from devenv.stack import Stack
 from tests.servers import free_port
 from tests.test_tui import asynctest, cell
 

@@ -195,7 +195,7 @@ def test_importing_the_package_imports_no_textual():
 
 def test_the_core_imports_no_textual():
     code = (
-        "import devenv.session, devenv.stack, devenv.console, sys;"
+        "import devenv.session, devenv.services.stack, devenv.console, sys;"
         "assert 'textual' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -257,8 +257,8 @@ def _only_the_owner_gets_in(project, info, devenv, python, env, as_user) -> None
 def _client_binary(project: Path, service: str) -> str:
     """The client devenv itself runs for ``service`` (psql, redis-cli)."""
     from devenv.config import load_config
-    from devenv.installations import find_installation
-    from devenv.recipes import recipe_for
+    from devenv.services.installations import find_installation
+    from devenv.services.recipes import recipe_for
 
     config = load_config(project / "devenv.toml").services[service]
     return str(find_installation(recipe_for(config), config.version).binaries["client"])

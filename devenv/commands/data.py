@@ -23,8 +23,8 @@ def _confirm(question: str, assume_yes: bool) -> None:
 
 def _snapshots():
     from devenv.events import ignore
-    from devenv.snapshots import Snapshots
-    from devenv.stack import Stack
+    from devenv.services.snapshots import Snapshots
+    from devenv.services.stack import Stack
 
     stack = Stack(load_project(Path.cwd()), ignore)
     if "postgres" not in stack.config.services:
@@ -45,7 +45,7 @@ def _snapshots():
 
 
 def snapshot(args: argparse.Namespace) -> int:
-    from devenv.snapshots import default_name
+    from devenv.services.snapshots import default_name
 
     snaps = _snapshots()
     if args.list:
@@ -75,7 +75,7 @@ def reset(args: argparse.Namespace) -> int:
     """Start a service over with empty data; the old data is moved aside, never deleted."""
     from devenv.events import ignore
     from devenv.project.runlock import operation_lock
-    from devenv.stack import Stack
+    from devenv.services.stack import Stack
 
     stack = Stack(load_project(Path.cwd()), ignore)
     names = [args.service] if args.service else stack.names

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     from devenv.console import ConsolePrinter
     from devenv.environment.project import ProjectEnv
     from devenv.environment.startup import prepare
-    from devenv.stack import Stack
+    from devenv.services.stack import Stack
 
     argv = list(args.args)
     if not argv:

@@ -15,7 +15,7 @@ from devenv.errors import UsageError
 
 def _stack(emit=None):
     from devenv.console import ConsolePrinter
-    from devenv.stack import Stack
+    from devenv.services.stack import Stack
 
     config = load_project(Path.cwd())
     return Stack(config, emit if emit is not None else ConsolePrinter())
@@ -193,7 +193,7 @@ def env(args: argparse.Namespace) -> int:
     from devenv.environment import activation
     from devenv.environment.project import ProjectEnv
     from devenv.events import ignore
-    from devenv.stack import export_lines
+    from devenv.services.stack import export_lines
 
     stack = _stack(ignore)
     for line in export_lines(stack.env()):
@@ -206,7 +206,7 @@ def env(args: argparse.Namespace) -> int:
 def client(service: str):
     def run(args: argparse.Namespace) -> int:
         from devenv.events import ignore
-        from devenv.stack import client_command
+        from devenv.services.stack import client_command
 
         stack = _stack(ignore)
         if service not in stack.config.services:

@@ -56,7 +56,7 @@ def load_project(start: Path | None = None) -> Config:
 
 def load_config(path: Path) -> Config:
     """Read and check devenv.toml or pyproject.toml ([tool.devenv]), its Procfile and the
-    syntax of its .env (a recipe is checked when its service is used: devenv.recipes)."""
+    syntax of its .env (a recipe is checked when its service is used: devenv.services.recipes)."""
     path = path.parent.resolve() / path.name  # a symlinked devenv.toml is reported as itself
     is_pyproject = path.name == PYPROJECT_FILE
     doc = _Document(path, prefix=PYPROJECT_PREFIX if is_pyproject else ())

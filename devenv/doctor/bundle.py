@@ -121,8 +121,8 @@ def versions(context: Context) -> dict:
 def _servers(context: Context) -> dict:
     if context.config is None:
         return {}
-    from devenv.installations import find_installation
-    from devenv.recipes import recipe_for
+    from devenv.services.installations import find_installation
+    from devenv.services.recipes import recipe_for
 
     found = {}
     for name, config in context.config.services.items():

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from devenv.config import Config
     from devenv.project.layout import Layout
     from devenv.services.base import Service
-    from devenv.stack import Stack
+    from devenv.services.stack import Stack
 
 State = Literal["ok", "warn", "fail"]
 STATES: tuple[State, ...] = ("ok", "warn", "fail")
@@ -107,7 +107,7 @@ class Context:
     @cached_property
     def stack(self) -> Stack:
         from devenv.events import ignore
-        from devenv.stack import Stack
+        from devenv.services.stack import Stack
 
         assert self.config is not None, "a check that needs the config ran without one"
         return Stack(self.config, ignore)

@@ -39,7 +39,7 @@ def _socket_names(context: Context) -> list[str]:
     """The names of the sockets the project's servers make in the runtime folder."""
     if context.config is None:
         return [WIDEST_PG_SOCKET]
-    from devenv.recipes import recipe_for
+    from devenv.services.recipes import recipe_for
 
     names = []
     for name, config in context.config.services.items():

@@ -53,8 +53,8 @@ def binaries(context: Context) -> Iterator[Check | None]:
 
 
 def _binary(context: Context, name: str) -> Check:
-    from devenv.installations import MissingBinary, find_installation, install_hint
-    from devenv.recipes import recipe_for
+    from devenv.services.installations import MissingBinary, find_installation, install_hint
+    from devenv.services.recipes import recipe_for
 
     assert context.config is not None
     config = context.config.services[name]
@@ -122,7 +122,7 @@ def describe_holder(holder) -> str:
 
 def _port(context: Context, name: str) -> Check:
     from devenv.project.ports import port_holder
-    from devenv.recipes import recipe_for
+    from devenv.services.recipes import recipe_for
 
     assert context.config is not None
     check_id = f"ports.{name}"
@@ -168,7 +168,7 @@ def _port(context: Context, name: str) -> Check:
 
 def stale_pids(context: Context) -> Iterator[Check | None]:
     """PostgreSQL's postmaster.pid left by a server that is gone (``devenv up`` removes it too)."""
-    from devenv.recipes import recipe_for
+    from devenv.services.recipes import recipe_for
 
     assert context.config is not None
     for name, config in context.config.services.items():

@@ -39,11 +39,11 @@ from devenv.config.versions import Version
 
 if TYPE_CHECKING:
     from devenv.config.versions import VersionConstraint
-    from devenv.recipes import Recipe
     from devenv.services.base import Service
     from devenv.services.postgres import PostgresService
+    from devenv.services.recipes import Recipe
     from devenv.services.redis import RedisService
-    from devenv.stack import Stack
+    from devenv.services.stack import Stack
 
 State = Literal["ok", "patch", "minor", "major", "missing"]
 Severity = Literal["ok", "note", "warning"]
@@ -161,8 +161,8 @@ def check_parity(
 
 def service_parity(stack: Stack, name: str, prod: Version, *, system: str | None = None) -> Parity:
     """The service ``name``: its running server's version, else its binaries'."""
-    from devenv.installations import MissingBinary
-    from devenv.recipes import recipe_for
+    from devenv.services.installations import MissingBinary
+    from devenv.services.recipes import recipe_for
 
     config = stack.config.services[name]
     try:
@@ -343,7 +343,7 @@ def hint(
         return _node_hint(Version.parse(prod), system=system, path=path)
     if recipe is None:
         return ""
-    from devenv.installations import install_hint
+    from devenv.services.installations import install_hint
 
     how = install_hint(recipe, system=system, path=path, major=Version.parse(prod).major)
     text = f"install {recipe.title} {prod} with {how}"
@@ -353,8 +353,8 @@ def hint(
 
 
 def _node_hint(prod: Version, *, system: str | None, path: str | None) -> str:
-    from devenv.installations import install_hint
-    from devenv.recipes import Recipe
+    from devenv.services.installations import install_hint
+    from devenv.services.recipes import Recipe
 
     major = prod.major
     linux = (system or sys.platform).lower().startswith("linux")

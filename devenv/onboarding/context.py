@@ -82,7 +82,7 @@ class StepContext:
         """The environment commands run in: the project's virtualenv first on PATH, and with
         ``services`` the services' variables (DATABASE_URL, ...), as `devenv run` gives."""
         if services and self.config.services:
-            from devenv.stack import Stack
+            from devenv.services.stack import Stack
 
             return Stack(self.config).child_env()
         from devenv.environment.activation import activate

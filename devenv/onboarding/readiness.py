@@ -72,7 +72,7 @@ def fix_prerequisites(ctx: StepContext) -> str:
 def check_services(ctx: StepContext) -> Outcome:
     if not ctx.config.services:
         return Outcome.skipped("this project has no services")
-    from devenv.stack import Stack
+    from devenv.services.stack import Stack
 
     status = Stack(ctx.config).status()
     waiting = {name: info for name, info in status.items() if info["state"] != "ready"}
@@ -87,7 +87,7 @@ def start_services(ctx: StepContext) -> str:
     from devenv.environment.startup import prepare
     from devenv.errors import DevenvError
     from devenv.project.runlock import operation_lock
-    from devenv.stack import Stack
+    from devenv.services.stack import Stack
 
     emit = _lines(ctx)
     stack = Stack(ctx.config, emit)

@@ -26,12 +26,12 @@ from pathlib import Path
 from devenv.config import ServiceConfig
 from devenv.errors import DevenvError
 from devenv.events import Emit, ServiceReady, ServiceStarting, ServiceStopped, ignore
-from devenv.installations import Installation
 from devenv.project import pidrecord
 from devenv.project.layout import Layout
 from devenv.project.privileges import ServiceUser
-from devenv.recipes import Recipe
 from devenv.services import readiness
+from devenv.services.installations import Installation
+from devenv.services.recipes import Recipe
 
 READY_POLL_SECONDS = 0.005
 

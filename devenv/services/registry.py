@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 
 from devenv.errors import ConfigError, did_you_mean
-from devenv.recipes import Recipe
 from devenv.services.base import Service
+from devenv.services.recipes import Recipe
 
 # driver -> "module:Class", imported only when that driver is used
 DRIVERS = {

@@ -41,7 +41,7 @@ from devenv.project import pidrecord
 from devenv.supervisor import policy
 
 if TYPE_CHECKING:
-    from devenv.stack import Stack
+    from devenv.services.stack import Stack
 
 POLL_SECONDS = 0.5
 MAX_RESTARTS = 5  # in a row, none lasting policy.STABLE_AFTER seconds; as a process's default

@@ -21,15 +21,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from devenv.config.versions import Version, VersionConstraint
 from devenv.errors import DevenvError
-
-if TYPE_CHECKING:
-    pass
-
-from devenv.recipes import MANAGERS, Recipe
+from devenv.services.recipes import MANAGERS, Recipe
 
 PROBE_TIMEOUT = 10.0
 _MANAGER_COMMAND = {"apt": "apt-get", "dnf": "dnf", "brew": "brew"}

@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterable
 from devenv.config import Config, ServiceConfig
 from devenv.errors import DevenvError, UsageError, did_you_mean
 from devenv.events import Emit, HookFinished, HookOutput, HookStarted, Notice, ignore
-from devenv.installations import find_installation
 from devenv.project import privileges
 from devenv.project.layout import Layout
 from devenv.project.ports import PortBook
-from devenv.recipes import recipe_for
 from devenv.services.base import Service, ServiceContext, ServiceFailed
+from devenv.services.installations import find_installation
+from devenv.services.recipes import recipe_for
 from devenv.services.registry import service_class
 
 

@@ -23,7 +23,7 @@ Redis; a recipe without a driver is run by the generic runner from its
     [env]
     MEMCACHED_URL = "127.0.0.1:{port}"
 
-Finding a recipe's binaries on this machine is ``devenv.installations``'.
+Finding a recipe's binaries on this machine is ``devenv.services.installations``'.
 
 Only the standard library is imported here: the CLI loads this on every start.
 """
