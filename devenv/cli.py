@@ -36,7 +36,7 @@ def _not_there_yet(command: str, what: str) -> Handler:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    from devenv.scaffold import init_project
+    from devenv.commands.init import init_project
 
     result = init_project(Path.cwd(), force=args.force)
     for line in result.report():
@@ -45,7 +45,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from devenv.demo import create_demo
+    from devenv.commands.demo import create_demo
 
     demo = create_demo(Path(args.dir).expanduser().resolve())
     print(f"Created the demo project in {demo.path}")

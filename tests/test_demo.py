@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from devenv.commands.demo import Demo, create_demo
 from devenv.config import load_config
-from devenv.demo import Demo, create_demo
 from devenv.errors import DevenvError
 from devenv.resources import templates_dir
 
@@ -125,16 +125,16 @@ def test_a_missing_git_is_explained(tmp_path, monkeypatch):
 
 
 def test_a_failing_git_step_leaves_nothing_behind(tmp_path, monkeypatch):
-    import devenv.demo
+    import devenv.commands.demo
 
-    real_git = devenv.demo._git
+    real_git = devenv.commands.demo._git
 
     def git_that_cannot_push(git, *args, cwd=None):
         if "push" in args:
             raise DevenvError("git push failed: no space left on device")
         return real_git(git, *args, cwd=cwd)
 
-    monkeypatch.setattr(devenv.demo, "_git", git_that_cannot_push)
+    monkeypatch.setattr(devenv.commands.demo, "_git", git_that_cannot_push)
     (tmp_path / "demo").mkdir()
     with pytest.raises(DevenvError, match="no space left"):
         create_demo(tmp_path / "demo")
