@@ -25,7 +25,6 @@ from devenv.environment.lockfiles import (
     tool_for,
 )
 from devenv.environment.model import Locked
-from devenv.environment.python_locks import _without_extra
 from devenv.errors import DevenvError
 
 DATA = Path(__file__).parent / "data" / "lockfiles"
@@ -608,8 +607,16 @@ def test_poetry_1_without_pyproject_starts_from_what_nothing_depends_on(tmp_path
         ('extra == "a" and python_version < "3" or extra == "b"', None),
     ],
 )
-def test_poetry_1_dependency_markers_lose_their_extra(marker, left):
-    assert _without_extra(marker) == left
+def test_poetry_1_dependency_markers_lose_their_extra(marker, left, tmp_path):
+    lock = tmp_path / "poetry.lock"
+    lock.write_text(
+        '[[package]]\nname = "app"\nversion = "1.0"\n\n'
+        f'[package.dependencies]\ndep = {{version = "*", markers = {json.dumps(marker)}}}\n\n'
+        '[[package]]\nname = "dep"\nversion = "2.0"\n\n'
+        '[metadata]\nlock-version = "2.0"\n'
+    )
+    packages = {p.name: p for p in read_lockfile(lock).packages}
+    assert packages["dep"].marker == (str(Marker(left)) if left else None)
 
 
 # ---------------------------------------------------------------- Pipfile.lock

@@ -1,7 +1,7 @@
 """Reading one config file and checking its values.
 
-``_Document`` reads the file and turns a key into an error on the right line;
-``_Checks`` reads typed values (strings, ports, paths, versions, ...), each
+``Document`` reads the file and turns a key into an error on the right line;
+``Checks`` reads typed values (strings, ports, paths, versions, ...), each
 failure a ``ConfigError`` at the value's key.
 """
 
@@ -28,7 +28,7 @@ _TWICE = ("Cannot overwrite a value", "Cannot declare")
 T = TypeVar("T")
 
 
-class _Document:
+class Document:
     """One config file: its text, for line numbers, and how errors name it."""
 
     def __init__(self, path: Path, prefix: KeyPath = ()) -> None:
@@ -61,13 +61,13 @@ class _Document:
     def _defined_twice(self, line: int) -> str | None:
         """What tomllib's "Cannot overwrite a value" or "Cannot declare ... twice" at ``line``
         is about, in words: the key or table, and the line it was first defined on."""
-        from devenv.config.tomlpos import _definitions
+        from devenv.config.tomlpos import definitions
 
-        defined = [key for number, key in _definitions(self.text) if number == line]
+        defined = [key for number, key in definitions(self.text) if number == line]
         if not defined:
             return None
         key = defined[-1]
-        first = next((n for n, k in _definitions(self.text) if k == key and n < line), None)
+        first = next((n for n, k in definitions(self.text) if k == key and n < line), None)
         if first is None:
             return None
         header = self.text.splitlines()[line - 1].lstrip().startswith("[")
@@ -134,7 +134,7 @@ def decode_utf8(data: bytes, shown: Path | str) -> str:
 # ---------------------------------------------------------------- value checks
 
 
-def _show(value: object) -> str:
+def show(value: object) -> str:
     """A value as the user wrote it, for 'got ...' in messages."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -161,22 +161,23 @@ def _is_scalar(value: object) -> bool:
     return isinstance(value, str | int | float | bool)
 
 
-def _env_text(value: Scalar) -> str:
+def env_text(value: Scalar) -> str:
+    """A scalar as an environment variable's text (booleans as TOML spells them)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
 
 
-class _Checks:
+class Checks:
     """Typed reads of values; each failure is a ConfigError at the value's key."""
 
-    def __init__(self, doc: _Document) -> None:
+    def __init__(self, doc: Document) -> None:
         self.doc = doc
 
     def mapping(self, value: object, key: KeyPath) -> dict[str, Any]:
         """A table whose keys are the user's names (services, env, settings, ...)."""
         if not isinstance(value, dict):
-            self.doc.fail(key, f"expected a table, got {_show(value)}")
+            self.doc.fail(key, f"expected a table, got {show(value)}")
         return value
 
     def table(self, value: object, key: KeyPath, allowed: Collection[str]) -> dict[str, Any]:
@@ -190,7 +191,7 @@ class _Checks:
 
     def string(self, value: object, key: KeyPath, what: str = "a string") -> str:
         if not isinstance(value, str) or not value.strip():
-            got = "an empty string" if value == "" else _show(value)
+            got = "an empty string" if value == "" else show(value)
             self.doc.fail(key, f"expected {what}, got {got}")
         return value
 
@@ -205,19 +206,19 @@ class _Checks:
 
     def boolean(self, value: object, key: KeyPath) -> bool:
         if not isinstance(value, bool):
-            self.doc.fail(key, f"expected true or false, got {_show(value)}")
+            self.doc.fail(key, f"expected true or false, got {show(value)}")
         return value
 
     def integer(self, value: object, key: KeyPath, low: int, high: int | None = None) -> int:
         if not _is_int(value) or value < low or (high is not None and value > high):
             expected = f"from {low} to {high}" if high is not None else f">= {low}"
-            self.doc.fail(key, f"expected an integer {expected}, got {_show(value)}")
+            self.doc.fail(key, f"expected an integer {expected}, got {show(value)}")
         return value
 
     def seconds(self, value: object, key: KeyPath) -> float:
         # TOML has inf and nan: neither is a timeout anyone means.
         if not _is_number(value) or not 0 < value < math.inf:
-            self.doc.fail(key, f"expected a number of seconds > 0, got {_show(value)}")
+            self.doc.fail(key, f"expected a number of seconds > 0, got {show(value)}")
         return float(value)
 
     def port(self, value: object, key: KeyPath) -> int:
@@ -225,7 +226,7 @@ class _Checks:
 
     def strings(self, value: object, key: KeyPath) -> tuple[str, ...]:
         if not isinstance(value, list):
-            self.doc.fail(key, f"expected a list of strings, got {_show(value)}")
+            self.doc.fail(key, f"expected a list of strings, got {show(value)}")
         return tuple(self.string(item, (*key, index)) for index, item in enumerate(value))
 
     def scalars(self, value: object, key: KeyPath) -> dict[str, Scalar]:
@@ -233,7 +234,7 @@ class _Checks:
         for name, item in value.items():
             if not _is_scalar(item):
                 self.doc.fail(
-                    (*key, name), f"expected a string, number or boolean, got {_show(item)}"
+                    (*key, name), f"expected a string, number or boolean, got {show(item)}"
                 )
         return value
 
@@ -271,5 +272,5 @@ class _Checks:
         )
         text = self.string(value, key, what)
         if not _IDENTIFIER.fullmatch(text) or len(text) > _IDENTIFIER_MAX:
-            self.doc.fail(key, f"expected {what}, got {_show(text)}")
+            self.doc.fail(key, f"expected {what}, got {show(text)}")
         return text

@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from devenv.config.checks import _Document, _show
+from devenv.config.checks import Document, show
 from devenv.config.tomlpos import KeyPath
 from devenv.errors import ConfigError, DevenvError, UsageError
 from devenv.resources import services_dir
@@ -85,17 +85,18 @@ def _has_devenv_table(pyproject: Path) -> bool:
     return isinstance(tool, dict) and "devenv" in tool
 
 
-def _devenv_table(doc: _Document, data: dict[str, Any]) -> dict[str, Any]:
+def devenv_table(doc: Document, data: dict[str, Any]) -> dict[str, Any]:
+    """pyproject.toml's [tool.devenv] table; a ConfigError naming the file when it is absent."""
     tool = data.get("tool")
     if not isinstance(tool, dict) or "devenv" not in tool:
         raise ConfigError("has no [tool.devenv] table", path=doc.shown)
     devenv = tool["devenv"]
     if not isinstance(devenv, dict):
-        doc.fail((), f"expected a table, got {_show(devenv)}")
+        doc.fail((), f"expected a table, got {show(devenv)}")
     return devenv
 
 
-def _read_pyproject_quietly(path: Path) -> dict[str, Any]:
+def read_pyproject_quietly(path: Path) -> dict[str, Any]:
     """pyproject.toml next to devenv.toml, only for the default project name."""
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))

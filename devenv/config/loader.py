@@ -9,15 +9,15 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from devenv.config.checks import _Checks, _Document, _show, read_text
+from devenv.config.checks import Checks, Document, read_text, show
 from devenv.config.discovery import (
     PYPROJECT_FILE,
     PYPROJECT_PREFIX,
-    _devenv_table,
-    _read_pyproject_quietly,
     bundled_service_names,
     detect_lockfiles,
+    devenv_table,
     find_config,
+    read_pyproject_quietly,
 )
 from devenv.config.model import (
     DATABASE_KEYS,
@@ -40,7 +40,7 @@ from devenv.config.model import (
     ServiceConfig,
 )
 from devenv.config.onboarding import load_onboarding
-from devenv.config.processes import _Processes
+from devenv.config.processes import ProcessesReader
 from devenv.config.tomlpos import KeyPath, format_key
 from devenv.config.versions import Version
 from devenv.errors import ConfigError, did_you_mean
@@ -59,11 +59,11 @@ def load_config(path: Path) -> Config:
     syntax of its .env (a recipe is checked when its service is used: devenv.services.recipes)."""
     path = path.parent.resolve() / path.name  # a symlinked devenv.toml is reported as itself
     is_pyproject = path.name == PYPROJECT_FILE
-    doc = _Document(path, prefix=PYPROJECT_PREFIX if is_pyproject else ())
+    doc = Document(path, prefix=PYPROJECT_PREFIX if is_pyproject else ())
     data = doc.parse()
     if is_pyproject:
         doc.pyproject = data  # its [project].name is the default project name
-        data = _devenv_table(doc, data)
+        data = devenv_table(doc, data)
     return _Loader(doc, data).load()
 
 
@@ -71,7 +71,7 @@ def error_at(config: Config, key: KeyPath, message: str) -> ConfigError:
     """A ConfigError about ``key`` in ``config``'s file, on the key's line: for a mistake seen
     only once the project runs (a ``$VAR`` in a process's env that nothing sets)."""
     is_pyproject = config.source.name == PYPROJECT_FILE
-    doc = _Document(config.source, prefix=PYPROJECT_PREFIX if is_pyproject else ())
+    doc = Document(config.source, prefix=PYPROJECT_PREFIX if is_pyproject else ())
     with contextlib.suppress(ConfigError):
         doc.text = read_text(config.source, doc.shown)
     return doc.error(key, message)
@@ -81,10 +81,10 @@ def error_at(config: Config, key: KeyPath, message: str) -> ConfigError:
 
 
 class _Loader:
-    def __init__(self, doc: _Document, data: dict[str, Any]) -> None:
+    def __init__(self, doc: Document, data: dict[str, Any]) -> None:
         self.doc = doc
         self.root = doc.root
-        self.check = _Checks(doc)
+        self.check = Checks(doc)
         self.data = self.check.table(data, (), TOP_KEYS)
 
     def load(self) -> Config:
@@ -92,7 +92,7 @@ class _Loader:
         self._check_env_file(project)
         services = self._services(self.data.get("services", {}))
         self._check_ports(services)
-        processes = _Processes(self.doc, self.check).load(
+        processes = ProcessesReader(self.doc, self.check).load(
             self.data.get("processes", {}), project, services
         )
         lockfiles = self._lockfiles(self.data.get("lockfiles", {}))
@@ -135,7 +135,7 @@ class _Loader:
     def _default_name(self) -> str:
         pyproject = self.doc.pyproject
         if pyproject is None:
-            pyproject = _read_pyproject_quietly(self.root / PYPROJECT_FILE)
+            pyproject = read_pyproject_quietly(self.root / PYPROJECT_FILE)
         project = pyproject.get("project")
         if isinstance(project, dict) and isinstance(project.get("name"), str):
             return project["name"]
@@ -200,7 +200,7 @@ class _Loader:
             if not _SERVICE_NAME.fullmatch(name):
                 self.doc.fail(
                     key,
-                    f"service name {_show(name)} must be letters, digits, '_' and '-', "
+                    f"service name {show(name)} must be letters, digits, '_' and '-', "
                     "starting with a letter or digit",
                 )
             return self.check.existing_file(table["recipe"], (*key, "recipe"))
@@ -215,7 +215,7 @@ class _Loader:
 
     def _databases(self, value: object, key: KeyPath) -> tuple[DatabaseConfig, ...]:
         if not isinstance(value, list):
-            self.doc.fail(key, f"expected a list of tables ([[...databases]]), got {_show(value)}")
+            self.doc.fail(key, f"expected a list of tables ([[...databases]]), got {show(value)}")
         databases: list[DatabaseConfig] = []
         for index, item in enumerate(value):
             database = self._database(item, (*key, index))
@@ -255,13 +255,13 @@ class _Loader:
         if venv == self.root or self.root not in venv.parents:
             self.doc.fail(
                 (*key, "venv"),
-                f"the virtualenv must be a folder inside the project, got {_show(table['venv'])}",
+                f"the virtualenv must be a folder inside the project, got {show(table['venv'])}",
             )
         python = self.check.optional(table, "python", key, self.check.string)
         on_drift = table.get("on_drift")
         if on_drift is not None and on_drift not in ON_DRIFT:
             expected = ", ".join(f"'{choice}'" for choice in ON_DRIFT)
-            self.doc.fail((*key, "on_drift"), f"expected one of {expected}, got {_show(on_drift)}")
+            self.doc.fail((*key, "on_drift"), f"expected one of {expected}, got {show(on_drift)}")
         return EnvironmentConfig(venv=venv, python=python, on_drift=on_drift)
 
     def _lockfiles(self, value: object) -> LockfilesConfig:

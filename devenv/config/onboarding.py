@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from devenv.config.checks import _Checks, _Document, _show
+from devenv.config.checks import Checks, Document, show
 from devenv.config.model import DEFAULT_SHIP, FirstChange, OnboardingConfig, OnboardingStep
 from devenv.config.tomlpos import KeyPath
 from devenv.errors import did_you_mean
@@ -49,7 +49,7 @@ STEP_KEYS = ("id", "title", "check", "action", "hint")
 _STEP_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
-def load_onboarding(doc: _Document, check: _Checks, value: object) -> OnboardingConfig | None:
+def load_onboarding(doc: Document, check: Checks, value: object) -> OnboardingConfig | None:
     """The [onboarding] table (None when there is none)."""
     if value is None:
         return None
@@ -57,7 +57,7 @@ def load_onboarding(doc: _Document, check: _Checks, value: object) -> Onboarding
 
 
 class _Onboarding:
-    def __init__(self, doc: _Document, check: _Checks) -> None:
+    def __init__(self, doc: Document, check: Checks) -> None:
         self.doc = doc
         self.check = check
         self.key: KeyPath = ("onboarding",)
@@ -99,9 +99,7 @@ class _Onboarding:
         text = self.check.string(value, key, 'an http(s) URL like "http://127.0.0.1:$PORT/health"')
         parts = urlsplit(text.replace("${PORT}", "1").replace("$PORT", "1"))
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            self.doc.fail(
-                key, f"expected an http:// or https:// URL with a host, got {_show(text)}"
-            )
+            self.doc.fail(key, f"expected an http:// or https:// URL with a host, got {show(text)}")
         return text
 
     # [[onboarding.step]] and steps = [...]
@@ -113,7 +111,7 @@ class _Onboarding:
         value = table["step"]
         if not isinstance(value, list):
             self.doc.fail(
-                key, f"expected a list of tables ([[onboarding.step]]), got {_show(value)}"
+                key, f"expected a list of tables ([[onboarding.step]]), got {show(value)}"
             )
         steps: list[OnboardingStep] = []
         for index, item in enumerate(value):
@@ -140,7 +138,7 @@ class _Onboarding:
         if not _STEP_ID.fullmatch(step_id):
             self.doc.fail(
                 (*key, "id"),
-                f"a step id is lowercase letters, digits, '-' and '_', got {_show(step_id)}",
+                f"a step id is lowercase letters, digits, '-' and '_', got {show(step_id)}",
             )
         if step_id in BUILTIN_STEPS:
             self.doc.fail(

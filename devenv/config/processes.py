@@ -8,7 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
-from devenv.config.checks import _Checks, _Document, _env_text, _show
+from devenv.config.checks import Checks, Document, env_text, show
 from devenv.config.model import (
     CONDITIONS,
     PROCESS_KEYS,
@@ -26,10 +26,10 @@ from devenv.config.tomlpos import KeyPath
 from devenv.errors import ConfigError, did_you_mean
 
 
-class _Processes:
+class ProcessesReader:
     """Reads every Procfile process type, with its [processes.<name>] table if any."""
 
-    def __init__(self, doc: _Document, check: _Checks) -> None:
+    def __init__(self, doc: Document, check: Checks) -> None:
         self.doc = doc
         self.check = check
 
@@ -104,7 +104,7 @@ class _Processes:
         restart = table.get("restart", "on-failure")
         if restart not in RESTART_POLICIES:
             expected = ", ".join(f"'{policy}'" for policy in RESTART_POLICIES)
-            self.doc.fail((*key, "restart"), f"expected one of {expected}, got {_show(restart)}")
+            self.doc.fail((*key, "restart"), f"expected one of {expected}, got {show(restart)}")
         depends_on: tuple[Dependency, ...] = ()
         if "depends_on" in table:
             depends_on = self._depends_on(name, table["depends_on"], procfile, services)
@@ -134,9 +134,9 @@ class _Processes:
             if not name or "=" in name or "\0" in name:
                 self.doc.fail(
                     (*key, name),
-                    f"{_show(name)} is not an environment variable name (no '=', not empty)",
+                    f"{show(name)} is not an environment variable name (no '=', not empty)",
                 )
-            text = _env_text(item)
+            text = env_text(item)
             if "\0" in text:
                 self.doc.fail((*key, name), "a value cannot hold a NUL character (\\u0000)")
             try:
@@ -145,7 +145,7 @@ class _Processes:
                 self.doc.fail((*key, name), str(err))
             if name == "PORT" and "$" not in text and not _is_port(text):
                 self.doc.fail(
-                    (*key, name), f"expected a port number from 1 to 65535, got {_show(text)}"
+                    (*key, name), f"expected a port number from 1 to 65535, got {show(text)}"
                 )
             env[name] = text
         return env
@@ -173,7 +173,7 @@ class _Processes:
         else:
             self.doc.fail(
                 key,
-                f"expected a list of names or a table of name = condition, got {_show(value)}",
+                f"expected a list of names or a table of name = condition, got {show(value)}",
             )
         seen: set[str] = set()
         dependencies = []
@@ -212,7 +212,7 @@ class _Processes:
             condition = "ready" if kind == "service" else "started"
         if condition not in CONDITIONS:
             expected = ", ".join(f"'{c}'" for c in CONDITIONS)
-            self.doc.fail(key, f"expected one of {expected}, got {_show(condition)}")
+            self.doc.fail(key, f"expected one of {expected}, got {show(condition)}")
         if condition == "completed" and kind == "service":
             self.doc.fail(
                 key,
@@ -257,7 +257,7 @@ class _Processes:
         if scheme not in ("http", "https") or not rest.split("/", 1)[0]:
             self.doc.fail(
                 key,
-                f"expected a URL starting with http:// or https:// and a host, got {_show(url)}",
+                f"expected a URL starting with http:// or https:// and a host, got {show(url)}",
             )
         return url
 
@@ -266,7 +266,7 @@ class _Processes:
         try:
             re.compile(pattern)
         except re.error as err:
-            self.doc.fail(key, f"not a valid regular expression ({err}): {_show(pattern)}")
+            self.doc.fail(key, f"not a valid regular expression ({err}): {show(pattern)}")
         return pattern
 
 

@@ -60,7 +60,7 @@ def find_nearest_line(
 
 def _find(source: str, target: KeyPath) -> int | None:
     first_inside = None
-    for line, defined in _definitions(source):
+    for line, defined in definitions(source):
         if defined == target:
             return line
         if first_inside is None and defined[: len(target)] == target:
@@ -68,7 +68,7 @@ def _find(source: str, target: KeyPath) -> int | None:
     return first_inside
 
 
-def _definitions(source: str) -> Iterator[tuple[int, KeyPath]]:
+def definitions(source: str) -> Iterator[tuple[int, KeyPath]]:
     """Yield (line, key path) for every table header and ``key = value`` line."""
     table: KeyPath = ()
     arrays: dict[KeyPath, int] = {}

@@ -244,10 +244,10 @@ class Service(ABC):
             self.request_stop(pid)
         except (OSError, DevenvError):
             os.kill(pid, signal.SIGTERM)
-        if not _wait_gone(pid, timeout):
+        if not wait_gone(pid, timeout):
             self._kill(pid)
         if self.process is not None and self.process.pid == pid:
-            self.process.poll()  # reaped already by _wait_gone, or now
+            self.process.poll()  # reaped already by wait_gone, or now
             self.process = None
         self.pid_file.unlink(missing_ok=True)
         self.clean_stale()
@@ -262,7 +262,7 @@ class Service(ABC):
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 return
-        _wait_gone(pid, 5.0)
+        wait_gone(pid, 5.0)
 
     def log_tail(self, lines: int = 15) -> list[str]:
         try:
@@ -289,7 +289,9 @@ class Service(ABC):
         }
 
 
-def _wait_gone(pid: int, timeout: float) -> bool:
+def wait_gone(pid: int, timeout: float) -> bool:
+    """Wait up to ``timeout`` seconds for ``pid`` to exit (reaping it if it is our zombie);
+    True when it is gone."""
     import psutil
 
     try:

@@ -40,7 +40,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from devenv.config.checks import _Checks, _Document, _show
+from devenv.config.checks import Checks, Document, show
 from devenv.config.tomlpos import KeyPath
 from devenv.errors import did_you_mean
 from devenv.resources import templates_dir
@@ -135,7 +135,7 @@ class Recipe:
 
 def load_recipe(path: Path) -> Recipe:
     """Read and check a recipe; every mistake is a ConfigError naming file, line and key."""
-    doc = _Document(path)
+    doc = Document(path)
     doc.shown = path
     data = doc.parse()
     return _RecipeLoader(doc, data).load()
@@ -157,9 +157,9 @@ def _cached_recipe(path: Path, mtime_ns: int, size: int) -> Recipe:
 
 
 class _RecipeLoader:
-    def __init__(self, doc: _Document, data: dict[str, Any]) -> None:
+    def __init__(self, doc: Document, data: dict[str, Any]) -> None:
         self.doc = doc
-        self.check = _Checks(doc)
+        self.check = Checks(doc)
         self.data = self.check.table(data, (), TOP_KEYS)
 
     def load(self) -> Recipe:
@@ -217,7 +217,7 @@ class _RecipeLoader:
             if not _ROLE.fullmatch(role):
                 self.doc.fail(
                     (*key, role),
-                    f"role {_show(role)} must be lower-case letters, digits and '_' "
+                    f"role {show(role)} must be lower-case letters, digits and '_' "
                     "(it is also a {placeholder})",
                 )
             if role in PLACEHOLDERS:
@@ -349,7 +349,7 @@ class _RecipeLoader:
         env: dict[str, str] = {}
         for name, value in table.items():
             if not _ENV_NAME.fullmatch(name):
-                self.doc.fail((*key, name), f"{_show(name)} is not an environment variable name")
+                self.doc.fail((*key, name), f"{show(name)} is not an environment variable name")
             text = self.check.string(value, (*key, name))
             self._placeholders(text, (*key, name), (*roles, *PLACEHOLDERS))
             env[name] = text
@@ -357,7 +357,7 @@ class _RecipeLoader:
 
     def _command(self, value: object, key: KeyPath, allowed: tuple[str, ...]) -> tuple[str, ...]:
         if not isinstance(value, list) or not value:
-            got = "an empty list" if value == [] else _show(value)
+            got = "an empty list" if value == [] else show(value)
             self.doc.fail(key, f'expected a list of arguments like ["{{server}}", ...], got {got}')
         command = self.check.strings(value, key)
         for index, part in enumerate(command):

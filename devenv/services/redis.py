@@ -253,7 +253,7 @@ class RedisService(Service):
             return  # an orphan would still hold our port: nothing to look for
         import psutil
 
-        from devenv.services.base import _wait_gone
+        from devenv.services.base import wait_gone
 
         data_dir = os.path.realpath(self.data_dir)
         for proc in psutil.process_iter(["name"]):
@@ -265,7 +265,7 @@ class RedisService(Service):
                 proc.send_signal(signal.SIGTERM)
             except psutil.Error:
                 continue
-            if not _wait_gone(proc.pid, 10.0):
+            if not wait_gone(proc.pid, 10.0):
                 self._kill(proc.pid)
 
 
