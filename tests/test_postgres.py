@@ -508,6 +508,36 @@ def test_a_server_from_before_passwords_moves_to_them_keeping_its_data(make_proj
         conn.close()
 
 
+def test_a_password_given_before_is_not_given_again_until_it_changes(make_project):
+    """A warm start skips the ALTER ROLE round when each role still holds the verifier devenv
+    recorded for this password; a password changed by hand or a new password file is given
+    again."""
+    project = make_project("kept", DATABASES, {"init.sql": INIT_SQL})
+    project.start()
+    service = project.service
+    query = "SELECT rolname, rolpassword FROM pg_authid WHERE rolname IN ('postgres', 'shopper')"
+
+    service.provision()
+    first = dict(project.query(query))
+    service.provision()
+    assert dict(project.query(query)) == first  # a new verifier has a new salt: none given
+
+    project.query("ALTER ROLE shopper PASSWORD 'by hand'")
+    service.provision()
+    now = dict(project.query(query))
+    assert now["postgres"] == first["postgres"]
+    assert now["shopper"] not in (first["shopper"], None)
+    assert _login(service.env()["DATABASE_URL"]) == "in"
+
+    password_file = service.ctx.layout.base / "password"
+    password_file.write_text("a-new-password-of-the-project\n")
+    service.provision()
+    again = dict(project.query(query))
+    assert again["postgres"] != now["postgres"] and again["shopper"] != now["shopper"]
+    assert service.password == "a-new-password-of-the-project"
+    assert _login(service.env()["DATABASE_URL"]) == "in"
+
+
 def _login(url: str) -> str:
     """ "in", or why the server refused."""
     import psycopg2

@@ -349,7 +349,10 @@ class PostgresService(Service):
             finally:
                 conn.close()
         major = self.ctx.installation.version.major
-        provisioner = Provisioner(self.name, major, SUPERUSER, self._connect, self.ctx.emit)
+        record = self.ctx.layout.state / f"{self.name}.passwords.json"
+        provisioner = Provisioner(
+            self.name, major, SUPERUSER, self._connect, self.ctx.emit, record=record
+        )
         provisioner.run(self.ctx.config.databases, self.password)
 
     @property
