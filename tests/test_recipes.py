@@ -57,7 +57,6 @@ MEMCACHED = """\
     # A project's own service: no driver, run from [run].
     name = "memcached"
     title = "Memcached"
-    description = "memory object cache"
     default_port = 11211
 
     [binaries]
@@ -146,10 +145,10 @@ def test_finds_this_machines_postgresql_15():
     found = find_installation(bundled("postgres"), VersionConstraint.parse("15"))
     assert isinstance(found, Installation)
     assert found.version.major == 15
-    # The versioned folder, where initdb and pg_ctl live, even if PATH has a symlink.
+    # The versioned folder, where initdb and psql live, even if PATH has a symlink.
     assert (found.bindir / "initdb").is_file()
     assert found.binaries["init"] == found.bindir / "initdb"
-    assert found.binaries["control"] == found.bindir / "pg_ctl"
+    assert found.binaries["client"] == found.bindir / "psql"
     assert found.server == found.bindir / "postgres"
 
 
@@ -163,7 +162,7 @@ def test_finds_this_machines_redis_7():
 
 def test_symlink_on_path_resolves_to_the_versioned_folder(tmp_path):
     real = tmp_path / "opt" / "pg" / "16" / "bin"
-    for name in ("initdb", "pg_ctl"):
+    for name in ("initdb", "psql"):
         stub_server(real, name, "")
     stub_server(real, "postgres", "postgres (PostgreSQL) 16.2")
     links = tmp_path / "local" / "bin"
@@ -406,6 +405,12 @@ server = "memcached"
             'name = "memcached"\ndefault_prot = 11211\n[binaries]\nserver = "memcached"\n',
             "2: unknown key 'default_prot'; did you mean 'default_port'?",
             id="unknown-top-key",
+        ),
+        pytest.param(
+            'name = "memcached"\ndescription = "cache"\n[binaries]\nserver = "memcached"\n',
+            '2: description: no longer read: remove this line (title = "..." names the '
+            "service in messages)",
+            id="description-no-longer-read",
         ),
         pytest.param(
             GOOD_HEAD + '[readiness]\nkind = "sql"\nquerry = "SELECT 1"\n',

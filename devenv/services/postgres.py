@@ -246,7 +246,7 @@ class PostgresService(Service):
         conn = self.superuser_connect(connect_timeout=1)
         try:
             with conn.cursor() as cur:
-                cur.execute("SELECT 1")
+                cur.execute(self.ctx.recipe.readiness.get("query", "SELECT 1"))
         finally:
             conn.close()
         return True

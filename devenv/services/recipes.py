@@ -59,7 +59,6 @@ PLACEHOLDERS = ("port", "socket", "data_dir", "bindir")
 TOP_KEYS = (
     "name",
     "title",
-    "description",
     "default_port",
     "driver",
     "binaries",
@@ -96,7 +95,6 @@ class Recipe:
     source: Path
     binaries: Mapping[str, str]  # role -> binary name; "server" always
     title: str = ""  # for people: "PostgreSQL"; default: the name
-    description: str = ""
     default_port: int | None = None
     driver: str | None = None  # "postgres", "redis", or None: the generic runner
     search: Mapping[str, tuple[str, ...]] = field(default_factory=_frozen)  # system -> globs
@@ -160,13 +158,17 @@ class _RecipeLoader:
     def __init__(self, doc: Document, data: dict[str, Any]) -> None:
         self.doc = doc
         self.check = Checks(doc)
+        if "description" in data:  # read by nothing: a recipe's messages name its title
+            doc.fail(
+                ("description",),
+                'no longer read: remove this line (title = "..." names the service in messages)',
+            )
         self.data = self.check.table(data, (), TOP_KEYS)
 
     def load(self) -> Recipe:
         data, check = self.data, self.check
         name = check.optional(data, "name", (), check.string) or self.doc.path.stem
         title = check.optional(data, "title", (), check.string) or name
-        description = check.optional(data, "description", (), check.string) or ""
         default_port = check.optional(data, "default_port", (), check.port)
         driver = self._driver()
         binaries = self._binaries()
@@ -178,7 +180,6 @@ class _RecipeLoader:
             name=name,
             source=self.doc.path,
             title=title,
-            description=description,
             default_port=default_port,
             driver=driver,
             binaries=_frozen(binaries),
