@@ -237,12 +237,13 @@ def test_server_that_exits_fails_with_log_tail(make_service):
 
 def test_a_server_that_never_gets_ready_is_stopped_not_left_behind(make_service):
     readiness = 'kind = "command"\ncommand = ["{server}", "-c", "raise SystemExit(1)"]'
+    readiness += "\ntimeout = 0.5"
     svc = make_service(http_recipe(readiness=readiness))
 
     with pytest.raises(ServiceFailed) as caught:
-        svc.start(timeout=1)
+        svc.start()  # the recipe's readiness.timeout
 
-    assert "did not become ready in time" in str(caught.value)
+    assert "did not become ready in time (0.5 s)" in str(caught.value)
     assert svc.find_running() is None
     assert not connects(svc.port)
     assert _servers_in([svc.ctx.layout.root]) == []

@@ -34,6 +34,7 @@ from devenv.services.installations import Installation
 from devenv.services.recipes import Recipe
 
 READY_POLL_SECONDS = 0.005
+DEFAULT_START_TIMEOUT = 30.0  # seconds, unless the recipe says readiness.timeout
 
 
 class ServiceFailed(DevenvError):
@@ -161,12 +162,15 @@ class Service(ABC):
 
     # -- what every service does the same way -------------------------------
 
-    def start(self, timeout: float = 30.0) -> ServiceReady:
-        """Start the server (or adopt the running one) and return once it is ready."""
+    def start(self, timeout: float | None = None) -> ServiceReady:
+        """Start the server (or adopt the running one) and return once it is ready; the
+        timeout defaults to the recipe's ``readiness.timeout``, else 30 seconds."""
+        if timeout is None:
+            timeout = float(self.ctx.recipe.readiness.get("timeout", DEFAULT_START_TIMEOUT))
         started = time.monotonic()
         pid = self.find_running()
         if pid is not None:
-            self._wait_ready(None, started + timeout)
+            self._wait_ready(None, started, timeout)
             event = ServiceReady(self.name, pid, self.port, time.monotonic() - started, True)
             self.ctx.emit(event)
             return event
@@ -176,7 +180,7 @@ class Service(ABC):
         proc = self._spawn()
         try:
             self.while_starting()
-            self._wait_ready(proc, started + timeout)
+            self._wait_ready(proc, started, timeout)
         except BaseException:
             # Whatever went wrong (a broken client library, Ctrl-C), leave no server behind.
             if proc.poll() is None:
@@ -210,7 +214,8 @@ class Service(ABC):
         pidrecord.write(self.pid_file, pidrecord.PidRecord.of(proc.pid))
         return proc
 
-    def _wait_ready(self, proc: subprocess.Popen | None, deadline: float) -> None:
+    def _wait_ready(self, proc: subprocess.Popen | None, started: float, timeout: float) -> None:
+        deadline = started + timeout
         while True:
             if proc is not None and proc.poll() is not None:
                 self.pid_file.unlink(missing_ok=True)
@@ -220,7 +225,8 @@ class Service(ABC):
             if self._probe():
                 return
             if time.monotonic() > deadline:
-                raise ServiceFailed(self.name, "did not become ready in time", self.log_tail())
+                why = f"did not become ready in time ({timeout:g} s)"
+                raise ServiceFailed(self.name, why, self.log_tail())
             time.sleep(READY_POLL_SECONDS)
 
     def _probe(self) -> bool:

@@ -17,14 +17,12 @@ import subprocess
 from pathlib import Path
 
 from devenv.errors import ConfigError
-from devenv.events import ServiceReady
 from devenv.project import pidrecord
 from devenv.project.privileges import give_to
 from devenv.services.base import Service, ServiceContext
 
 CONNECT_TIMEOUT = 0.5  # seconds, for one tcp probe
 COMMAND_TIMEOUT = 5.0  # seconds, for one readiness command
-DEFAULT_START_TIMEOUT = 30.0
 KINDS = ("tcp", "command")
 
 
@@ -140,12 +138,6 @@ class RecipeService(Service):
                 ):
                     return True
         return False
-
-    def start(self, timeout: float | None = None) -> ServiceReady:
-        """Start or adopt; the timeout defaults to the recipe's ``readiness.timeout``."""
-        if timeout is None:
-            timeout = float(self.ctx.recipe.readiness.get("timeout", DEFAULT_START_TIMEOUT))
-        return super().start(timeout)
 
     def request_stop(self, pid: int) -> None:
         os.kill(pid, self.stop_signal)
