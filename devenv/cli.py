@@ -1,27 +1,31 @@
 """The ``devenv`` command line.
 
-Only the standard library is imported at module level so that ``devenv --help``
-starts fast; each command imports what it needs when it runs.
+Only ``os`` and ``sys`` are imported at module level, so that ``devenv --version``
+answers before argparse and pathlib are loaded and ``devenv --help`` starts fast;
+each command imports what it needs when it runs.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from devenv import __version__
-from devenv.errors import DevenvError, UsageError
 
-Handler = Callable[[argparse.Namespace], int]
+TYPE_CHECKING = False  # typing itself costs ~4 ms to import
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable, Sequence
+
+    Handler = Callable[[argparse.Namespace], int]
 
 
 def _not_there_yet(command: str, what: str) -> Handler:
     """A command whose work lands later: it checks the project's config, then says so."""
 
     def handler(args: argparse.Namespace) -> int:
+        from pathlib import Path
+
         from devenv.config import load_project
 
         load_project(Path.cwd())
@@ -36,6 +40,8 @@ def _not_there_yet(command: str, what: str) -> Handler:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from devenv.commands.init import init_project
 
     result = init_project(Path.cwd(), force=args.force)
@@ -45,6 +51,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from devenv.commands.demo import create_demo
 
     demo = create_demo(Path(args.dir).expanduser().resolve())
@@ -58,6 +66,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _devenv_command() -> str:
     """How the user can run devenv again: ``devenv`` if that is on PATH, else its full path."""
     import shutil
+    from pathlib import Path
 
     beside_python = Path(sys.executable).parent / "devenv"
     on_path = shutil.which("devenv")
@@ -84,6 +93,8 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
         return up_detached(args)
     if not args.no_tui and sys.stdin.isatty() and sys.stdout.isatty():
+        from pathlib import Path
+
         from devenv.config import load_project
         from devenv.tui import run_tui
 
@@ -94,6 +105,8 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
 
 def _add_commands(sub: argparse._SubParsersAction) -> None:
+    import argparse
+
     p = sub.add_parser("up", help="start services and processes (the TUI on a terminal)")
     how = p.add_mutually_exclusive_group()
     how.add_argument("--no-tui", action="store_true", help="run in the foreground, plain output")
@@ -181,12 +194,16 @@ def _add_commands(sub: argparse._SubParsersAction) -> None:
 
 def _count(text: str) -> int:
     """A number of lines: an integer >= 0."""
+    import argparse
+
     if not text.strip().isdigit():
         raise argparse.ArgumentTypeError(f"expected a number of lines >= 0, got '{text}'")
     return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="devenv",
         description="A project's native PostgreSQL, Redis and Procfile processes, "
@@ -237,6 +254,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one devenv command; returns the exit code (README, "Commands": 0 done, 1 failed,
     2 a usage or configuration mistake, 3 not there yet, 70 a bug in devenv)."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv == ["--version"]:  # what argparse's version action prints, without loading it
+        print(f"devenv {__version__}")
+        return 0
+    from devenv.errors import DevenvError
+
     # A path that is not UTF-8 (a folder named in Latin-1) is printed as its bytes, not an error.
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
@@ -276,6 +298,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _change_directory(folder: str) -> None:
     """``-C DIR``; a folder that cannot be entered is a usage mistake (exit 2)."""
+    from devenv.errors import UsageError
+
     try:
         os.chdir(folder)
     except FileNotFoundError:

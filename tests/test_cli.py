@@ -52,6 +52,23 @@ def test_version():
     assert result.stdout.strip() == f"devenv {__version__}"
 
 
+def test_version_imports_neither_argparse_nor_the_rest_of_devenv():
+    """``devenv --version`` is answered before argparse, pathlib or any other devenv module
+    is loaded (it is what scripts call to see that devenv is there)."""
+    code = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "from devenv.cli import main\n"
+        "code = main(['--version'])\n"
+        "print(code, sorted(set(sys.modules) - before))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    version, last = result.stdout.strip().splitlines()
+    assert version == f"devenv {__version__}"
+    assert last == "0 ['__future__', 'devenv', 'devenv.cli']"
+
+
 def test_no_command_prints_help_and_fails():
     result = run()
     assert result.returncode == 2
