@@ -15,9 +15,9 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey
 
 from devenv.onboarding.model import StepView, duration
+from devenv.tui.column_widths import set_column_widths
 
 # (key, label, width); the message takes what is left.
 COLUMNS = (("state", "State", 12), ("step", "Step", 36), ("time", "Time", 9), ("message", "", 0))
@@ -71,11 +71,7 @@ class Checklist(DataTable):
     def on_resize(self) -> None:
         fixed = sum(width for _, _, width in COLUMNS) + 2 * self.cell_padding * len(COLUMNS)
         width = max(MESSAGE_MIN, self.scrollable_content_region.width - fixed)
-        column = self.columns[ColumnKey("message")]
-        if column.width != width:
-            column.width = width
-            self._require_update_dimensions = True
-            self.refresh()
+        set_column_widths(self, {"message": width})
 
     @property
     def highlighted(self) -> str | None:
@@ -104,15 +100,15 @@ class Checklist(DataTable):
                 continue
             self._cells[view.id] = cells
             if old is None:
-                self.add_row(*self._render(cells), key=view.id)
+                self.add_row(*self._styled(cells), key=view.id)
                 continue
             for (key, _, _), value, new, before in zip(
-                COLUMNS, self._render(cells), cells, old, strict=True
+                COLUMNS, self._styled(cells), cells, old, strict=True
             ):
                 if new != before:
                     self.update_cell(view.id, key, value)
 
-    def _render(self, cells: tuple[str, str, str, str]) -> tuple[Text, ...]:
+    def _styled(self, cells: tuple[str, str, str, str]) -> tuple[Text, ...]:
         state, title, time, message = cells
         words, variable = SHOWN.get(state, (state, ""))
         colour = self.app.theme_variables.get(variable) if variable else None

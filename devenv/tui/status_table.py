@@ -5,7 +5,6 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey
 
 from devenv.events import (
     Event,
@@ -20,6 +19,7 @@ from devenv.events import (
 )
 from devenv.session import Row
 from devenv.supervisor import events as proc
+from devenv.tui.column_widths import set_column_widths
 
 # (key, label, width). Name, Health and Detail are sized to the terminal by ``_fit_columns``:
 # at 80 columns everything but Detail fits; a wide terminal gets a wider Health and Detail.
@@ -166,16 +166,7 @@ class StatusTable(DataTable):
         if detail < DETAIL_MIN:
             health, detail = max(low, spare), 0
         widths.update(health=health, detail=detail)
-        changed = False
-        for key, width in widths.items():
-            column = self.columns[ColumnKey(key)]
-            if column.width != width:
-                column.width = width
-                changed = True
-        if changed:
-            self._require_update_dimensions = True
-            self._clear_caches()
-            self.refresh()
+        set_column_widths(self, widths)
 
     @property
     def selected_name(self) -> str | None:
@@ -205,11 +196,11 @@ class StatusTable(DataTable):
             changed = True
             self._cells[row.name] = cells
             if old is None:
-                self.add_row(*(self._render(key, value) for key, value in cells), key=row.name)
+                self.add_row(*(self._styled(key, value) for key, value in cells), key=row.name)
                 continue
             for (key, value), (_, before) in zip(cells, old, strict=True):
                 if value != before:
-                    self.update_cell(row.name, key, self._render(key, value))
+                    self.update_cell(row.name, key, self._styled(key, value))
         for name in [name for name in self._cells if name not in seen]:
             changed = True
             del self._cells[name]
@@ -232,7 +223,7 @@ class StatusTable(DataTable):
         }
         return tuple((key, values[key]) for key, _, _ in COLUMNS)
 
-    def _render(self, key: str, value: str) -> Text:
+    def _styled(self, key: str, value: str) -> Text:
         if key == "state":
             return Text(value, style=self._state_style(value))
         if key == "name":
