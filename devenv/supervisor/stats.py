@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from devenv.supervisor.ppids import ppid_map
+
 if TYPE_CHECKING:
     import psutil
 
@@ -198,26 +200,10 @@ def _children_by_ppid() -> dict[int, list[int]]:
     """{ppid: [child pids]} for the whole system, read once per sample.
 
     psutil's ``Process.children()`` rebuilds this map on every call (one read of every
-    process on the machine per tree); building it once serves all trees. ``_ppid_map`` is
-    psutil's fast builder (Linux, Windows: one pass over /proc/*/stat); elsewhere the
-    public ``process_iter`` gives the same.
+    process on the machine per tree); building it once serves all trees.
     """
-    import psutil
-
-    ppid_map: dict[int, int] = {}
-    fast = getattr(psutil, "_ppid_map", None)
-    if fast is not None:
-        try:
-            ppid_map = fast()
-        except psutil.Error:
-            ppid_map = {}
-    if not ppid_map:
-        for proc in psutil.process_iter(["ppid"]):
-            ppid = proc.info.get("ppid")
-            if ppid is not None:
-                ppid_map[proc.pid] = ppid
     children: dict[int, list[int]] = {}
-    for pid, ppid in ppid_map.items():
+    for pid, ppid in ppid_map().items():
         if pid != ppid:
             children.setdefault(ppid, []).append(pid)
     return children
