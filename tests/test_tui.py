@@ -9,6 +9,7 @@ import functools
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,7 @@ class FakeSession:
     """devenv.session.Session's interface, scripted; records every call."""
 
     project_name = "shop"
+    drift_action = "warn"  # Session's property (from on_drift); a test sets what it needs
 
     def __init__(
         self,
@@ -99,7 +101,7 @@ class FakeSession:
         for name, texts in self.lines.items():
             self.on_lines(name, log_lines(texts))
 
-    def stop(self, on_progress=None) -> None:
+    def stop(self, on_progress: Callable[[str], None] | None = None) -> None:
         self.calls.append(("stop",))
         progress = on_progress or (lambda text: None)
         progress("stopping the processes")
@@ -114,6 +116,13 @@ class FakeSession:
         self.calls.append(("force_stop",))
         if self.stop_gate is not None:
             self.stop_gate.set()
+
+    def interrupt(self) -> None:
+        self.calls.append(("interrupt",))
+
+    def sync(self) -> bool:
+        self.calls.append(("sync",))
+        return True
 
     def rows(self) -> list[Row]:
         return list(self.current_rows)
@@ -199,6 +208,161 @@ def test_the_core_imports_no_textual():
         "assert 'textual' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- the fake is Session's interface ------------------------------------------------------
+
+
+def session_members_the_tui_reads() -> set[str]:
+    """Every name devenv/tui/ reads on its session: ``self.session.X``, ``self._session.X``
+    and ``session.X`` (a function's ``session`` parameter)."""
+    import ast
+
+    import devenv.tui
+
+    def is_session(node: ast.expr) -> bool:
+        if isinstance(node, ast.Name):
+            return node.id == "session"
+        return (
+            isinstance(node, ast.Attribute)
+            and node.attr in ("session", "_session")
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "self"
+        )
+
+    names = set()
+    for path in sorted(Path(devenv.tui.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Attribute) and is_session(node.value):
+                names.add(node.attr)
+    return names
+
+
+def session_instance_attributes() -> set[str]:
+    """The attributes ``Session.__init__`` sets (``self.X = ...``): its data, not its methods."""
+    import ast
+    import inspect
+    import textwrap
+
+    from devenv.session import Session
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(Session.__init__)))
+    names = set()
+    for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        for target in targets:
+            for leaf in ast.walk(target):
+                if (
+                    isinstance(leaf, ast.Attribute)
+                    and isinstance(leaf.value, ast.Name)
+                    and leaf.value.id == "self"
+                ):
+                    names.add(leaf.attr)
+    return names
+
+
+def signature_of(function) -> str:
+    """``function``'s signature as text, annotations as written (strings under ``from
+    __future__ import annotations``) so that two modules' signatures compare."""
+    import inspect
+
+    def shown(annotation) -> str:
+        return annotation if isinstance(annotation, str) else inspect.formatannotation(annotation)
+
+    signature = inspect.signature(function)
+    parameters = [
+        p.replace(annotation=shown(p.annotation)) if p.annotation is not p.empty else p
+        for p in signature.parameters.values()
+    ]
+    returns = signature.return_annotation
+    if returns is not signature.empty:
+        returns = shown(returns)
+    return str(signature.replace(parameters=parameters, return_annotation=returns)).replace("'", "")
+
+
+def fake_disagreements(fake: type) -> list[str]:
+    """How ``fake`` differs from devenv.session.Session, one sentence each (none: it agrees).
+
+    Every public member ``fake`` defines, and every one the TUI reads on its session,
+    must be Session's: a method with the same signature, a property (or a plain value of
+    the property's type), or one of the attributes Session's ``__init__`` sets.
+    """
+    import inspect
+
+    from devenv.session import Session
+
+    data = session_instance_attributes()
+    defined = {name for cls in fake.__mro__[:-1] for name in vars(cls) if not name.startswith("_")}
+    problems = []
+    for name in sorted(session_members_the_tui_reads() - defined):
+        problems.append(f"devenv/tui/ reads session.{name}, which {fake.__name__} lacks")
+    for name in sorted(defined | session_members_the_tui_reads()):
+        ours = inspect.getattr_static(fake, name, None)
+        real = inspect.getattr_static(Session, name, None)
+        if real is None:
+            if name not in data:
+                problems.append(f"{fake.__name__}.{name} is not Session's: Session has no {name}")
+            continue
+        if ours is None:
+            continue  # reported above
+        if isinstance(real, property):
+            if isinstance(ours, property):
+                ours, real = ours.fget, real.fget
+            else:
+                wanted = inspect.signature(real.fget).return_annotation
+                got = type(ours).__name__
+                if isinstance(wanted, str) and wanted.isidentifier() and got != wanted:
+                    problems.append(
+                        f"{fake.__name__}.{name} is a {got}; Session.{name} is a {wanted}"
+                    )
+                continue
+        if inspect.isfunction(real):
+            if not inspect.isfunction(ours):
+                problems.append(f"{fake.__name__}.{name} is not a method; Session.{name} is")
+            elif signature_of(ours) != signature_of(real):
+                problems.append(
+                    f"{fake.__name__}.{name}{signature_of(ours)} differs from "
+                    f"Session.{name}{signature_of(real)}"
+                )
+        elif inspect.isfunction(ours):
+            problems.append(f"{fake.__name__}.{name} is a method; Session.{name} is not")
+    return problems
+
+
+def test_the_fake_session_is_sessions_interface():
+    problems = fake_disagreements(FakeSession)
+    assert not problems, (
+        "the TUI's tests drive a FakeSession that no longer matches devenv.session.Session; "
+        "change the fake (tests/test_tui.py) as Session changed:\n  " + "\n  ".join(problems)
+    )
+
+
+def test_a_fake_that_drifted_from_session_is_named_with_what_differs():
+    class Drifted(FakeSession):
+        def rows(self, everything: bool) -> list[Row]:  # Session.rows takes nothing
+            return []
+
+        def tail(self, name: str, n: int = 100) -> list[str]:  # Session's default is 500
+            return []
+
+        def uptime(self) -> float:  # Session has none
+            return 0.0
+
+        drift_action = 3  # Session.drift_action is a str
+
+    problems = fake_disagreements(Drifted)
+    assert problems == [
+        "Drifted.drift_action is a int; Session.drift_action is a str",
+        "Drifted.rows(self, everything: bool) -> list[Row] differs from "
+        "Session.rows(self) -> list[Row]",
+        "Drifted.tail(self, name: str, n: int = 100) -> list[str] differs from "
+        "Session.tail(self, name: str, n: int = 500) -> list[str]",
+        "Drifted.uptime is not Session's: Session has no uptime",
+    ]
+    missing = type("Bare", (), {"rows": FakeSession.rows})
+    assert "devenv/tui/ reads session.start, which Bare lacks" in fake_disagreements(missing)
 
 
 # -- starting ---------------------------------------------------------------------
