@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import re
 import shutil
 import subprocess
@@ -56,7 +55,7 @@ class _Candidate:
 
 
 def _system(system: str | None) -> str:
-    name = platform.system() if system is None else system
+    name = os.uname().sysname if system is None else system  # as platform.system(), unloaded
     return {"linux": "linux", "darwin": "macos", "macos": "macos"}.get(name.lower(), name.lower())
 
 
