@@ -3,7 +3,7 @@
 ``load_project()`` finds the config by walking up from the current folder
 (like git) and returns an immutable ``Config``. Every mistake in a user's
 file is a ``ConfigError`` naming the file, the line and the key; the schema
-is described in the README and in DESIGN.md.
+is described in the README.
 
 Only the standard library, ``honcho.environ`` and devenv modules are
 imported here: the CLI loads this on every command and must stay fast.

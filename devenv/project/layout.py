@@ -63,7 +63,7 @@ class Layout:
 
     @property
     def stack_file(self) -> Path:
-        """What the running devenv started: pids with create times (see devenv.state)."""
+        """The running devenv's own pid and create time (devenv.project.runlock)."""
         return self.base / "stack.json"
 
     @property
