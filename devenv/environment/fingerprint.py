@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 
 from devenv.environment.installed import dist_entries, node_packages, site_packages
 from devenv.environment.model import Drift, Wrong
+from devenv.files import write_atomic
 
 if TYPE_CHECKING:
     from devenv.environment.project import ProjectEnv
@@ -158,24 +159,14 @@ def load_state(state_file: Path) -> dict[str, dict]:
 
 
 def write_state(state_file: Path, entries: dict[str, dict]) -> bool:
-    """Write atomically (a temp file in the same folder, then os.replace), mode 0600.
+    """Write atomically, mode 0600.
     False when it cannot be written: a state that is not stored is only slower."""
-    import tempfile  # only when writing: an unchanged check() never does
-
     from devenv import __version__
 
     data = {"format": STATE_FORMAT, "devenv": __version__, "lockfiles": entries}
     try:
         state_file.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{state_file.name}-", dir=state_file.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:  # mkstemp made it 0600
-                json.dump(data, out, indent=1, sort_keys=True)
-            os.replace(tmp, state_file)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_atomic(state_file, json.dumps(data, indent=1, sort_keys=True))
     except OSError:
         return False
     return True

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devenv.errors import DevenvError
+from devenv.files import write_atomic
 from devenv.resources import templates_dir
 
 MARKER = "# devenv-hook: pre-commit"
@@ -140,8 +141,5 @@ def install_hook(root: Path, python: str | None = None) -> str:
     elif state.chained is not None:
         did += f"; it runs your own {CHAINED} first"
     state.hooks.mkdir(parents=True, exist_ok=True)
-    tmp = hook.with_name(f".pre-commit.devenv-{os.getpid()}")
-    tmp.write_text(render(python), encoding="utf-8")
-    tmp.chmod(0o755)
-    os.replace(tmp, hook)
+    write_atomic(hook, render(python), mode=0o755)
     return did

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devenv.files import write_atomic
 from devenv.onboarding.model import STATES, State
 from devenv.project.layout import Layout
 
@@ -159,12 +160,7 @@ class Progress:
                 for step_id, record in self.steps.items()
             },
         }
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2)
-            out.write("\n")
-        os.replace(tmp, self.path)
+        write_atomic(self.path, json.dumps(data, indent=2) + "\n")
 
     def reset(self) -> bool:
         """Forget everything (the file too); True when there was something to forget."""

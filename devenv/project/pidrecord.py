@@ -13,6 +13,8 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from devenv.files import write_atomic
+
 
 @dataclass(frozen=True)
 class PidRecord:
@@ -44,9 +46,7 @@ class PidRecord:
 
 
 def write(path: Path, record: PidRecord) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(asdict(record)))
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(asdict(record)), mode=0o644)
 
 
 def read(path: Path) -> PidRecord | None:

@@ -17,12 +17,14 @@ registry: allocation goes on without it, as before.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+
+from devenv.files import write_atomic
 
 PROCESSES_KEY = "processes"  # the ports.json entry for the Procfile's base PORT
 
@@ -40,7 +42,7 @@ class BlockRegistry:
         self.folder = folder if folder is not None else default_folder()
         self.path = self.folder / "port-blocks.json"
 
-    @contextmanager
+    @contextlib.contextmanager
     def claims(self) -> Iterator[dict[int, str] | None]:
         """The live claims, under the lock; changes to the dict are saved on exit.
 
@@ -81,15 +83,9 @@ class BlockRegistry:
         return {base: owner for base, owner in claims.items() if holds(owner, base)}
 
     def _write(self, claims: dict[int, str]) -> None:
-        tmp = self.folder / f".port-blocks-{os.getpid()}.json"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump({str(base): claims[base] for base in sorted(claims)}, out, indent=2)
-                out.write("\n")
-            os.replace(tmp, self.path)
-        except OSError:
-            tmp.unlink(missing_ok=True)  # the claim is not kept; allocation stays correct
+        text = json.dumps({str(base): claims[base] for base in sorted(claims)}, indent=2) + "\n"
+        with contextlib.suppress(OSError):  # the claim is not kept; allocation stays correct
+            write_atomic(self.path, text)
 
 
 def holds(ports_file: str, base: int) -> bool:

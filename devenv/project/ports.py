@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devenv.errors import DevenvError
+from devenv.files import write_atomic
 from devenv.project.port_registry import PROCESSES_KEY, BlockRegistry
 
 ANOTHER_USER = "another user's process"
@@ -162,17 +163,9 @@ class PortBook:
 
     def _write(self, ports: dict[str, int]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # tempfile would cost ~5 ms of import on every `devenv up`; a pid-named file is enough.
-        tmp = str(self.path.parent / f".ports-{os.getpid()}.json")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(dict(sorted(ports.items())), out, indent=2)
-                out.write("\n")
-            os.replace(tmp, self.path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        write_atomic(
+            self.path, json.dumps(dict(sorted(ports.items())), indent=2) + "\n", mode=0o644
+        )
 
     def remembered(self, name: str) -> int | None:
         return self._read().get(name)

@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 
 from devenv.config.versions import Version, VersionConstraint
 from devenv.errors import DevenvError
+from devenv.files import write_atomic
 from devenv.services.recipes import MANAGERS, Recipe
 
 PROBE_TIMEOUT = 10.0
@@ -268,14 +268,7 @@ class _VersionCache:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".versions-", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as out:
-                    json.dump({"version": self.VERSION, "entries": self.entries}, out)
-                os.replace(tmp, self.path)
-            except BaseException:
-                os.unlink(tmp)
-                raise
+            write_atomic(self.path, json.dumps({"version": self.VERSION, "entries": self.entries}))
         except OSError:
             return
         self.dirty = False

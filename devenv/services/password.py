@@ -15,13 +15,13 @@ The password is made of URL-safe characters only (letters, digits, ``-``,
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import stat
 from pathlib import Path
 
 from devenv.errors import DevenvError
+from devenv.files import write_new
 from devenv.project.layout import Layout
 
 FILE_NAME = "password"
@@ -82,26 +82,13 @@ def _create(path: Path) -> str:
     import secrets
 
     value = secrets.token_urlsafe(_BYTES)
-    tmp = path.with_name(f".{FILE_NAME}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp.unlink(missing_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        try:
-            os.fchmod(fd, 0o600)  # whatever the umask
-            os.write(fd, (value + "\n").encode("ascii"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        with contextlib.suppress(FileExistsError):  # a devenv that made one first wins
-            os.link(tmp, path)  # (link never replaces, as rename would)
+        write_new(path, value + "\n", fsync=True)  # a devenv that made one first wins
     except OSError as err:
         raise DevenvError(
             f"cannot write the project's password {path}: {err.strerror or err}"
         ) from None
-    finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
     found = _read(path)
     if found is None:
         raise DevenvError(f"the project's password {path} vanished while it was made")

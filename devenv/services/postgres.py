@@ -30,6 +30,7 @@ from urllib.parse import quote
 from devenv.config import Scalar
 from devenv.errors import ConfigError, DevenvError
 from devenv.events import StepDone
+from devenv.files import write_atomic
 from devenv.project import pidrecord, privileges
 from devenv.resources import templates_dir
 from devenv.services.base import Service, ServiceFailed
@@ -219,12 +220,9 @@ class PostgresService(Service):
         with contextlib.suppress(OSError):
             if path.read_text() == text:
                 return False
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text)
-        tmp.chmod(0o600)
-        if privileges.is_root() and self.ctx.user.uid != 0:
-            os.chown(tmp, self.ctx.user.uid, self.ctx.user.gid)
-        os.replace(tmp, path)
+        user = self.ctx.user
+        owner = (user.uid, user.gid) if privileges.is_root() and user.uid != 0 else None
+        write_atomic(path, text, owner=owner)
         return True
 
     # -- the server ----------------------------------------------------------

@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 from devenv.config import Scalar
 from devenv.errors import ConfigError, DevenvError
+from devenv.files import write_atomic
 from devenv.project import pidrecord
 from devenv.project.privileges import blocking_folder, give_to, is_root
 from devenv.resources import templates_dir
@@ -116,15 +117,9 @@ class RedisService(Service):
 
     def _write_conf(self, text: str) -> None:
         """Replace redis.conf at once, 0600 from the start: it holds the password."""
-        tmp = self.conf_file.with_name(CONF_NAME + ".tmp")
-        tmp.unlink(missing_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            os.fchmod(fd, 0o600)
-            if is_root() and self.ctx.user.uid != os.geteuid():
-                os.fchown(fd, self.ctx.user.uid, self.ctx.user.gid)  # the server reads it
-            file.write(text)
-        os.replace(tmp, self.conf_file)
+        user = self.ctx.user
+        theirs = is_root() and user.uid != os.geteuid()  # the server reads it
+        write_atomic(self.conf_file, text, owner=(user.uid, user.gid) if theirs else None)
 
     @property
     def password(self) -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devenv.errors import DevenvError, UsageError
+from devenv.files import write_atomic
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
@@ -128,7 +129,7 @@ class Snapshots:
             conn.close()
         snap = Snapshot(name, datetime.datetime.now().isoformat(timespec="seconds"), copies)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._record(name).write_text(json.dumps(snap.__dict__, indent=2) + "\n")
+        write_atomic(self._record(name), json.dumps(snap.__dict__, indent=2) + "\n", mode=0o644)
         return snap
 
     def restore(self, name: str) -> Snapshot:

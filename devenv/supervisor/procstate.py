@@ -17,6 +17,7 @@ import signal
 from collections.abc import Mapping
 from pathlib import Path
 
+from devenv.files import write_atomic
 from devenv.project.layout import Layout
 from devenv.project.pidrecord import PidRecord
 
@@ -46,9 +47,7 @@ class StateWriter:
                 entry["create_time"] = self._create_time(pid)
             entries[name] = entry
         target = path(self.layout)
-        tmp = target.with_name(f".processes-{os.getpid()}.json")
-        tmp.write_text(json.dumps(entries, indent=2, default=str) + "\n")
-        os.replace(tmp, target)
+        write_atomic(target, json.dumps(entries, indent=2, default=str) + "\n", mode=0o644)
 
     def _create_time(self, pid: int) -> float | None:
         if pid not in self._create_times:
