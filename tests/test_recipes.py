@@ -135,7 +135,7 @@ def test_recipe_for_a_configured_service(tmp_path):
     assert recipe_for(config.services["postgres"]) == bundled("postgres")
     memcached = recipe_for(config.services["memcached"])
     assert memcached.source == tmp_path / "devenv" / "memcached.toml"
-    assert memcached.generic
+    assert memcached.driver is None  # the generic runner's
 
 
 # ---------------------------------------------------------------- this machine's servers
@@ -355,7 +355,7 @@ def test_generic_project_recipe_loads_and_finds_a_stub(tmp_path):
     stub_server(bin_dir, "memcached", "memcached 1.6.21")
     recipe = load_recipe(memcached_recipe(tmp_path, tmp_path / "nowhere"))
     assert recipe.driver is None
-    assert recipe.generic
+    assert recipe.driver is None
     assert recipe.title == "Memcached"
     assert recipe.default_port == 11211
     assert recipe.run_command == ("{server}", "-l", "127.0.0.1", "-p", "{port}", "-U", "0")

@@ -59,10 +59,6 @@ class Step:
             return self.argv[0]
         return shlex.join([Path(self.argv[0]).name, *self.argv[1:]])
 
-    @property
-    def creates_venv(self) -> bool:
-        return not self.lockfiles
-
 
 def uv_bin() -> str:
     """The uv executable that came with devenv (the ``uv`` package), else one on PATH."""

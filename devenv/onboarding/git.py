@@ -20,10 +20,6 @@ from devenv.errors import DevenvError
 MAIN_CANDIDATES = ("main", "master", "trunk", "develop")
 
 
-class NotARepository(DevenvError):
-    pass
-
-
 @dataclass(frozen=True)
 class Git:
     root: Path
@@ -57,13 +53,6 @@ class Git:
     def is_repository(self) -> bool:
         result = self.run("rev-parse", "--show-toplevel", check=False)
         return result.returncode == 0
-
-    def require(self) -> None:
-        if not self.is_repository():
-            raise NotARepository(
-                f"{self.root} is not a git repository: clone the project with git "
-                "(or `git init` it), then run `devenv onboard` again"
-            )
 
     def branch(self) -> str | None:
         """The current branch, or None when HEAD is detached."""

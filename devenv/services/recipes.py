@@ -89,7 +89,8 @@ def _frozen(mapping: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
 
 @dataclass(frozen=True)
 class Recipe:
-    """One service recipe, checked. Templates use ``{placeholder}``s (see ``placeholders``)."""
+    """One service recipe, checked. Templates use ``{placeholder}``s: the binary roles and
+    ``PLACEHOLDERS``."""
 
     name: str
     source: Path
@@ -113,14 +114,6 @@ class Recipe:
     @property
     def server(self) -> str:
         return self.binaries["server"]
-
-    @property
-    def placeholders(self) -> tuple[str, ...]:
-        return (*self.binaries, *PLACEHOLDERS)
-
-    @property
-    def generic(self) -> bool:
-        return self.driver is None
 
     def template_path(self, which: str = "config") -> Path | None:
         """The config template (``which="config"``) or hba file, or None."""

@@ -15,7 +15,3 @@ class ErrorPanel(Static):
             parts += [Content("\n\n"), Content.styled(hint, "italic")]
         self.update(Content.assemble(*parts))
         self.add_class("-shown")
-
-    def hide(self) -> None:
-        self.update("")
-        self.remove_class("-shown")

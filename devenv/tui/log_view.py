@@ -115,9 +115,6 @@ class LogView(Vertical):
         if self.source == name:
             self._refill()
 
-    def has_lines(self, name: str) -> bool:
-        return bool(self._by_name.get(name))
-
     def clear(self) -> None:
         """Forget the lines of the current view (all of them in the combined view)."""
         if self.source is None:

@@ -40,6 +40,3 @@ class DonePanel(Static):
         )
         self.update(Content("\n").join([headline, Content(""), *rows]))
         self.add_class("-shown")
-
-    def hide(self) -> None:
-        self.remove_class("-shown")
