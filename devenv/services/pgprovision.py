@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Any
 from devenv.config import DatabaseConfig
 from devenv.errors import DevenvError
 from devenv.events import Emit, StepDone
+from devenv.files import write_atomic
 
 _NOT_INSTALLED = ("0A000", "58P01")  # "extension ... is not available" (15), older: no file
 
@@ -141,15 +141,8 @@ class Provisioner:
         if self._record is None:
             return
         text = json.dumps({"password": digest, "verifiers": given}, sort_keys=True)
-        tmp = self._record.with_name(f".{self._record.name}.{os.getpid()}.tmp")
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, self._record)
-        except OSError:  # only a cache: the next start gives the passwords again
-            with contextlib.suppress(OSError):
-                tmp.unlink()
+        with contextlib.suppress(OSError):  # only a cache: the next start gives them again
+            write_atomic(self._record, text)
 
     def _step(self, what: str, started: float) -> None:
         self._emit(StepDone(self.name, what, time.perf_counter() - started))
