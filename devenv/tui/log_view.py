@@ -18,7 +18,6 @@ from textual.reactive import reactive
 from textual.widgets import Input, Label, Log
 
 MAX_LINES = 10_000
-ALL = "all"
 
 
 class LogView(Vertical):
