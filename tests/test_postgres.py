@@ -7,6 +7,7 @@ module checks at the end that no postgres process of its projects is left.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -111,7 +112,9 @@ def make_project(reachable_dir, cache_home):
     made: list[Project] = []
     user = privileges.service_user()
 
-    def make(name: str = "app", body: str = "", files=None, parent: Path | None = None) -> Project:
+    def make(
+        name: str = "app", body: str = "", files=None, parent: Path | None = None, readiness=None
+    ) -> Project:
         root = (parent or reachable_dir) / name
         root.mkdir()
         _ROOTS.append(root)
@@ -122,6 +125,8 @@ def make_project(reachable_dir, cache_home):
         )
         config = load_config(root / "devenv.toml").services["postgres"]
         recipe = recipe_for(config)
+        if readiness is not None:  # as a recipe's [readiness] table would say
+            recipe = dataclasses.replace(recipe, readiness=readiness)
         installation = find_installation(recipe, config.version)
         layout = Layout(root)
         layout.ensure(runtime_owner=user.uid)
@@ -213,6 +218,16 @@ def test_a_bad_setting_fails_with_the_log_tail_naming_it(make_project):
     assert "shared_buffers" in str(caught.value)
     assert not project.service.pid_file.exists()
     assert project.service.find_running() is None
+
+
+def test_the_recipe_readiness_query_is_what_ready_means(make_project):
+    """[readiness] query is run by the probe: one that can never succeed is raised at once."""
+    project = make_project("readyquery", readiness={"kind": "sql", "query": "SELECT * FROM nope"})
+    import psycopg2.errors
+
+    with pytest.raises(psycopg2.errors.UndefinedTable, match="nope") as caught:
+        project.start()
+    assert "readiness probe of postgres" in "\n".join(getattr(caught.value, "__notes__", []))
 
 
 def test_an_unreachable_project_folder_as_root_gives_a_clear_message(tmp_path, cache_home):
