@@ -31,12 +31,18 @@ def _start(stack, alongside=None) -> None:
 
 def up_detached(args: argparse.Namespace) -> int:
     """Start the services only; return 0 once all are ready."""
-    from devenv.environment.startup import prepare
-
     stack = _stack()
-    _start(stack, alongside=lambda: prepare(stack.config, stack.emit, interactive=False))
+    _start(stack, alongside=lambda: _prepare_environment(stack))
     _print_urls(stack)
     return 0
+
+
+def _prepare_environment(stack) -> None:
+    # Imported here, in the thread that runs alongside the servers' start-up, not before
+    # the servers are spawned.
+    from devenv.environment.startup import prepare
+
+    prepare(stack.config, stack.emit, interactive=False)
 
 
 def _print_urls(stack) -> None:

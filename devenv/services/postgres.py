@@ -25,6 +25,7 @@ import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from devenv.config import Scalar
@@ -78,6 +79,11 @@ _OWNED = {
 
 
 class PostgresService(Service):
+    # The connection of the probe that found a server this object spawned ready, kept for
+    # provision() (one connection fewer on every start, ~5 ms); None once provision took it.
+    _spare: Any = None
+    _keep_probe = False  # set while a spawned server starts: keep the next good probe's
+
     # -- files ---------------------------------------------------------------
 
     def prepare(self) -> None:
@@ -233,6 +239,8 @@ class PostgresService(Service):
     def while_starting(self) -> None:
         import psycopg2  # noqa: F401 - ~10 ms, spent while the postmaster starts
 
+        self._keep_probe = True
+
     def is_ready(self) -> bool:
         # The postmaster writes its state into postmaster.pid (line 8, as pg_ctl reads it);
         # connecting before it says "ready" only fills the log with "starting up" errors.
@@ -246,8 +254,12 @@ class PostgresService(Service):
         try:
             with conn.cursor() as cur:
                 cur.execute(self.ctx.recipe.readiness.get("query", "SELECT 1"))
+            if self._keep_probe:
+                conn.rollback()  # no transaction left open: provision() sets autocommit
+                self._keep_probe, self._spare, conn = False, conn, None
         finally:
-            conn.close()
+            if conn is not None:
+                conn.close()
         return True
 
     def request_stop(self, pid: int) -> None:
@@ -350,9 +362,18 @@ class PostgresService(Service):
         major = self.ctx.installation.version.major
         record = self.ctx.layout.state / f"{self.name}.passwords.json"
         provisioner = Provisioner(
-            self.name, major, SUPERUSER, self._connect, self.ctx.emit, record=record
+            self.name, major, SUPERUSER, self._provision_connect, self.ctx.emit, record=record
         )
         provisioner.run(self.ctx.config.databases, self.password)
+
+    def _provision_connect(self, user: str, dbname: str):
+        """``_connect``, that first hands out the start's probe connection when it fits."""
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            if user == SUPERUSER and dbname == "postgres" and not spare.closed:
+                return spare
+            spare.close()
+        return self._connect(user, dbname)
 
     @property
     def password(self) -> str:
