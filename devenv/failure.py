@@ -19,6 +19,8 @@ import sys
 import traceback
 from pathlib import Path
 
+from devenv.xdg import state_dir
+
 BUG_EXIT_CODE = 70  # sysexits.h EX_SOFTWARE: an internal software error
 
 
@@ -85,12 +87,6 @@ def report_bug(err: BaseException, argv: list[str]) -> int:
         print(f"{head}; no file could be written for its trace, so here it is:", file=sys.stderr)
         print(trace, file=sys.stderr, end="")
     return BUG_EXIT_CODE
-
-
-def state_dir() -> Path:
-    """``$XDG_STATE_HOME/devenv``, or ``~/.local/state/devenv``."""
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(Path.home(), ".local", "state")
-    return Path(base) / "devenv"
 
 
 def _write_trace(trace: str, argv: list[str], version: str) -> Path | None:

@@ -18,15 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devenv.errors import DevenvError
+from devenv.xdg import runtime_dir
 
 SOCKET_PATH_LIMIT = 100  # bytes; macOS allows 104 including the final NUL
 
 
 def _runtime_base() -> Path:
-    xdg = os.environ.get("XDG_RUNTIME_DIR")
-    if xdg and len(xdg) <= 40 and os.path.isdir(xdg) and os.access(xdg, os.W_OK):
-        return Path(xdg)
-    return Path("/tmp")
+    xdg = runtime_dir()
+    return xdg if xdg is not None and len(str(xdg)) <= 40 else Path("/tmp")
 
 
 @dataclass(frozen=True)

@@ -25,21 +25,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from devenv.files import write_atomic
+from devenv.xdg import state_dir
 
 PROCESSES_KEY = "processes"  # the ports.json entry for the Procfile's base PORT
-
-
-def default_folder() -> Path:
-    base = os.environ.get("XDG_STATE_HOME", "")
-    root = Path(base) if os.path.isabs(base) else Path.home() / ".local" / "state"
-    return root / "devenv"
 
 
 class BlockRegistry:
     """The user's claims on process port blocks: base port → the holder's ports.json."""
 
     def __init__(self, folder: Path | None = None) -> None:
-        self.folder = folder if folder is not None else default_folder()
+        self.folder = folder if folder is not None else state_dir()
         self.path = self.folder / "port-blocks.json"
 
     @contextlib.contextmanager

@@ -25,6 +25,7 @@ from devenv.config.versions import Version, VersionConstraint
 from devenv.errors import DevenvError
 from devenv.files import write_atomic
 from devenv.services.recipes import MANAGERS, Recipe
+from devenv.xdg import cache_dir
 
 PROBE_TIMEOUT = 10.0
 _MANAGER_COMMAND = {"apt": "apt-get", "dnf": "dnf", "brew": "brew"}
@@ -210,9 +211,7 @@ class _ProbeFailed(Exception):
 
 def cache_file() -> Path:
     """``$XDG_CACHE_HOME/devenv/versions.json``, else ``~/.cache/devenv/versions.json``."""
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    folder = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
-    return folder / "devenv" / "versions.json"
+    return cache_dir() / "versions.json"
 
 
 def _binary_key(binary: Path) -> tuple[str, list[int]]:

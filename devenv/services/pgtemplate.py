@@ -25,14 +25,14 @@ import subprocess
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from devenv.xdg import cache_dir
+
 MARKER = "complete.json"
 CLUSTER = "cluster"
 
 
 def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    folder = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
-    return folder / "devenv" / "postgres-templates"
+    return cache_dir() / "postgres-templates"
 
 
 def entry_key(major: int, initdb_args: Sequence[str], server: Path) -> str:
