@@ -184,6 +184,8 @@ class RawServers:
         bench.raws.append(self)
 
     def _pg(self, role: str) -> Path:
+        if role == "control":  # pg_ctl: devenv never runs it, so its recipe does not list it
+            return self.bench.pg.bindir / "pg_ctl"
         return self.bench.pg.binaries[role]
 
     def _as_user(self, argv: list, what: str) -> None:
