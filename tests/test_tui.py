@@ -9,6 +9,7 @@ import functools
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -90,16 +91,20 @@ class FakeSession:
         self.start_error = start_error
         self.stop_gate = stop_gate
         self.stopping = threading.Event()
+        self.start_over = threading.Event()  # start() returned or raised
         self.calls: list[tuple] = []
 
     def start(self) -> None:
         self.calls.append(("start",))
-        for event in self.start_events:
-            self.on_event(event)
-        if self.start_error is not None:
-            raise self.start_error
-        for name, texts in self.lines.items():
-            self.on_lines(name, log_lines(texts))
+        try:
+            for event in self.start_events:
+                self.on_event(event)
+            if self.start_error is not None:
+                raise self.start_error
+            for name, texts in self.lines.items():
+                self.on_lines(name, log_lines(texts))
+        finally:
+            self.start_over.set()
 
     def stop(self, on_progress: Callable[[str], None] | None = None) -> None:
         self.calls.append(("stop",))
@@ -177,13 +182,63 @@ def make_app(**fake_options):
     return app, holder
 
 
-async def settle(app, pilot) -> None:
-    """Let the start worker finish and every message it posted be handled; flush the logs."""
-    await pilot.pause()
-    await app.workers.wait_for_complete()
+SETTLE_DEADLINE = 10  # seconds for the app to show what it was told
+
+
+async def settle(app, pilot) -> bool:
+    """Let the fake's start finish and every message it posted be handled; flush the logs;
+    wait until the screen is drawn with all of it (``drawn``). False if that took too long.
+
+    It returns instead of failing, so that a snapshot's ``run_before`` can use it: a
+    ``pytest.fail`` in there never ends the screenshot's app; a picture taken too early
+    fails the comparison instead.
+    """
+    from textual.worker import WorkerFailed
+
+    deadline = time.monotonic() + SETTLE_DEADLINE
+    # The start worker is made after the first frame: until then there is none to wait for.
+    while app.session is None or not app.session.start_over.is_set():
+        if time.monotonic() > deadline:
+            return False
+        await pilot.pause(0.01)
+    # Its last messages are posted once start() returned. A start that failed is the app's
+    # to show (its error panel), not a reason to stop here.
+    starting = [worker for worker in app.workers if worker.group == "start"]
+    if starting:  # (none: it is over and gone; an empty list would wait for every worker)
+        with contextlib.suppress(WorkerFailed):
+            await app.workers.wait_for_complete(starting)
     await pilot.pause()
     app.flush_logs()
-    await pilot.pause()
+    return await drawn(pilot, app.log_view.output, lambda: rows_shown(app))
+
+
+def rows_shown(app) -> bool:
+    return app.table.row_count == len(app.session.rows())
+
+
+async def drawn(
+    pilot, log, ready=lambda: True, also=lambda: None, timeout: float = SETTLE_DEADLINE
+) -> bool:
+    """Wait until ``ready()``, the log pane ``log`` is at its end, and the picture holds still:
+    the same lines, scroll position and sizes (and ``also()``) after one more full turn of
+    the app (every pending message and after-refresh callback handled, the screen laid out
+    and painted). False if that does not happen within ``timeout`` seconds.
+
+    A scroll to the end is done after the next refresh, and only the screen on top is laid
+    out: a snapshot taken (or a screen pushed) before then shows the log pane where it was.
+    """
+    deadline = time.monotonic() + timeout
+    before = None
+    while time.monotonic() < deadline:
+        await pilot.pause()
+        screen = pilot.app.screen
+        now = (len(log.lines), log.scroll_offset, log.virtual_size, log.size, screen, also())
+        if now == before and log.is_vertical_scroll_end and ready():
+            return True
+        if before is not None and now == before:
+            await pilot.pause(0.01)  # waiting for another thread, not for the app
+        before = now
+    return False
 
 
 def cell(app, row: str, column: str) -> str:

@@ -365,7 +365,7 @@ SYNC_STEPS = (
 
 def fake_app_with(*events, action: str = "ask"):
     """test_tui's fake dashboard, then ``events`` from the core once it has started."""
-    from tests.test_tui import make_app, settle
+    from tests.test_tui import drawn, make_app, settle
 
     app, holder = make_app()
 
@@ -377,12 +377,9 @@ def fake_app_with(*events, action: str = "ask"):
         await pilot.pause()
         app.flush_logs()
         # The log scrolls to its end once the layout has made room for the banner. No
-        # pytest.fail in here (the screenshot's app would never exit): a log left short
-        # of its end fails the comparison instead.
-        deadline = time.monotonic() + 10
-        while not app.log_view.output.is_vertical_scroll_end and time.monotonic() < deadline:
-            await pilot.pause(0.02)
-        await pilot.pause()
+        # pytest.fail in here (the screenshot's app would never exit): a picture taken
+        # before that fails the comparison instead.
+        await drawn(pilot, app.log_view.output, lambda: app.drift_banner.has_class("-shown"))
 
     return app, run_before
 

@@ -433,6 +433,14 @@ def scripted(tmp_path: Path, *, sample_data: str):
     return root, OnboardingApp(make, project="shop")
 
 
+async def still(app, pilot) -> None:
+    """Wait until the onboarding screen is drawn and holds still (tests.test_tui.drawn): the
+    steps, the line under them and the output as they were, the output at its end."""
+    from tests.test_tui import drawn
+
+    await drawn(pilot, screen_of(app).output, also=lambda: on_screen(app))
+
+
 LOADED = "echo loading 3 tables; echo rows > data.txt"
 BROKEN = "echo loading 3 tables; echo 'error: data/source.csv is missing' >&2; exit 3"
 
@@ -442,7 +450,7 @@ def test_snapshot_waiting_for_the_edit(tmp_path, identity, snap_compare):
 
     async def run_before(pilot):
         await until(pilot, "the wait", lambda: waiting_at(app, "first-change"))
-        await pilot.pause()
+        await still(app, pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
@@ -453,7 +461,7 @@ def test_snapshot_a_failed_step_and_its_output(tmp_path, identity, snap_compare)
     async def run_before(pilot):
         await until(pilot, "the failure", lambda: states(app).get("sample-data") == "✗ failed")
         await until(pilot, "the run's end", lambda: not screen_of(app).driver.busy)
-        await pilot.pause()
+        await still(app, pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
@@ -464,7 +472,7 @@ def test_snapshot_the_done_screen(tmp_path, identity, snap_compare):
 
     async def run_before(pilot):
         await until(pilot, "the done screen", lambda: screen_of(app) and screen_of(app).finished)
-        await pilot.pause()
+        await still(app, pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 

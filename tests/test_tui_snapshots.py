@@ -2,6 +2,11 @@
 
 Regenerate after a deliberate change with ``pytest tests/test_tui_snapshots.py
 --snapshot-update`` and look at the SVGs in tests/__snapshots__/ before committing.
+
+Each ``run_before`` waits for the state its picture is of (tests.test_tui.drawn: the
+condition true, the log pane at its end, the screen laid out and holding still), never
+for a time: a picture taken before the screen caught up (a scroll to the end is done after
+the next refresh) made these tests fail a suite run in three to six (issue 11).
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ import time
 from devenv.errors import DevenvError
 from devenv.events import ServiceFailed, ServiceStarting
 from devenv.session import Row
-from tests.test_tui import make_app, settle
+from devenv.tui.quit_screen import QuitScreen
+from tests.test_tui import drawn, make_app, settle
 
 
 def test_dashboard_80x24(snap_compare):
@@ -31,7 +37,8 @@ def test_dashboard_160x45_one_process_selected(snap_compare):
         await settle(app, pilot)
         app.table.move_cursor(row=3)
         await pilot.press("enter")
-        await pilot.pause()
+        view = app.log_view
+        await drawn(pilot, view.output, lambda: view.source == "web.1" == app.table.selected_name)
 
     assert snap_compare(app, terminal_size=(160, 45), run_before=run_before)
 
@@ -42,7 +49,13 @@ def test_dashboard_filtered(snap_compare):
     async def run_before(pilot):
         await settle(app, pilot)
         await pilot.press("slash", *"job")
-        await pilot.pause()
+        view = app.log_view
+
+        def filtered() -> bool:
+            lines = view.output.lines
+            return view.filter_text == "job" and len(lines) == 2 and all("job" in t for t in lines)
+
+        await drawn(pilot, view.output, filtered)
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
 
@@ -68,6 +81,7 @@ def test_start_error(snap_compare):
 
     async def run_before(pilot):
         await settle(app, pilot)
+        await drawn(pilot, app.log_view.output, lambda: app.error_panel.has_class("-shown"))
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
@@ -97,9 +111,19 @@ def test_quitting(snap_compare):
     gate.app = app
 
     async def run_before(pilot):
+        # The dashboard drawn as it is first: under the quit screen it is no longer laid out.
         await settle(app, pilot)
+        log, header = app.log_view.output, app.header
         await pilot.press("q")
-        assert await asyncio.to_thread(holder["session"].stopping.wait, 10)
-        await pilot.pause()
+        await asyncio.to_thread(holder["session"].stopping.wait, 10)
+
+        def progress_shown() -> bool:
+            screen = app.screen
+            if not isinstance(screen, QuitScreen):
+                return False
+            shown = str(screen.query_one("#quit-progress").render())
+            return "web.1: stopped" in shown and header.status == "stopping web.1, worker.1…"
+
+        await drawn(pilot, log, progress_shown)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
