@@ -196,10 +196,10 @@ def _number(value: object) -> float | None:
 
 
 def env(args: argparse.Namespace) -> int:
+    from devenv.config.dotenv import export_lines
     from devenv.environment import activation
     from devenv.environment.project import ProjectEnv
     from devenv.events import ignore
-    from devenv.services.stack import export_lines
 
     stack = _stack(ignore)
     for line in export_lines(stack.env()):

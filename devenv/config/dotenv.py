@@ -107,6 +107,14 @@ def resolve(assignments: tuple[Assignment, ...], shown: Path, environ: Mapping[s
     return Dotenv(values, lines, shown)
 
 
+def export_lines(variables: Mapping[str, str]) -> list[str]:
+    """One ``export NAME=value`` line a variable (``devenv env``, the TUI's copy), quoted so
+    that a POSIX shell's ``eval`` and direnv get each value back as it is, ``$`` and all."""
+    import shlex
+
+    return [f"export {name}={shlex.quote(value)}" for name, value in variables.items()]
+
+
 class _Parser:
     def __init__(self, text: str, shown: Path) -> None:
         self.lines = text.splitlines()

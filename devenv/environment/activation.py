@@ -11,6 +11,7 @@ import os
 import shlex
 from collections.abc import Mapping
 
+from devenv.config import dotenv
 from devenv.environment.project import ProjectEnv
 
 
@@ -45,7 +46,7 @@ def export_lines(env: ProjectEnv) -> list[str]:
         return []
     lines = []
     if str(env.venv_bin) in prefix:
-        lines.append(f"export VIRTUAL_ENV={shlex.quote(str(env.venv))}")
+        lines += dotenv.export_lines({"VIRTUAL_ENV": str(env.venv)})
     joined = shlex.quote(os.pathsep.join(prefix))
     lines.append(f'export PATH={joined}:"$PATH"')
     return lines

@@ -7,7 +7,6 @@ does is an event passed to ``emit``.
 from __future__ import annotations
 
 import os
-import shlex
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -340,8 +339,4 @@ def client_command(stack: Stack, service: str, args: list[str]) -> list[str]:
     return srv.client_argv(args)
 
 
-def export_lines(env: dict[str, str]) -> list[str]:
-    return [f"export {key}={shlex.quote(value)}" for key, value in env.items()]
-
-
-__all__ = ["HookFailed", "ServiceFailed", "Stack", "client_command", "export_lines"]
+__all__ = ["HookFailed", "ServiceFailed", "Stack", "client_command"]

@@ -9,7 +9,6 @@ callbacks arrive on other threads and only ever ``post_message`` or fill the
 from __future__ import annotations
 
 import asyncio
-import shlex
 import subprocess
 import threading
 import time
@@ -614,8 +613,9 @@ class DevenvApp(App[int]):
         if not self.urls:
             self.notify("No connection URLs yet.", severity="warning")
             return
-        text = "\n".join(f"export {key}={shlex.quote(url)}" for key, url in self.urls.items())
-        self.copy_to_clipboard(text)
+        from devenv.config.dotenv import export_lines
+
+        self.copy_to_clipboard("\n".join(export_lines(self.urls)))
         self.notify(f"Copied {', '.join(self.urls)} (as export lines)")
 
     def action_copy_url(self, key: str) -> None:
