@@ -6,6 +6,7 @@ folders; in an installed wheel they are copied into ``devenv/_data/``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -28,3 +29,13 @@ def services_dir() -> Path:
 
 def templates_dir() -> Path:
     return data_dir("templates")
+
+
+def render_template(template: Path, values: Mapping[str, object]) -> str:
+    """The text of ``template`` with each ``{name}`` replaced by ``values[name]``.
+
+    The one placeholder syntax of devenv's templates, the same as in recipes' commands
+    (``str.format_map``): ``{{`` and ``}}`` are literal braces, and a placeholder missing
+    from ``values`` is a KeyError.
+    """
+    return template.read_text(encoding="utf-8").format_map(values)

@@ -9,13 +9,12 @@ import os
 import re
 import shlex
 import shutil
-import string
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from devenv.errors import ConfigError, DevenvError, UsageError
-from devenv.resources import templates_dir
+from devenv.resources import render_template, templates_dir
 
 
 @dataclass
@@ -202,14 +201,14 @@ def _render_config(root: Path, process_names: list[str]) -> str:
         'depends_on = ["postgres", "redis"]\n'
         for p in process_names
     )
-    template = string.Template((templates_dir() / "init" / "devenv.toml").read_text())
-    return template.substitute(
-        name=name,
-        name_toml=_toml_str(name),
-        db_toml=_toml_str(_identifier(name)),
-        processes=processes,
-        watch_toml="[" + ", ".join(_toml_str(lf) for lf in lockfiles) + "]",
-    )
+    values = {
+        "name": name,
+        "name_toml": _toml_str(name),
+        "db_toml": _toml_str(_identifier(name)),
+        "processes": processes,
+        "watch_toml": "[" + ", ".join(_toml_str(lf) for lf in lockfiles) + "]",
+    }
+    return render_template(templates_dir() / "init" / "devenv.toml", values)
 
 
 def _note_unpinned(root: Path, result: InitResult) -> None:

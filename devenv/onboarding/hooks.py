@@ -19,7 +19,7 @@ from pathlib import Path
 
 from devenv.errors import DevenvError
 from devenv.files import write_atomic
-from devenv.resources import templates_dir
+from devenv.resources import render_template, templates_dir
 
 MARKER = "# devenv-hook: pre-commit"
 CHAINED = "pre-commit.before-devenv"
@@ -103,8 +103,8 @@ def _head(hook: Path) -> bytes:
 
 
 def render(python: str | None = None) -> str:
-    template = (templates_dir() / "hooks" / "pre-commit").read_text(encoding="utf-8")
-    return template.replace("@PYTHON@", shlex.quote(python or sys.executable))
+    values = {"python": shlex.quote(python or sys.executable)}
+    return render_template(templates_dir() / "hooks" / "pre-commit", values)
 
 
 def install_hook(root: Path, python: str | None = None) -> str:

@@ -20,7 +20,6 @@ import os
 import re
 import shutil
 import signal
-import string
 import subprocess
 import time
 from collections.abc import Sequence
@@ -33,7 +32,7 @@ from devenv.errors import ConfigError, DevenvError
 from devenv.events import StepDone
 from devenv.files import write_atomic
 from devenv.project import pidrecord, privileges
-from devenv.resources import templates_dir
+from devenv.resources import render_template, templates_dir
 from devenv.services.base import Service, ServiceFailed
 from devenv.services.password import project_password
 from devenv.services.pgprovision import Provisioner
@@ -218,7 +217,7 @@ class PostgresService(Service):
             ("hba", "pg_hba.conf", "postgres/pg_hba.conf"),
         ):
             template = recipe.template_path(which) or templates_dir() / default
-            text = string.Template(template.read_text()).safe_substitute(values)
+            text = render_template(template, values)
             changed |= self._write_if_changed(self.data_dir / name, text)
         return changed
 

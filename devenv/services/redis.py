@@ -20,7 +20,6 @@ import os
 import re
 import signal
 import stat
-import string
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from urllib.parse import quote
@@ -30,7 +29,7 @@ from devenv.errors import ConfigError, DevenvError
 from devenv.files import write_atomic
 from devenv.project import pidrecord
 from devenv.project.privileges import blocking_folder, give_to, is_root
-from devenv.resources import templates_dir
+from devenv.resources import render_template, templates_dir
 from devenv.services import resp
 from devenv.services.base import Service
 from devenv.services.password import project_password
@@ -96,22 +95,23 @@ class RedisService(Service):
         """redis.conf for this project, from the recipe's template and the config's settings.
 
         It always holds ``requirepass`` with the project's password: a template that does
-        not place ``$password`` gets the line at its end.
+        not place ``{password}`` gets the line at its end.
         """
         config = self.ctx.config
         name = self.ctx.recipe.config_template or DEFAULT_TEMPLATE
-        source = (templates_dir() / name).read_text(encoding="utf-8")
+        template = templates_dir() / name
         password = redis_quote(self.password)
-        text = string.Template(source).substitute(
-            project=self.ctx.project,
-            port=self.port,
-            socket=redis_quote(str(socket_path or self.socket_path)),
-            data_dir=redis_quote(str(self.data_dir)),
-            appendfsync="always" if config.prod_like else "no",
-            settings=_settings_lines(self.name, config.settings),
-            password=password,
-        )
-        if "$password" not in source and "${password}" not in source:
+        values = {
+            "project": self.ctx.project,
+            "port": self.port,
+            "socket": redis_quote(str(socket_path or self.socket_path)),
+            "data_dir": redis_quote(str(self.data_dir)),
+            "appendfsync": "always" if config.prod_like else "no",
+            "settings": _settings_lines(self.name, config.settings),
+            "password": password,
+        }
+        text = render_template(template, values)
+        if "{password}" not in template.read_text(encoding="utf-8"):
             text = text.rstrip("\n") + f"\nrequirepass {password}\n"
         return text
 
