@@ -28,6 +28,7 @@ from devenv.environment.installers import Step
 from devenv.environment.project import ProjectEnv
 from devenv.errors import DevenvError
 from devenv.events import Emit, SyncFinished, SyncOutput, SyncStarted, SyncStepStarted
+from devenv.project.layout import Layout
 
 NAME = "deps"  # the name sync events and the sync log go by
 
@@ -133,7 +134,7 @@ class Sync:
 @contextlib.contextmanager
 def _sync_lock(root: Path):
     """One sync at a time per project (``devenv sync`` while ``devenv up`` syncs waits)."""
-    path = root / ".devenv" / "sync.lock"
+    path = Layout(root).sync_lock
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:

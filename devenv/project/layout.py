@@ -67,7 +67,18 @@ class Layout:
 
     @property
     def lock_file(self) -> Path:
+        """Held (flock) by the foreground ``devenv up`` while it runs (devenv.project.runlock)."""
         return self.base / "devenv.lock"
+
+    @property
+    def ops_lock(self) -> Path:
+        """Serialises starting and stopping between devenv commands (runlock.operation_lock)."""
+        return self.base / "ops.lock"
+
+    @property
+    def sync_lock(self) -> Path:
+        """One dependency sync at a time (devenv.environment.sync)."""
+        return self.base / "sync.lock"
 
     @property
     def run_link(self) -> Path:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from devenv.errors import DevenvError
 from devenv.files import write_atomic
+from devenv.project.layout import Layout
 from devenv.project.port_registry import PROCESSES_KEY, BlockRegistry
 
 ANOTHER_USER = "another user's process"
@@ -240,7 +241,7 @@ def running(ports_file: str) -> bool:
     import fcntl
 
     try:
-        fd = os.open(Path(ports_file).with_name("devenv.lock"), os.O_RDONLY)
+        fd = os.open(Layout(Path(ports_file).parent.parent).lock_file, os.O_RDONLY)
     except OSError:
         return False
     try:

@@ -89,7 +89,7 @@ class operation_lock:
     """Serialises start/stop between devenv commands of one project (blocking flock)."""
 
     def __init__(self, layout: Layout) -> None:
-        self.path = layout.base / "ops.lock"
+        self.path = layout.ops_lock
         self._fd: int | None = None
 
     def __enter__(self) -> operation_lock:
