@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from devenv.supervisor.groups import living_members
 from devenv.supervisor.spec import ProcessSpec
 
 READ_CHUNK = 64 * 1024
@@ -144,7 +145,7 @@ class ShellChild:
 
         try:
             os.killpg(self.pgid, 0)
-            if self._group_has_living_member():
+            if living_members(self.pgid):
                 return True
         except ProcessLookupError:
             pass
@@ -157,20 +158,6 @@ class ShellChild:
             except psutil.Error:
                 pass
             self._strays.pop(proc.pid, None)
-        return False
-
-    def _group_has_living_member(self) -> bool:
-        """Whether the group holds more than zombies (an init that reaps slowly keeps them)."""
-        import psutil
-
-        for pid in psutil.pids():
-            try:
-                if os.getpgid(pid) != self.pgid:
-                    continue
-                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                    return True
-            except (OSError, psutil.Error):
-                continue
         return False
 
     async def _clear_group(self) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from devenv.files import write_atomic
 from devenv.project.layout import Layout
 from devenv.project.pidrecord import PidRecord
+from devenv.supervisor.groups import living_members
 
 
 def path(layout: Layout) -> Path:
@@ -96,20 +97,6 @@ def _is_time(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _members(pgid: int) -> list:
-    """The processes still in process group ``pgid`` (zombies excluded)."""
-    import psutil
-
-    found = []
-    for proc in psutil.process_iter(["status"]):
-        if proc.info.get("status") == psutil.STATUS_ZOMBIE:
-            continue
-        with contextlib.suppress(OSError):
-            if os.getpgid(proc.pid) == pgid:
-                found.append(proc)
-    return found
-
-
 def _leftover_group(entry: Mapping) -> int | None:
     """The process group a killed devenv left for this entry, if any is still ours.
 
@@ -132,7 +119,7 @@ def _leftover_group(entry: Mapping) -> int | None:
             return None
     except psutil.NoSuchProcess:
         pass
-    return pgid if _members(pgid) else None
+    return pgid if living_members(pgid) else None
 
 
 def leftovers(layout: Layout) -> dict[str, int]:
@@ -155,7 +142,7 @@ def stop_leftovers(layout: Layout, grace: float = 5.0) -> list[str]:
 
     groups = leftovers(layout)
     path(layout).unlink(missing_ok=True)  # status must not show them as ours meanwhile
-    procs = [proc for pgid in groups.values() for proc in _members(pgid)]
+    procs = [proc for pgid in groups.values() for proc in living_members(pgid)]
     for pgid in groups.values():
         _signal_group(pgid, signal.SIGTERM)
     _, alive = psutil.wait_procs(procs, timeout=grace)
