@@ -6,26 +6,29 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from devenv.tui.app import DevenvApp
 
-# (title, key, action name, help)
+# (title, action name, help); the key is the action's binding in DevenvApp.BINDINGS
 COMMANDS = (
-    ("Restart process", "r", "restart_process", "restart the process under the cursor"),
-    ("Stop process", "s", "stop_process", "stop the process under the cursor"),
-    ("Start process", "t", "start_process", "start the (stopped) process under the cursor"),
-    ("Restart all processes", "R", "restart_all", "restart every process"),
-    ("Sync deps", "S", "sync_deps", "install what the lockfiles pin, restart what uses it"),
-    ("Open psql", "p", "psql", "this project's PostgreSQL, in this terminal"),
-    ("Open redis-cli", "c", "redis_cli", "this project's Redis, in this terminal"),
-    ("Show log file", "l", "log_path", "where the selected row's log is written"),
-    ("Copy URLs", "y", "copy_urls", "all connection URLs, as export lines"),
-    ("Filter logs", "/", "filter", "show only the lines containing some text"),
-    ("Toggle all logs", "a", "toggle_all", "every source's lines, or only the selected row's"),
-    ("Clear logs", "ctrl+l", "clear_log", "forget the lines of the current view"),
-    ("Quit", "q", "quit", "stop everything devenv started, then exit"),
+    ("Restart process", "restart_process", "restart the process under the cursor"),
+    ("Stop process", "stop_process", "stop the process under the cursor"),
+    ("Start process", "start_process", "start the (stopped) process under the cursor"),
+    ("Restart all processes", "restart_all", "restart every process"),
+    ("Sync deps", "sync_deps", "install what the lockfiles pin, restart what uses it"),
+    ("Open psql", "psql", "this project's PostgreSQL, in this terminal"),
+    ("Open redis-cli", "redis_cli", "this project's Redis, in this terminal"),
+    ("Show log file", "log_path", "where the selected row's log is written"),
+    ("Copy URLs", "copy_urls", "all connection URLs, as export lines"),
+    ("Filter logs", "filter", "show only the lines containing some text"),
+    ("Toggle all logs", "toggle_all", "every source's lines, or only the selected row's"),
+    ("Clear logs", "clear_log", "forget the lines of the current view"),
+    ("Quit", "quit", "stop everything devenv started, then exit"),
 )
 
 
@@ -38,10 +41,11 @@ class DevenvCommands(Provider):
 
     def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
         app = self._app
-        for title, key, action, help_text in COMMANDS:
+        keys = _keys(app)
+        for title, action, help_text in COMMANDS:
             if app.check_action(action, ()) is False:
                 continue  # e.g. psql in a project without postgres
-            yield title, f"{key} · {help_text}", getattr(app, f"action_{action}")
+            yield title, f"{keys[action]} · {help_text}", getattr(app, f"action_{action}")
         for name in app.urls:
             yield f"Copy {name}", app.urls[name], partial(app.action_copy_url, name)
 
@@ -55,3 +59,12 @@ class DevenvCommands(Provider):
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), callback, help=help_text)
+
+
+def _keys(app: App) -> dict[str, str]:
+    """Each action's key as the footer shows it, from the app's bindings (the first wins)."""
+    keys: dict[str, str] = {}
+    for binding in app.BINDINGS:
+        if isinstance(binding, Binding):
+            keys.setdefault(binding.action, app.get_key_display(binding))
+    return keys
