@@ -273,3 +273,26 @@ def test_processes_get_the_services_variables_after_up_detached(reachable_dir):
         assert re.search(r"check\.1 +\| redis redis://:[^@*\s]+@127\.0\.0\.1:\d+/0$", output, re.M)
     finally:
         devenv(project, "down")
+
+
+def test_status_never_shows_a_killed_devenvs_record_as_the_running_ones(tmp_path):
+    """Between a new `up` taking the project and its first record, processes.json is still the
+    killed devenv's: status says stopped, not that the old pids are the new devenv's."""
+    from devenv.project.layout import Layout
+    from devenv.project.runlock import ForegroundLock
+
+    (tmp_path / "devenv.toml").write_text('[project]\nname = "p"\n')
+    (tmp_path / "Procfile").write_text("web: sleep 100\n")
+    layout = Layout(tmp_path)
+    with ForegroundLock(layout):  # this test process is "the running devenv"
+        record = {"web.1": {"state": "ready", "pid": os.getpid(), "started_at": time.time()}}
+        (layout.base / "processes.json").write_text(
+            json.dumps({"web.1": {**record["web.1"], "recorded_by": 1}})  # written by another
+        )
+        assert processes(tmp_path)["web.1"]["state"] == "stopped"
+        (layout.base / "processes.json").write_text(
+            json.dumps({"web.1": {**record["web.1"], "recorded_by": os.getpid()}})
+        )
+        shown = processes(tmp_path)["web.1"]
+        assert (shown["state"], shown["pid"]) == ("ready", os.getpid())
+        assert "recorded_by" not in shown

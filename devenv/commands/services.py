@@ -168,15 +168,17 @@ def _deps_status(config: Config) -> dict:
 
 
 def _process_status(recorded: dict[str, dict], devenv_pid: int | None) -> dict[str, dict]:
-    """The processes as the running devenv last wrote them; all 'stopped' when none runs."""
+    """The processes as the running devenv last wrote them; all 'stopped' when none runs, or
+    when the record is a killed devenv's that the running one has not replaced yet."""
     now = time.time()
     result = {}
     for name, info in recorded.items():
         if not isinstance(info, dict):
             continue  # a damaged record (processes.json is rewritten by the next `up`)
-        entry = {k: v for k, v in info.items() if k != "create_time"}
+        entry = {k: v for k, v in info.items() if k not in ("create_time", "recorded_by")}
         entry.setdefault("state", "unknown")
-        if devenv_pid is None:
+        writer = info.get("recorded_by")
+        if devenv_pid is None or (isinstance(writer, int) and writer != devenv_pid):
             entry.update(state="stopped", pid=None)
         started = _number(entry.get("started_at"))
         running = entry.get("pid") and started is not None

@@ -46,6 +46,7 @@ class StateWriter:
             pid = entry.get("pid")
             if pid:
                 entry["create_time"] = self._create_time(pid)
+            entry["recorded_by"] = os.getpid()  # status trusts only the running devenv's record
             entries[name] = entry
         target = path(self.layout)
         write_atomic(target, json.dumps(entries, indent=2, default=str) + "\n", mode=0o644)
