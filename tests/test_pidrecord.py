@@ -1,0 +1,66 @@
+"""Pid records: the /proc reading that keeps psutil off `devenv up -d`'s start path makes the
+same record psutil does (alive() compares create times psutil reports)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from devenv.project.pidrecord import PidRecord, _from_proc
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="no /proc here")
+
+
+def _as_psutil_makes_it(pid: int) -> PidRecord:
+    proc = psutil.Process(pid)
+    return PidRecord(pid, proc.create_time(), (proc.cmdline() or [""])[0])
+
+
+def _check_against_psutil(proc: subprocess.Popen) -> None:
+    try:
+        found = _from_proc(proc.pid)
+        assert found is not None
+        assert found == _as_psutil_makes_it(proc.pid)
+        assert found == PidRecord.of(proc.pid)
+        assert found.alive()
+    finally:
+        proc.kill()
+        proc.wait()
+    assert not found.alive()
+
+
+@needs_proc
+def test_the_record_read_from_proc_is_the_one_psutil_makes():
+    sleeper = [sys.executable, "-c", "import time; time.sleep(30)"]
+    _check_against_psutil(subprocess.Popen(sleeper))
+
+
+@needs_proc
+def test_a_server_that_rewrote_its_title_gets_the_record_psutil_makes(tmp_path):
+    """redis-server writes its title over its argv (words joined by spaces, NUL padding):
+    the /proc reading splits it as psutil does."""
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed")
+    argv = [server, "--port", "0", "--unixsocket", str(tmp_path / "r.sock"), "--save", ""]
+    proc = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    cmdline = Path(f"/proc/{proc.pid}/cmdline")
+    while b"\0--port\0" in cmdline.read_bytes():  # not retitled yet
+        assert time.monotonic() < deadline, "redis-server never rewrote its title"
+        time.sleep(0.005)
+    assert _from_proc(proc.pid).argv0.startswith(server)  # the whole title, as psutil says
+    _check_against_psutil(proc)
+
+
+@needs_proc
+def test_a_process_that_is_gone_gives_no_record_from_proc():
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    assert _from_proc(proc.pid) is None
