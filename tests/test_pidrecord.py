@@ -23,33 +23,47 @@ def _as_psutil_makes_it(pid: int) -> PidRecord:
 
 
 def _check_against_psutil(proc: subprocess.Popen) -> None:
-    try:
-        found = _from_proc(proc.pid)
-        assert found is not None
-        assert found == _as_psutil_makes_it(proc.pid)
-        assert found == PidRecord.of(proc.pid)
-        assert found.alive()
-    finally:
-        proc.kill()
-        proc.wait()
+    found = _from_proc(proc.pid)
+    assert found is not None
+    assert found == _as_psutil_makes_it(proc.pid)
+    assert found == PidRecord.of(proc.pid)
+    assert found.alive()
+    proc.kill()
+    proc.wait()
     assert not found.alive()
 
 
+@pytest.fixture
+def spawned():
+    """Popen, and every process it started is killed at the end, whatever the test did."""
+    started: list[subprocess.Popen] = []
+
+    def spawn(argv: list[str], **kwargs) -> subprocess.Popen:
+        started.append(subprocess.Popen(argv, **kwargs))
+        return started[-1]
+
+    yield spawn
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 @needs_proc
-def test_the_record_read_from_proc_is_the_one_psutil_makes():
+def test_the_record_read_from_proc_is_the_one_psutil_makes(spawned):
     sleeper = [sys.executable, "-c", "import time; time.sleep(30)"]
-    _check_against_psutil(subprocess.Popen(sleeper))
+    _check_against_psutil(spawned(sleeper))
 
 
 @needs_proc
-def test_a_server_that_rewrote_its_title_gets_the_record_psutil_makes(tmp_path):
+def test_a_server_that_rewrote_its_title_gets_the_record_psutil_makes(tmp_path, spawned):
     """redis-server writes its title over its argv (words joined by spaces, NUL padding):
     the /proc reading splits it as psutil does."""
     server = shutil.which("redis-server")
     if server is None:
         pytest.skip("redis-server is not installed")
     argv = [server, "--port", "0", "--unixsocket", str(tmp_path / "r.sock"), "--save", ""]
-    proc = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.DEVNULL)
+    proc = spawned(argv, cwd=tmp_path, stdout=subprocess.DEVNULL)
     deadline = time.monotonic() + 10
     cmdline = Path(f"/proc/{proc.pid}/cmdline")
     while b"\0--port\0" in cmdline.read_bytes():  # not retitled yet
