@@ -458,6 +458,9 @@ def test_a_lost_ports_file_does_not_hand_out_another_programs_port(project):
     with contextlib.ExitStack() as held:
         for port in (5432, 6379):  # the defaults, held by "another program" if free
             sock = held.enter_context(socket.socket())
+            # As servers do: a connection of an earlier test lingering in TIME_WAIT on the port
+            # must not keep this socket from holding it.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             with contextlib.suppress(OSError):
                 sock.bind(("127.0.0.1", port))
                 sock.listen()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 
@@ -74,7 +75,13 @@ def test_status_reads_what_the_writer_wrote(tmp_path):
     writer({"worker.1": {"state": "crashed", "pid": None, "restarts": 5, "exit_code": 1}})
 
     assert procstate.read(layout) == {
-        "worker.1": {"state": "crashed", "pid": None, "restarts": 5, "exit_code": 1}
+        "worker.1": {
+            "state": "crashed",
+            "pid": None,
+            "restarts": 5,
+            "exit_code": 1,
+            "recorded_by": os.getpid(),  # status trusts only the running devenv's record
+        }
     }
     writer.clear()
     assert procstate.read(layout) == {}
