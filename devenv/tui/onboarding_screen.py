@@ -319,7 +319,10 @@ class OnboardingScreen(Screen[Result | None]):
         """Move the buffered output lines into the log (a timer calls this every FLUSH_EVERY).
 
         A step's title goes above its first line of each run: a step that prints nothing
-        (a check that passes) leaves no title behind."""
+        (a check that passes) leaves no title behind. Lines wait until the steps are known
+        (the Ready message), so a heading is always the step's title, never its id."""
+        if not self.views:
+            return
         with self._lines_lock:
             taken, self._lines = self._lines, []
         lines = []
