@@ -15,6 +15,21 @@ from pathlib import Path
 IDENTITY = ("Ada Lovelace", "ada@example.invalid")
 
 
+# The default steps, in the order the issue gives them (the contract of `onboard --json`).
+STEPS = [
+    "prerequisites",
+    "services",
+    "dependencies",
+    "git-hooks",
+    "app",
+    "branch",
+    "first-change",
+    "tests",
+    "commit",
+    "ship",
+]
+
+
 def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
     result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=env)
     assert result.returncode == 0, f"git {' '.join(args)}: {result.stderr}"

@@ -28,20 +28,7 @@ from devenv.onboarding.events import (
 from devenv.onboarding.flow import Onboarding
 from devenv.onboarding.hooks import CHAINED
 from devenv.onboarding.progress import onboarded, progress_file, who
-from tests.onboarding_kit import IDENTITY, Webhook, git, git_identity, tiny_project
-
-STEPS = [
-    "prerequisites",
-    "services",
-    "dependencies",
-    "git-hooks",
-    "app",
-    "branch",
-    "first-change",
-    "tests",
-    "commit",
-    "ship",
-]
+from tests.onboarding_kit import IDENTITY, STEPS, Webhook, git, git_identity, tiny_project
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.onboarding_kit import Webhook, git, git_identity, tiny_project
+from tests.onboarding_kit import STEPS, Webhook, git, git_identity, tiny_project
 
 
 @pytest.fixture
@@ -52,18 +52,7 @@ def test_json_shape_and_it_changes_nothing(project, env):
     payload = json.loads(result.stdout)
     assert set(payload) == {"steps", "total_seconds"}
     assert payload["total_seconds"] == 0
-    assert [step["id"] for step in payload["steps"]] == [
-        "prerequisites",
-        "services",
-        "dependencies",
-        "git-hooks",
-        "app",
-        "branch",
-        "first-change",
-        "tests",
-        "commit",
-        "ship",
-    ]
+    assert [step["id"] for step in payload["steps"]] == STEPS
     for step in payload["steps"]:
         assert set(step) == {"id", "title", "state", "seconds"}
         assert step["state"] in ("done", "todo", "failed", "skipped")
