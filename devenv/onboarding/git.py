@@ -42,6 +42,23 @@ class Git:
             raise DevenvError(f"`git {' '.join(args)}` failed: {detail}")
         return result
 
+    def query(self, *args: str) -> str | None:
+        """git's answer (stdout, stripped), or None when it has none: not a repository, the
+        key unset, git not installed or not answering within 10 s. Never raises."""
+        try:
+            result = subprocess.run(
+                ["git", *args],
+                cwd=self.root,
+                capture_output=True,
+                text=True,
+                timeout=10,
+                stdin=subprocess.DEVNULL,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        answer = result.stdout.strip()
+        return answer if result.returncode == 0 and answer else None
+
     def out(self, *args: str) -> str:
         return self.run(*args).stdout.strip()
 

@@ -76,22 +76,10 @@ def hook_state(root: Path, lint: str | None = None) -> HookState:
 
 def _git_dir(root: Path) -> Path | None:
     """The repository's common git folder (the main one for a worktree), resolved."""
-    import subprocess
+    from devenv.onboarding.git import Git
 
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "--git-common-dir"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            stdin=subprocess.DEVNULL,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if result.returncode != 0:
-        return None
-    return (root / result.stdout.strip()).resolve()
+    common = Git(root).query("rev-parse", "--git-common-dir")
+    return None if common is None else (root / common).resolve()
 
 
 def _head(hook: Path) -> bytes:

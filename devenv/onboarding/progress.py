@@ -14,7 +14,6 @@ import getpass
 import json
 import os
 import re
-import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,21 +37,10 @@ class Person:
 
 def who(root: Path) -> Person:
     """The person onboarding in ``root``: git's user.email there, else the OS account."""
+    from devenv.onboarding.git import Git
+
     account = _account()
-    email = None
-    try:
-        result = subprocess.run(
-            ["git", "config", "--get", "user.email"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            stdin=subprocess.DEVNULL,
-        )
-    except (OSError, subprocess.SubprocessError):  # no git: the account it is
-        result = None
-    if result is not None and result.returncode == 0 and result.stdout.strip():
-        email = result.stdout.strip()
+    email = Git(root).query("config", "--get", "user.email")  # no git: the account it is
     return Person(key=email or account, email=email, account=account)
 
 
