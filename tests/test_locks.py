@@ -42,6 +42,10 @@ TOOLS = {
     "ruff": ("tests/test_lint.py", '"ruff"'),  # runs `ruff check` and `ruff format --check`
     "pytest-timeout": ("pyproject.toml", "timeout = "),  # the suite's timeout option
     "pytest-textual-snapshot": ("tests/test_tui_snapshots.py", "snap_compare"),  # its fixture
+    "mypy": ("tests/test_types.py", '"mypy"'),  # runs `mypy` over devenv/
+    # The stubs mypy reads for devenv's imports of psutil and psycopg2.
+    "types-psutil": ("tests/test_types.py", "types-psutil"),
+    "types-psycopg2": ("tests/test_types.py", "types-psycopg2"),
 }
 
 
