@@ -26,6 +26,7 @@ from devenv.config import Config
 from devenv.errors import DevenvError
 from devenv.events import Emit, Notice
 from devenv.services.stack import Stack
+from devenv.state import State
 from devenv.supervisor import procstate
 
 LinesCallback = Callable[[str, list], None]
@@ -239,8 +240,8 @@ class Session:
         if not kinds:
             return
         snapshot = self.runner.supervisor.snapshot()
-        names = [n for n, info in snapshot.items() if info.get("kind") in kinds]
-        running = [n for n in names if snapshot[n].get("state") not in ("stopped", "completed")]
+        names = [n for n, status in snapshot.items() if status.process_type in kinds]
+        running = [n for n in names if snapshot[n].state not in (State.STOPPED, State.COMPLETED)]
         if running:
             self.on_event(Notice("deps", f"restarting after the sync: {', '.join(running)}"))
         for name in running:
@@ -335,7 +336,7 @@ class Session:
             if runner is None or runner.supervisor is None:
                 continue
             snapshot = runner.supervisor.snapshot()
-            pids = {name: info["pid"] for name, info in snapshot.items() if info.get("pid")}
+            pids = {name: status.pid for name, status in snapshot.items() if status.pid}
             watcher = self.services
             services = watcher.snapshot() if watcher is not None else self._service_status
             for name, info in services.items():
@@ -416,8 +417,8 @@ class Session:
         """SIGKILL every process group now (a second Ctrl-C)."""
         if self.runner is None or self.runner.supervisor is None:
             return
-        for info in self.runner.supervisor.snapshot().values():
-            pgid = info.get("pgid") or info.get("pid")
+        for status in self.runner.supervisor.snapshot().values():
+            pgid = status.pgid or status.pid
             if pgid:
                 with contextlib.suppress(OSError):
                     os.killpg(pgid, signal.SIGKILL)
@@ -463,21 +464,21 @@ class Session:
         if self._has_processes():
             for name, info in self.runner.supervisor.snapshot().items():
                 stats = self.stats.get(name, {})
-                if not info.get("pid") or stats.get("pid") != info["pid"]:
+                if not info.pid or stats.get("pid") != info.pid:
                     stats = {}  # not sampled since it (re)started: no numbers of the old pid
-                started = info.get("started_at")
+                started = info.started_at
                 rows.append(
                     Row(
                         name=name,
                         kind="process",
-                        state=info["state"],
-                        pid=info.get("pid"),
-                        port=info.get("port"),
+                        state=info.state,
+                        pid=info.pid,
+                        port=info.port,
                         cpu_percent=stats.get("cpu_percent"),
                         rss=stats.get("rss"),
-                        restarts=info.get("restarts"),
-                        uptime=(now - started) if started and info.get("pid") else None,
-                        detail=self.config.processes[info["kind"]].command,
+                        restarts=info.restarts,
+                        uptime=(now - started) if started and info.pid else None,
+                        detail=info.command or "",
                     )
                 )
         return rows

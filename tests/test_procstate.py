@@ -10,6 +10,7 @@ import time
 import psutil
 
 from devenv.project.layout import Layout
+from devenv.state import State, Status
 from devenv.supervisor import procstate
 
 
@@ -38,9 +39,8 @@ def test_leftovers_of_a_killed_devenv_are_stopped_with_their_children(tmp_path):
     layout.base.mkdir()
     proc = spawn_tree()
     children = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
-    procstate.StateWriter(layout)(
-        {"web.1": {"state": "running", "pid": proc.pid, "pgid": proc.pid, "restarts": 0}}
-    )
+    web = Status("web.1", "process", State.RUNNING, pid=proc.pid, pgid=proc.pid, restarts=0)
+    procstate.StateWriter(layout)({"web.1": web})
 
     stopped = procstate.stop_leftovers(layout, grace=0.5)
     proc.wait(timeout=5)
@@ -72,16 +72,49 @@ def test_status_reads_what_the_writer_wrote(tmp_path):
     layout = Layout(tmp_path)
     layout.base.mkdir()
     writer = procstate.StateWriter(layout)
-    writer({"worker.1": {"state": "crashed", "pid": None, "restarts": 5, "exit_code": 1}})
+    crashed = Status("worker.1", "process", State.CRASHED, restarts=5, exit_code=1)
+    writer({"worker.1": crashed, "web.1": Status("web.1", "process", State.READY, port=5000)})
+    # Numbers sampled of the pid a process has now are written with it.
+    web = subprocess.Popen(["sleep", "1000"], start_new_session=True)
+    try:
+        writer.stats = {"web.1": {"pid": web.pid, "cpu_percent": 1.5, "rss": 10, "ports": [5000]}}
+        running = Status(
+            "web.1", "process", State.READY, pid=web.pid, port=5000, process_type="web"
+        )
+        writer({"worker.1": crashed, "web.1": running})
+        recorded = procstate.read(layout)
+        create_time = psutil.Process(web.pid).create_time()
+    finally:
+        web.kill()
+        web.wait()
 
-    assert procstate.read(layout) == {
+    assert recorded == {
         "worker.1": {
             "state": "crashed",
             "pid": None,
+            "pgid": None,
             "restarts": 5,
+            "started_at": None,
             "exit_code": 1,
+            "kind": None,
+            "port": None,
             "recorded_by": os.getpid(),  # status trusts only the running devenv's record
-        }
+        },
+        "web.1": {
+            "state": "ready",
+            "pid": web.pid,
+            "pgid": None,
+            "restarts": None,
+            "started_at": None,
+            "exit_code": None,
+            "kind": "web",
+            "port": 5000,
+            "cpu_percent": 1.5,
+            "rss": 10,
+            "ports": [5000],
+            "create_time": create_time,
+            "recorded_by": os.getpid(),
+        },
     }
     writer.clear()
     assert procstate.read(layout) == {}

@@ -106,7 +106,7 @@ def test_a_crashing_process_is_restarted_with_backoff_then_crashed(tmp_path):
     assert h.of("web.1", ProcessCrashed) == [ProcessCrashed("web.1", 2)]
     assert [e.returncode for e in h.of("web.1", ProcessExited)] == [1, 1, 1]
     snapshot = h.sup.snapshot()["web.1"]
-    assert (snapshot["state"], snapshot["restarts"], snapshot["exit_code"]) == ("crashed", 2, 1)
+    assert (snapshot.state, snapshot.restarts, snapshot.exit_code) == ("crashed", 2, 1)
     assert h.text("web.1").count("boom") == 3
 
 
@@ -246,7 +246,7 @@ def test_stop_kills_the_whole_tree_even_what_ignores_sigterm(tmp_path):
     async def scenario():
         runner = asyncio.ensure_future(h.sup.run())
         await until(lambda: "up" in h.text("web.1"), what="started")
-        pid = h.sup.snapshot()["web.1"]["pid"]
+        pid = h.sup.snapshot()["web.1"].pid
         await until(lambda: len(psutil.Process(pid).children()) == 2, what="two children")
         tree = [pid] + [p.pid for p in psutil.Process(pid).children(recursive=True)]
         await h.sup.stop()
@@ -266,7 +266,7 @@ def test_a_polite_process_stops_at_once(tmp_path):
     async def scenario():
         runner = asyncio.ensure_future(h.sup.run())
         await until(lambda: h.sup.state("web.1") == "running")
-        pid = h.sup.snapshot()["web.1"]["pid"]
+        pid = h.sup.snapshot()["web.1"].pid
         await h.sup.stop()
         await runner
         return pid
@@ -325,7 +325,7 @@ def test_send_signal_reaches_the_process(tmp_path):
     async def scenario():
         runner = asyncio.ensure_future(h.sup.run())
         await until(lambda: "armed" in h.text("web.1"), what="armed")
-        first = h.sup.snapshot()["web.1"]["pid"]
+        first = h.sup.snapshot()["web.1"].pid
         assert await h.sup.send_signal("web.1", signal.SIGHUP)
         await until(lambda: "got HUP" in h.text("web.1"), what="HUP handled")
         # SIGTERM sent by the user is not a stop: on-failure restarts it
@@ -350,10 +350,10 @@ def test_stop_process_and_restart_process(tmp_path):
     async def scenario():
         runner = asyncio.ensure_future(h.sup.run())
         await until(lambda: h.sup.state("web.1") == h.sup.state("other.1") == "running")
-        first = h.sup.snapshot()["web.1"]["pid"]
+        first = h.sup.snapshot()["web.1"].pid
         await h.sup.restart_process("web.1")
         await until(lambda: h.sup.state("web.1") == "running")
-        second = h.sup.snapshot()["web.1"]["pid"]
+        second = h.sup.snapshot()["web.1"].pid
         await h.sup.stop_process("web.1")
         stopped = h.sup.state("web.1"), h.sup.state("other.1")
         await h.sup.stop()

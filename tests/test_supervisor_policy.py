@@ -321,9 +321,9 @@ def test_crash_loop_backs_off_then_crashes_and_spawns_no_more(tmp_path):
     times = h.spawn.times["web.1"]
     gaps = [round(b - a - 0.1, 6) for a, b in itertools.pairwise(times)]
     assert gaps == [0.5, 1, 2, 4]
-    assert h.sup.snapshot()["web.1"]["state"] == "crashed"
-    assert h.sup.snapshot()["web.1"]["restarts"] == 4
-    assert h.sup.snapshot()["web.1"]["exit_code"] == 1
+    assert h.sup.snapshot()["web.1"].state == "crashed"
+    assert h.sup.snapshot()["web.1"].restarts == 4
+    assert h.sup.snapshot()["web.1"].exit_code == 1
     assert "crashed: 4 restarts without staying up; not restarted" in h.log_text("web.1")
 
 
@@ -403,10 +403,10 @@ def test_a_spawn_that_fails_counts_as_a_failed_run(tmp_path):
 def test_every_state_change_reaches_on_change_with_a_snapshot(tmp_path):
     h = Harness(tmp_path, [make_spec("web.1", port=5000)], {"web.1": Run(runtime=1, returncode=0)})
     run_async(h.sup.run())
-    states = [snap["web.1"]["state"] for snap in h.snapshots]
+    states = [snap["web.1"].state for snap in h.snapshots]
     assert states == ["starting", "running", "completed"]
     running = h.snapshots[1]["web.1"]
-    assert set(running) == {
+    assert set(running.as_json()) == {
         "state",
         "pid",
         "pgid",
@@ -416,11 +416,12 @@ def test_every_state_change_reaches_on_change_with_a_snapshot(tmp_path):
         "kind",
         "port",
     }
-    assert running["pid"] == running["pgid"] == 1000
-    assert running["kind"] == "web" and running["port"] == 5000
-    assert isinstance(running["started_at"], float)
-    assert h.snapshots[-1]["web.1"]["pid"] is None
-    assert h.snapshots[-1]["web.1"]["exit_code"] == 0
+    assert running.pid == running.pgid == 1000
+    assert running.process_type == "web" and running.port == 5000
+    assert running.as_json()["kind"] == "web"
+    assert isinstance(running.started_at, float)
+    assert h.snapshots[-1]["web.1"].pid is None
+    assert h.snapshots[-1]["web.1"].exit_code == 0
 
 
 # -- dependencies --------------------------------------------------------------------------------
@@ -438,7 +439,7 @@ def test_a_migration_runs_first_and_its_exit_does_not_stop_the_stack(tmp_path):
         runner = asyncio.ensure_future(h.sup.run())
         await h.settle(60)
         assert not runner.done()  # the stack keeps running: not honcho's behaviour
-        states = {name: snap["state"] for name, snap in h.sup.snapshot().items()}
+        states = {name: snap.state for name, snap in h.sup.snapshot().items()}
         await h.sup.stop()
         return await runner, states
 
@@ -450,8 +451,8 @@ def test_a_migration_runs_first_and_its_exit_does_not_stop_the_stack(tmp_path):
     assert h.spawn.times["worker.1"] == [0.0]
     assert h.index(ProcessCompleted, "migrate.1") < h.index(ProcessStarting, "web.1")
     assert h.of("web.1", ProcessWaiting) == [ProcessWaiting("web.1", ("migrate completed",))]
-    assert h.sup.snapshot()["migrate.1"]["state"] == "completed"
-    assert h.sup.snapshot()["web.1"]["state"] == "stopped"
+    assert h.sup.snapshot()["migrate.1"].state == "completed"
+    assert h.sup.snapshot()["web.1"].state == "stopped"
 
 
 def test_a_failed_dependency_blocks_its_dependants_with_an_event(tmp_path):
@@ -746,7 +747,7 @@ def test_restart_process_replaces_the_run_and_skips_backoff(tmp_path):
     old, at, restarted_at = run_async(scenario())
     assert old.signals == [signal.SIGTERM]
     assert h.spawn.count("web.1") == 2
-    assert h.sup.snapshot()["web.1"]["state"] == "stopped"
+    assert h.sup.snapshot()["web.1"].state == "stopped"
     assert restarted_at == at
     names = [type(e).__name__ for e in h.of("web.1")]
     assert names[:6] == [
@@ -779,7 +780,7 @@ def test_restart_all_runs_the_migration_again_before_web(tmp_path):
     spawns = [entry[1] for entry in h.spawn.journal if entry[0] == "spawn"]
     assert spawns == ["migrate.1", "web.1", "migrate.1", "web.1"]
     assert h.spawn.times["web.1"] == [2.0, 7.0]
-    assert h.sup.snapshot()["web.1"]["restarts"] == 0  # a user restart is not counted
+    assert h.sup.snapshot()["web.1"].restarts == 0  # a user restart is not counted
 
 
 def test_restart_all_revives_crashed_processes(tmp_path):

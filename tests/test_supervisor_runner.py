@@ -10,6 +10,7 @@ from types import MappingProxyType
 
 import psutil
 
+from devenv.state import Status
 from devenv.supervisor.core import Supervisor
 from devenv.supervisor.proclog import ProcessLog
 from devenv.supervisor.runner import SupervisorRunner
@@ -27,9 +28,9 @@ def spec(name: str, command: str, cwd: Path) -> ProcessSpec:
     )
 
 
-def wait_state(runner: SupervisorRunner, name: str, state: str) -> dict:
+def wait_state(runner: SupervisorRunner, name: str, state: str) -> Status:
     deadline = time.monotonic() + 10
-    while (info := runner.snapshot()[name])["state"] != state:
+    while (info := runner.snapshot()[name]).state != state:
         assert time.monotonic() < deadline, info
         time.sleep(0.02)
     return info
@@ -49,25 +50,25 @@ def test_control_from_another_thread(tmp_path):
 
     runner = SupervisorRunner(make).start()
     try:
-        first = wait_state(runner, "web.1", "running")["pid"]
+        first = wait_state(runner, "web.1", "running").pid
 
         runner.restart_process("web.1")
-        second = wait_state(runner, "web.1", "running")["pid"]
+        second = wait_state(runner, "web.1", "running").pid
         assert second != first
         assert not psutil.pid_exists(first) or psutil.Process(first).status() == "zombie"
 
         runner.stop_process("worker.1")
-        assert runner.snapshot()["worker.1"]["state"] == "stopped"
+        assert runner.snapshot()["worker.1"].state == "stopped"
         assert runner.start_process("worker.1") is True
         wait_state(runner, "worker.1", "running")
 
         assert runner.send_signal("web.1", signal.SIGTERM) is True
         deadline = time.monotonic() + 10  # on-failure: killed by a signal, it comes back
-        while (info := runner.snapshot()["web.1"])["pid"] in (second, None):
+        while (info := runner.snapshot()["web.1"]).pid in (second, None):
             assert time.monotonic() < deadline, info
             time.sleep(0.02)
-        assert info["restarts"] == 1
+        assert info.restarts == 1
     finally:
         code = runner.stop()
     assert code == 0
-    assert {info["state"] for info in runner.supervisor.snapshot().values()} == {"stopped"}
+    assert {info.state for info in runner.supervisor.snapshot().values()} == {"stopped"}

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from devenv.events import Emit, Event, Notice
+from devenv.state import FAILED, FINISHED, State, Status
 from devenv.supervisor import policy, probes
 from devenv.supervisor.child import KILL_WAIT, READ_CHUNK, Child, Spawn, spawn_shell
 from devenv.supervisor.events import (
@@ -67,10 +68,6 @@ from devenv.supervisor.spec import ProcessSpec
 
 EOF_WAIT = 0.5  # after an exit, how long its output may keep coming (a stray holding the pipe)
 SPAWN_FAILED = 127  # the exit code recorded when the command could not be spawned at all
-
-ACTIVE = frozenset({"waiting", "starting", "running", "ready", "backoff"})
-FINISHED = frozenset({"completed", "exited", "crashed"})
-FAILED = frozenset({"exited", "crashed"})
 
 
 class Clock(Protocol):
@@ -106,7 +103,7 @@ class ProcessLogLike(Protocol):
 class _Process:
     spec: ProcessSpec
     log: ProcessLogLike
-    state: str = "waiting"
+    state: State = State.WAITING
     child: Child | None = None
     pid: int | None = None
     pgid: int | None = None
@@ -144,7 +141,7 @@ class Supervisor:
         services_ready: Iterable[str] = frozenset(),
         clock: Clock | None = None,
         spawn: Spawn | None = None,
-        on_change: Callable[[dict[str, dict]], object] | None = None,
+        on_change: Callable[[dict[str, Status]], object] | None = None,
     ) -> None:
         specs = list(specs)
         self._procs = {spec.name: _Process(spec, log_for(spec.name)) for spec in specs}
@@ -174,22 +171,26 @@ class Supervisor:
     def names(self) -> list[str]:
         return list(self._procs)
 
-    def state(self, name: str) -> str:
+    def state(self, name: str) -> State:
         return self._get(name).state
 
-    def snapshot(self) -> dict[str, dict]:
-        """Every process: state, pid, pgid, restarts, started_at (epoch), exit_code, kind, port."""
+    def snapshot(self) -> dict[str, Status]:
+        """Every process's status, by name: a new dict of frozen records, safe to hand to
+        another thread."""
         return {
-            p.name: {
-                "state": p.state,
-                "pid": p.pid,
-                "pgid": p.pgid,
-                "restarts": p.restarts,
-                "started_at": p.started_at,
-                "exit_code": p.exit_code,
-                "kind": p.spec.kind,
-                "port": p.spec.port,
-            }
+            p.name: Status(
+                p.name,
+                "process",
+                p.state,
+                pid=p.pid,
+                port=p.spec.port,
+                restarts=p.restarts,
+                process_type=p.spec.kind,
+                command=p.spec.command,
+                pgid=p.pgid,
+                started_at=p.started_at,
+                exit_code=p.exit_code,
+            )
             for p in self._procs.values()
         }
 
@@ -337,7 +338,7 @@ class Supervisor:
                     # A crash because its database went away should not use up its restarts.
                     await self._await_services(p)
                 if p.stop_requested or self._stopping:
-                    self._set(p, "stopped", ProcessStopped(p.name))
+                    self._set(p, State.STOPPED, ProcessStopped(p.name))
                     return
                 if not first:
                     p.restarts += 1
@@ -348,7 +349,7 @@ class Supervisor:
         except asyncio.CancelledError:
             if not p.stop_requested:
                 raise
-            self._set(p, "stopped", ProcessStopped(p.name))
+            self._set(p, State.STOPPED, ProcessStopped(p.name))
 
     async def _after_exit(
         self, p: _Process, pid: int | None, returncode: int, uptime: float
@@ -357,7 +358,7 @@ class Supervisor:
         exited = ProcessExited(p.name, pid, returncode)
         if p.stop_requested or self._stopping:
             self._note(p, policy.exit_text(returncode))
-            self._set(p, "stopped", exited, ProcessStopped(p.name, pid))
+            self._set(p, State.STOPPED, exited, ProcessStopped(p.name, pid))
             return True
         if returncode == SPAWN_FAILED:
             hint = _not_found_hint(p.spec.command, p.spec.env.get("PATH"))
@@ -374,11 +375,11 @@ class Supervisor:
         p.recent = decision.restarts
         if decision.outcome == "completed":
             self._note(p, policy.exit_text(returncode))
-            self._set(p, "completed", exited, ProcessCompleted(p.name))
+            self._set(p, State.COMPLETED, exited, ProcessCompleted(p.name))
             return True
         if decision.outcome == "exited":
             self._note(p, policy.exit_text(returncode))
-            self._set(p, "exited", exited)
+            self._set(p, State.EXITED, exited)
             return True
         if decision.outcome == "crashed":
             self._note(
@@ -386,7 +387,7 @@ class Supervisor:
                 policy.exit_text(returncode),
                 f"crashed: {decision.restarts} restarts without staying up; not restarted",
             )
-            self._set(p, "crashed", exited, ProcessCrashed(p.name, decision.restarts))
+            self._set(p, State.CRASHED, exited, ProcessCrashed(p.name, decision.restarts))
             return True
         self._note(
             p,
@@ -394,7 +395,7 @@ class Supervisor:
             f"restarting in {decision.delay:g} s (attempt {decision.restarts})",
         )
         self._set(
-            p, "backoff", exited, ProcessRestarting(p.name, decision.restarts, decision.delay)
+            p, State.BACKOFF, exited, ProcessRestarting(p.name, decision.restarts, decision.delay)
         )
         await self._clock.sleep(decision.delay)
         return False
@@ -408,7 +409,7 @@ class Supervisor:
     async def _run_once(self, p: _Process) -> tuple[int | None, int, float]:
         """Spawn, read and probe one run; (pid, exit code, seconds it ran)."""
         p.exit_code = None
-        self._set(p, "starting", ProcessStarting(p.name, p.spec.command))
+        self._set(p, State.STARTING, ProcessStarting(p.name, p.spec.command))
         p.spawned = asyncio.Event()
         try:
             child = await self._spawn(p.spec)
@@ -429,7 +430,7 @@ class Supervisor:
             watch = probes.Watch(p.spec.ready, p.log, owner=child.pid, note=p.log.system)
         reader = asyncio.ensure_future(self._pump(p, child))
         p.log.system(f"started (pid {child.pid})")
-        self._set(p, "running", ProcessStarted(p.name, child.pid))
+        self._set(p, State.RUNNING, ProcessStarted(p.name, child.pid))
         prober = asyncio.ensure_future(self._probe(p, child, watch, start)) if watch else None
         try:
             returncode = await child.wait()
@@ -467,13 +468,13 @@ class Supervisor:
 
     async def _probe(self, p: _Process, child: Child, watch: probes.Watch, start: float) -> None:
         ready = await watch.wait(self._clock)
-        if p.child is not child or p.state != "running":
+        if p.child is not child or p.state != State.RUNNING:
             return
         probe = watch.probe
         if ready:
             seconds = self._clock.now() - start
             p.log.system(f"ready ({probes.describe(probe)})")
-            self._set(p, "ready", ProcessReady(p.name, child.pid, round(seconds, 3)))
+            self._set(p, State.READY, ProcessReady(p.name, child.pid, round(seconds, 3)))
         else:
             p.log.system(
                 f"readiness probe ({probes.describe(probe)}) timed out after {probe.timeout:g} s"
@@ -490,13 +491,13 @@ class Supervisor:
             if failure is not None:
                 dependency, reason = failure
                 self._note(p, f"not started: {reason}")
-                self._set(p, "crashed", ProcessDependencyFailed(p.name, dependency, reason))
+                self._set(p, State.CRASHED, ProcessDependencyFailed(p.name, dependency, reason))
                 return False
             if not unmet:
                 return True
             if not announced:
                 self._note(p, f"waiting for {', '.join(unmet)}")
-                self._set(p, "waiting", ProcessWaiting(p.name, tuple(unmet)))
+                self._set(p, State.WAITING, ProcessWaiting(p.name, tuple(unmet)))
                 announced = True
             await changed.wait()
 
@@ -514,7 +515,7 @@ class Supervisor:
                 return
             if not announced:
                 self._note(p, f"waiting for {', '.join(down)}")
-                self._set(p, "waiting", ProcessWaiting(p.name, tuple(down)))
+                self._set(p, State.WAITING, ProcessWaiting(p.name, tuple(down)))
                 announced = True
             await changed.wait()
 
@@ -607,7 +608,7 @@ class Supervisor:
 
     # -- bookkeeping --------------------------------------------------------------------------
 
-    def _set(self, p: _Process, state: str, *events: Event) -> None:
+    def _set(self, p: _Process, state: State, *events: Event) -> None:
         p.state = state
         for event in events:
             self._emit(event)
@@ -635,17 +636,17 @@ def _close(child: Child) -> None:
 
 
 def _holds(q: _Process, condition: str) -> bool:
-    if q.state == "completed":
+    if q.state == State.COMPLETED:
         return True
     if condition == "completed":
         return False
     if condition == "ready":
-        return q.state == "ready" or (q.state == "running" and q.spec.ready is None)
+        return q.state == State.READY or (q.state == State.RUNNING and q.spec.ready is None)
     return q.ever_started  # "started"
 
 
 def _failed_text(q: _Process) -> str:
-    if q.state == "exited":
+    if q.state == State.EXITED:
         return f"exited with code {q.exit_code}"
     if q.exit_code is None:
         return "crashed"

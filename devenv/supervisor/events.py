@@ -15,25 +15,26 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from devenv.events import Event
+from devenv.state import State
 
 
 @dataclass(frozen=True)
 class ProcessWaiting(Event):
     """It waits for its dependencies (``waiting_for``: "migrate completed", "postgres ready")."""
 
-    state: ClassVar[str | None] = "waiting"
+    state: ClassVar[State | None] = State.WAITING
     waiting_for: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class ProcessStarting(Event):
-    state: ClassVar[str | None] = "starting"
+    state: ClassVar[State | None] = State.STARTING
     command: str = ""
 
 
 @dataclass(frozen=True)
 class ProcessStarted(Event):
-    state: ClassVar[str | None] = "running"
+    state: ClassVar[State | None] = State.RUNNING
     pid: int
 
 
@@ -41,7 +42,7 @@ class ProcessStarted(Event):
 class ProcessReady(Event):
     """Its readiness probe passed, ``seconds`` after it was started (only with a probe)."""
 
-    state: ClassVar[str | None] = "ready"
+    state: ClassVar[State | None] = State.READY
     pid: int
     seconds: float = 0.0
 
@@ -50,7 +51,7 @@ class ProcessReady(Event):
 class ProcessProbeTimedOut(Event):
     """The probe did not pass within its timeout: it stays "running", never "ready"."""
 
-    state: ClassVar[str | None] = None
+    state: ClassVar[State | None] = None
     probe: str  # "http http://127.0.0.1:5000/", "tcp 5000", "log ^listening"
     timeout: float
 
@@ -59,7 +60,7 @@ class ProcessProbeTimedOut(Event):
 class ProcessExited(Event):
     """The process exited (``returncode`` < 0: killed by that signal; 127: it could not start)."""
 
-    state: ClassVar[str | None] = "exited"
+    state: ClassVar[State | None] = State.EXITED
     pid: int | None
     returncode: int
 
@@ -68,14 +69,14 @@ class ProcessExited(Event):
 class ProcessCompleted(Event):
     """It exited with code 0 and is not restarted (a one-off task such as a migration)."""
 
-    state: ClassVar[str | None] = "completed"
+    state: ClassVar[State | None] = State.COMPLETED
 
 
 @dataclass(frozen=True)
 class ProcessRestarting(Event):
     """Restart number ``attempt`` (in the current window) comes after ``delay`` seconds."""
 
-    state: ClassVar[str | None] = "backoff"
+    state: ClassVar[State | None] = State.BACKOFF
     attempt: int
     delay: float
 
@@ -84,7 +85,7 @@ class ProcessRestarting(Event):
 class ProcessCrashed(Event):
     """It kept failing: ``restarts`` restarts in a row, none lasting; it is not spawned again."""
 
-    state: ClassVar[str | None] = "crashed"
+    state: ClassVar[State | None] = State.CRASHED
     restarts: int
 
 
@@ -92,7 +93,7 @@ class ProcessCrashed(Event):
 class ProcessDependencyFailed(Event):
     """It will not start: ``dependency`` crashed or exited (``reason`` says which, for people)."""
 
-    state: ClassVar[str | None] = "crashed"
+    state: ClassVar[State | None] = State.CRASHED
     dependency: str
     reason: str
 
@@ -101,7 +102,7 @@ class ProcessDependencyFailed(Event):
 class ProcessStopped(Event):
     """Stopped on request (the user, or devenv stopping); never restarted on its own."""
 
-    state: ClassVar[str | None] = "stopped"
+    state: ClassVar[State | None] = State.STOPPED
     pid: int | None = None
 
 
@@ -109,22 +110,6 @@ class ProcessStopped(Event):
 class ProcessSignalled(Event):
     """The user sent ``signal`` ("SIGHUP") to its process group."""
 
-    state: ClassVar[str | None] = None
+    state: ClassVar[State | None] = None
     pid: int
     signal: str
-
-
-PROCESS_EVENTS = (
-    ProcessWaiting,
-    ProcessStarting,
-    ProcessStarted,
-    ProcessReady,
-    ProcessProbeTimedOut,
-    ProcessExited,
-    ProcessCompleted,
-    ProcessRestarting,
-    ProcessCrashed,
-    ProcessDependencyFailed,
-    ProcessStopped,
-    ProcessSignalled,
-)

@@ -20,6 +20,7 @@ from pathlib import Path
 from devenv.files import write_atomic
 from devenv.project.layout import Layout
 from devenv.project.pidrecord import PidRecord
+from devenv.state import Status
 from devenv.supervisor.groups import living_members
 
 
@@ -28,7 +29,8 @@ def path(layout: Layout) -> Path:
 
 
 class StateWriter:
-    """Turns supervisor snapshots into processes.json (adding each pid's create time)."""
+    """Turns supervisor snapshots into processes.json: each ``Status.as_json()`` with the
+    numbers last sampled of its pid, its create time and the writer's pid."""
 
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
@@ -36,16 +38,12 @@ class StateWriter:
         # name -> cpu_percent, rss, ports (see devenv.supervisor.stats)
         self.stats: dict[str, dict] = {}
 
-    def __call__(self, snapshot: Mapping[str, Mapping]) -> None:
+    def __call__(self, snapshot: Mapping[str, Status]) -> None:
         entries = {}
-        for name, info in snapshot.items():
-            entry = dict(info)
-            stats = self.stats.get(name, {})
-            if entry.get("pid") and stats.get("pid") == entry["pid"]:
-                entry.update({k: v for k, v in stats.items() if k != "pid"})
-            pid = entry.get("pid")
-            if pid:
-                entry["create_time"] = self._create_time(pid)
+        for name, status in snapshot.items():
+            entry = status.with_sample(self.stats.get(name)).as_json()
+            if status.pid:
+                entry["create_time"] = self._create_time(status.pid)
             entry["recorded_by"] = os.getpid()  # status trusts only the running devenv's record
             entries[name] = entry
         target = path(self.layout)

@@ -13,7 +13,10 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from devenv.state import Status
 
 
 class SupervisorRunner:
@@ -86,8 +89,10 @@ class SupervisorRunner:
         with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(callback, *args)
 
-    def snapshot(self) -> dict[str, dict]:
-        async def take() -> dict[str, dict]:
+    def snapshot(self) -> dict[str, Status]:
+        """Every process's status, taken on the supervisor's loop (blocks until it answers)."""
+
+        async def take() -> dict[str, Status]:
             return self.supervisor.snapshot()
 
         return self._call(take(), 10)
