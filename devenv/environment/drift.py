@@ -30,7 +30,7 @@ from devenv.environment.installed import (
     python_installed,
     site_packages,
 )
-from devenv.environment.model import Drift, Locked, Lockfile, Wrong
+from devenv.environment.model import Drift, DriftState, Locked, Lockfile, Wrong
 from devenv.errors import DevenvError
 
 if TYPE_CHECKING:
@@ -134,6 +134,7 @@ def compare(
 
     ignored = SEED_PACKAGES if python else frozenset()
     extra = sorted(name for name in have_all if name not in listed and name not in ignored)
+    state: DriftState
     if installed is None:
         state = "not-installed"
     elif missing or wrong:

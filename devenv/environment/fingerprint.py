@@ -120,11 +120,13 @@ def fingerprint(env: ProjectEnv, lockfile: Path, includes: Iterable[Path] = ()) 
 
 def drift_from_json(path: Path, data: object) -> Drift | None:
     """A Drift from its stored as_json() form; None when it is not that shape."""
+    if not isinstance(data, dict):
+        return None
     try:
         lists = [data[key] for key in ("missing", "extra", "unpinned", "wrong")]
         if not all(isinstance(value, list) for value in lists):
             return None
-        names = {key: tuple(data[key]) for key in ("missing", "extra", "unpinned")}
+        missing, extra, unpinned = (tuple(data[key]) for key in ("missing", "extra", "unpinned"))
         wrong = tuple(
             Wrong(name=w["name"], locked=w["locked"], installed=w["installed"])
             for w in data["wrong"]
@@ -132,11 +134,19 @@ def drift_from_json(path: Path, data: object) -> Drift | None:
         state, error = data["state"], data.get("error", "")
     except (KeyError, TypeError, AttributeError):
         return None
-    strings = [*names["missing"], *names["extra"], *names["unpinned"], error]
+    strings = [*missing, *extra, *unpinned, error]
     strings += [value for w in wrong for value in (w.name, w.locked, w.installed)]
     if state not in _STATES or not all(isinstance(value, str) for value in strings):
         return None
-    return Drift(lockfile=path, state=state, wrong=wrong, error=error, **names)
+    return Drift(
+        lockfile=path,
+        state=state,
+        missing=missing,
+        wrong=wrong,
+        extra=extra,
+        unpinned=unpinned,
+        error=error,
+    )
 
 
 def load_state(state_file: Path) -> dict[str, dict]:

@@ -153,6 +153,8 @@ def python_installed(venv: Path) -> dict[str, str]:
 
     site = site_packages(venv)
     installed: dict[str, str] = {}
+    if site is None:
+        return installed
     for entry in dist_entries(site):
         found = _read_entry(site, entry)
         if found is not None:
@@ -174,7 +176,8 @@ def marker_environment(venv: Path) -> dict[str, str]:
     """
     from packaging.markers import default_environment
 
-    env = dict(default_environment())
+    # Its values are all str, but a TypedDict is only a Mapping[str, object] to mypy.
+    env: dict[str, str] = dict(default_environment())  # type: ignore[arg-type]
     cfg = read_pyvenv_cfg(venv)
     version = _cfg_version(cfg)
     if version is None:
@@ -201,7 +204,7 @@ def node_packages(node_modules: Path) -> list[str]:
         top = sorted(os.listdir(node_modules))
     except OSError:
         return []
-    packages = []
+    packages: list[str] = []
     for name in top:
         if name.startswith("."):
             continue

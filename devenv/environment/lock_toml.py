@@ -172,7 +172,8 @@ class _Parser:
                 raise _NotSimple  # a duplicate: tomllib's error to report
             rest = stripped[found.end() :]
             if rest == "[":
-                array = table[key] = self._freeze([])
+                array = []
+                table[key] = self._freeze(array)
                 comma = True
                 continue
             value, end = _value(rest, 0)
@@ -203,13 +204,14 @@ class _Parser:
             raise _NotSimple
         table = self.root
         for part in parts[:-1]:
-            table = table.setdefault(part, {})
-            if id(table) in self.frozen:
+            node = table.setdefault(part, {})
+            if id(node) in self.frozen:
                 raise _NotSimple
-            if isinstance(table, list):
-                table = table[-1] if table else None
-            if not isinstance(table, dict) or id(table) in self.frozen:
+            if isinstance(node, list):
+                node = node[-1] if node else None
+            if not isinstance(node, dict) or id(node) in self.frozen:
                 raise _NotSimple
+            table = node
         last = parts[-1]
         existing = table.get(last)
         if many:
@@ -318,7 +320,8 @@ def _inline_array(text: str, start: int) -> tuple[list, int]:
 
 
 def _skip_blanks(text: str, index: int) -> int:
-    return _BLANKS.match(text, index).end()
+    found = _BLANKS.match(text, index)  # it matches the empty string too: never None
+    return found.end() if found is not None else index
 
 
 def _unescape(text: str) -> str:

@@ -68,7 +68,7 @@ class Drift:
     details: dict = field(default_factory=dict, compare=False)
 
     def as_json(self) -> dict:
-        data = {
+        data: dict[str, object] = {
             "state": self.state,
             "missing": list(self.missing),
             "wrong": [

@@ -200,9 +200,9 @@ def _yarn_required(blocks: list[_Block], berry: bool, manifest: Path) -> set[int
     pending = roots[:]
     while pending:
         block = pending.pop()
-        for spec, optional in block.dependencies:
+        for spec, soft in block.dependencies:
             target = by_spec.get(spec)
-            if optional or target is None or id(target) in required:
+            if soft or target is None or id(target) in required:
                 continue
             if berry and target.conditions:
                 continue
@@ -326,7 +326,9 @@ def _pnpm_root_importer(lines: list[str], start: int) -> int | None:
     return None
 
 
-def _pnpm_sections(lines: list[str], start: int, indent: int):
+def _pnpm_sections(
+    lines: list[str], start: int, indent: int
+) -> Iterator[tuple[str, str | None, bool, int]]:
     """(name, version or None, optional, line number) of the dependency sections found
     at ``indent`` from ``start`` until the enclosing block ends."""
     section: bool | None = None  # the current section's "optional", None: not one we read

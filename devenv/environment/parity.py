@@ -121,7 +121,9 @@ def compare(prod: Version, local: Version | None, *, bugfix_second: bool = False
         return "missing"
     width = len(prod.parts)
     mine = (local.parts + (0,) * width)[:width]
-    names = ("major", "patch", "patch") if bugfix_second else ("major", "minor", "patch")
+    names: tuple[State, State, State] = (
+        ("major", "patch", "patch") if bugfix_second else ("major", "minor", "patch")
+    )
     for index, (want, have) in enumerate(zip(prod.parts, mine, strict=True)):
         if want != have:
             return names[index] if index < 3 else "patch"
@@ -165,6 +167,7 @@ def service_parity(stack: Stack, name: str, prod: Version, *, system: str | None
     from devenv.services.recipes import recipe_for
 
     config = stack.config.services[name]
+    source: Source | None
     try:
         service = stack.service(name)
     except MissingBinary:

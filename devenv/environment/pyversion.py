@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 
 from devenv.config import Config
 
@@ -35,7 +36,7 @@ def python_request(config: Config) -> PythonRequest | None:
     return None
 
 
-def _first_line(path) -> str:
+def _first_line(path: Path) -> str:
     """The first line that is not empty or a comment (pyenv and uv allow comments)."""
     try:
         text = path.read_text(encoding="utf-8")

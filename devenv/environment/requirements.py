@@ -24,6 +24,7 @@ import functools
 import os
 import re
 import shlex
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -147,7 +148,7 @@ class _Reader:
         return result
 
 
-def _logical_lines(text: str):
+def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     """(first line number, line) with continuations joined and comments removed."""
     pending: list[str] = []
     first = 0

@@ -19,7 +19,9 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from devenv.config import Config
 from devenv.environment.activation import activate
@@ -81,7 +83,7 @@ class Sync:
         self.emit(SyncFinished(NAME, True, seconds))
         return seconds
 
-    def _run_step(self, index: int, step: Step, log) -> None:
+    def _run_step(self, index: int, step: Step, log: IO[str]) -> None:
         self.emit(SyncStepStarted(NAME, index, len(self.steps), step.display))
         log.write(f"$ {step.display}\n")
         base = activate(self.env, os.environ)
@@ -106,7 +108,7 @@ class Sync:
             f"before{hint}. Its output: `devenv logs {NAME}`"
         )
 
-    def _spawn(self, step: Step, env: dict[str, str], log) -> int:
+    def _spawn(self, step: Step, env: dict[str, str], log: IO[str]) -> int:
         from devenv.supervisor.streamed import pump, spawn
 
         try:
@@ -132,7 +134,7 @@ class Sync:
 
 
 @contextlib.contextmanager
-def _sync_lock(root: Path):
+def _sync_lock(root: Path) -> Iterator[None]:
     """One sync at a time per project (``devenv sync`` while ``devenv up`` syncs waits)."""
     path = Layout(root).sync_lock
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,9 +16,14 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devenv.environment.model import Drift
 from devenv.environment.project import ProjectEnv
+
+if TYPE_CHECKING:
+    from watchdog.events import FileSystemEvent
+    from watchdog.observers.api import BaseObserver, ObservedWatch
 
 OnDrift = Callable[[dict[Path, Drift]], None]
 
@@ -47,8 +52,8 @@ class DriftWatcher:
         self._last = 0.0
         self._paused = 0
         self._stopped = False
-        self._observer = None
-        self._watched: dict[str, object] = {}
+        self._observer: BaseObserver | None = None
+        self._watched: dict[str, ObservedWatch] = {}
         self._installed: set[Path] = set()
         self._thread: threading.Thread | None = None
 
@@ -57,10 +62,10 @@ class DriftWatcher:
     def start(self) -> DriftWatcher:
         from watchdog.observers import Observer
 
-        self._observer = Observer()
-        self._observer.daemon = True
+        observer = self._observer = Observer()
+        observer.daemon = True
         self._watch_folders()
-        self._observer.start()
+        observer.start()
         self._thread = threading.Thread(target=self._loop, name="devenv-drift", daemon=True)
         self._thread.start()
         return self
@@ -104,10 +109,11 @@ class DriftWatcher:
             with self._cond:
                 while not self._stopped and self._first is None:
                     self._cond.wait()
-                if self._stopped:
+                first = self._first
+                if self._stopped or first is None:  # None only once stopped
                     return
                 now = time.monotonic()
-                due = min(self._last + self.quiet, self._first + self.cap)
+                due = min(self._last + self.quiet, first + self.cap)
                 if now < due:
                     self._cond.wait(due - now)
                     continue
@@ -156,7 +162,7 @@ class DriftWatcher:
             def __init__(self, folder: Path) -> None:
                 self.folder = folder
 
-            def on_any_event(self, event) -> None:
+            def on_any_event(self, event: FileSystemEvent) -> None:
                 if event.event_type in ("opened", "closed_no_write"):
                     return
                 if self.folder in watcher._installed:
