@@ -23,6 +23,7 @@ def _confirm(question: str, assume_yes: bool) -> None:
 
 def _snapshots():
     from devenv.events import ignore
+    from devenv.services.postgres import PostgresService
     from devenv.services.snapshots import Snapshots
     from devenv.services.stack import Stack
 
@@ -36,6 +37,11 @@ def _snapshots():
             f"(its services: {services}; see [services] in {stack.config.source.name})"
         )
     service = stack.service("postgres")
+    if not isinstance(service, PostgresService):  # a project's own recipe for the name
+        raise UsageError(
+            f"the service 'postgres' in {stack.config.source.name} is not a PostgreSQL server: "
+            "snapshots and restores are for PostgreSQL"
+        )
     if service.find_running() is None:
         raise DevenvError("postgres is not running; start it with `devenv up -d`")
     databases = {db.name: db.owner for db in stack.config.services["postgres"].databases}

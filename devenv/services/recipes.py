@@ -76,7 +76,7 @@ READINESS_KEYS = ("kind", "query", "command", "timeout")
 CONFIG_KEYS = ("template", "hba")
 RUN_KEYS = ("command", "stop_signal")
 
-DEFAULT_VERSION_COMMAND = ("{server}", "--version")
+DEFAULT_VERSION_COMMAND: tuple[str, ...] = ("{server}", "--version")
 DEFAULT_VERSION_PATTERN = r"(\d+(?:\.\d+)+)"
 
 _ROLE = re.compile(r"[a-z][a-z0-9_]*")

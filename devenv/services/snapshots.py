@@ -15,11 +15,20 @@ import datetime
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devenv.errors import DevenvError, UsageError
 from devenv.files import write_atomic
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection, cursor
+    from psycopg2.sql import Composed
+
+# A database's name -> a new psycopg2 connection to it, as a superuser.
+Connect = Callable[[str], "connection"]
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
@@ -52,12 +61,12 @@ def _copy_name(snapshot: str, database: str) -> str:
 class Snapshots:
     """Snapshots of one project's databases; ``connect`` opens a superuser connection."""
 
-    def __init__(self, folder: Path, connect, databases: dict[str, str]) -> None:
+    def __init__(self, folder: Path, connect: Connect, databases: dict[str, str]) -> None:
         self.folder = folder
-        self._connect = connect  # callable(dbname) -> psycopg2 connection as a superuser
+        self._connect = connect
         self.databases = databases  # database -> owner
 
-    def connect(self, dbname: str):
+    def connect(self, dbname: str) -> connection:
         conn = self._connect(dbname)
         conn.autocommit = True  # CREATE/DROP DATABASE refuse to run in a transaction
         return conn
@@ -157,13 +166,13 @@ class Snapshots:
         return safety
 
 
-def _sql(template: str, *names: str):
+def _sql(template: str, *names: str) -> Composed:
     from psycopg2 import sql
 
     return sql.SQL(template).format(*(sql.Identifier(n) for n in names))
 
 
-def _drop_copy(cur, copy: str) -> None:
+def _drop_copy(cur: cursor, copy: str) -> None:
     """Drop a snapshot's copy if it is there (a template must stop being one first)."""
     cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (copy,))
     if cur.fetchone() is None:
@@ -172,7 +181,7 @@ def _drop_copy(cur, copy: str) -> None:
     cur.execute(_sql("DROP DATABASE IF EXISTS {}", copy))
 
 
-def _server_error(err, what: str, database: str | None = None) -> DevenvError:
+def _server_error(err: Exception, what: str, database: str | None = None) -> DevenvError:
     """A PostgreSQL error during a snapshot or restore, in words, with what to do."""
     from psycopg2 import errors
 
@@ -185,7 +194,7 @@ def _server_error(err, what: str, database: str | None = None) -> DevenvError:
     return DevenvError(f"{what}: PostgreSQL said: {message}")
 
 
-def _terminate(cur, database: str) -> None:
+def _terminate(cur: cursor, database: str) -> None:
     cur.execute(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
         "WHERE datname = %s AND pid <> pg_backend_pid()",
@@ -193,7 +202,7 @@ def _terminate(cur, database: str) -> None:
     )
 
 
-def _copy_database(cur, source: str, target: str, owner: str | None = None) -> None:
+def _copy_database(cur: cursor, source: str, target: str, owner: str | None = None) -> None:
     """CREATE DATABASE target TEMPLATE source, closing the sessions that would block it.
 
     An app that reconnects at once can slip in between; a few tries cover that.

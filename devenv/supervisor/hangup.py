@@ -34,7 +34,15 @@ import signal
 import termios
 import threading
 from collections.abc import Callable, Iterable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    import asyncio
+    from types import FrameType
+
+    # What signal.signal takes and returns: a function, SIG_DFL or SIG_IGN, or None (a
+    # handler that was not installed from Python).
+    SignalHandler = Callable[[int, FrameType | None], object] | int | signal.Handlers | None
 
 GRACE = 7.0
 """Seconds from the first SIGHUP/SIGTERM/hang-up to the last resort (the stop's own budget)."""
@@ -228,10 +236,10 @@ class Guard:
         self._on_gone = on_gone
         self._watch_terminal = watch_terminal
         self._grace = grace
-        self._loop = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)  # a signal handler must never block
-        self._previous: dict[int, object] = {}
+        self._previous: dict[int, SignalHandler] = {}
         self._ttys: tuple[int, ...] = ()
         self._watcher: threading.Thread | None = None
         self._triggered = threading.Lock()
@@ -244,7 +252,7 @@ class Guard:
         """Set once ``stop`` returned on the guard's thread."""
         self.deadline = Deadline(self._exit_code)
 
-    def install(self, loop=None) -> Guard:
+    def install(self, loop: asyncio.AbstractEventLoop | None = None) -> Guard:
         """Handle the signals (on the main thread only) and start watching; ``loop``: where
         ``quit`` and ``on_gone`` run (the UI's running loop), None to not call them."""
         self._loop = loop

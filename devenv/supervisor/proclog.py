@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +108,10 @@ class ProcessLog:
         self.max_bytes = max_bytes
         self.backups = backups
         self._clock = clock
+        self._ring_size = ring
         self._ring: collections.deque[LogLine] = collections.deque(maxlen=ring)
         self._partial = bytearray()  # an incomplete last line, never longer than max_line
-        self._file = None
+        self._file: BinaryIO | None = None
         self._size = 0
         self._write_again_at = float("-inf")  # after a failed write: not before this time
         self._subscribers: list[Subscriber] = []
@@ -248,7 +250,7 @@ class ProcessLog:
         block = prefix + ("\n" + prefix).join(texts) + "\n"
         subscribers = tuple(self._subscribers)
         # Without subscribers only what the ring keeps needs to become LogLines.
-        kept = texts if subscribers else texts[-self._ring.maxlen :]
+        kept = texts if subscribers else texts[-self._ring_size :]
         batch = [LogLine(now, text) for text in kept]
         with self._lock:
             self._ring.extend(batch)
@@ -287,40 +289,42 @@ class ProcessLog:
         return f"{self._stamp_prefix}.{ms:03d} "
 
     def _write(self, block: bytes) -> None:
-        if self._file is None:
-            self._open()
+        file = self._file if self._file is not None else self._open()
         while self._size + len(block) > self.max_bytes:
             room = self.max_bytes - self._size
             fits = block.rfind(b"\n", 0, room) + 1 if room > 0 else 0
             if not fits and self._size == 0:
                 fits = block.find(b"\n") + 1  # one line larger than a whole file
             if fits:
-                self._file.write(block[:fits])
+                file.write(block[:fits])
                 self._size += fits
                 block = block[fits:]
             if not block:
                 break
-            self._rotate()
+            file = self._rotate(file)
         if block:
-            self._file.write(block)
+            file.write(block)
             self._size += len(block)
-        self._file.flush()
+        file.flush()
 
-    def _open(self) -> None:
+    def _open(self) -> BinaryIO:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = _private(self.path, "ab")
-        self._size = os.fstat(self._file.fileno()).st_size
+        file = self._file = _private(self.path, "ab")
+        self._size = os.fstat(file.fileno()).st_size
+        return file
 
-    def _rotate(self) -> None:
-        self._file.close()
+    def _rotate(self, file: BinaryIO) -> BinaryIO:
+        """``file`` (the open log) closed and moved to the first backup; the new log, open."""
+        file.close()
         if self.backups:
             for index in range(self.backups - 1, 0, -1):
                 older = self._backup(index)
                 if older.exists():
                     os.replace(older, self._backup(index + 1))
             os.replace(self.path, self._backup(1))
-        self._file = _private(self.path, "wb")
+        file = self._file = _private(self.path, "wb")
         self._size = 0
+        return file
 
     def _backup(self, index: int) -> Path:
         return self.path.with_name(f"{self.path.name}.{index}")
@@ -355,7 +359,7 @@ def _cut_all(lines: Iterable[bytes], limit: int) -> list[bytes]:
     return out
 
 
-def _private(path: Path, mode: str):
+def _private(path: Path, mode: Literal["ab", "wb"]) -> BinaryIO:
     """``path`` opened for writing (``mode`` "ab" or "wb"), readable by its owner only: a
     process's output may hold anything it prints, secrets included."""
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if mode == "ab" else os.O_TRUNC)
