@@ -2,8 +2,9 @@
 
 ``load_project()`` finds the config by walking up from the current folder
 (like git) and returns an immutable ``Config``. Every mistake in a user's
-file is a ``ConfigError`` naming the file, the line and the key; the schema
-is described in the README.
+file is a ``ConfigError`` naming the file, the line and the key; the keys are
+declared in devenv.config.schema, and the README's key reference is written
+from it.
 
 Only the standard library, ``honcho.environ`` and devenv modules are
 imported here: the CLI loads this on every command and must stay fast.
@@ -20,11 +21,6 @@ from devenv.config.discovery import (
 )
 from devenv.config.loader import error_at, load_config, load_project
 from devenv.config.model import (
-    CONDITIONS,
-    DATABASES_SERVICE,
-    DEFAULT_SHIP,
-    PROD_RUNTIMES,
-    RESTART_POLICIES,
     Config,
     DatabaseConfig,
     Dependency,
@@ -37,6 +33,13 @@ from devenv.config.model import (
     ReadyProbe,
     Scalar,
     ServiceConfig,
+)
+from devenv.config.schema import (
+    CONDITIONS,
+    DATABASES_SERVICE,
+    DEFAULT_SHIP,
+    PROD_RUNTIMES,
+    RESTART_POLICIES,
 )
 
 __all__ = [

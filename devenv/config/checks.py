@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from devenv.config.model import Scalar
+from devenv.config.schema import Key
 from devenv.config.tomlpos import KeyPath, find_nearest_line, format_key
 from devenv.config.versions import Version, VersionConstraint
 from devenv.errors import ConfigError, did_you_mean
@@ -180,6 +181,30 @@ class Checks:
             self.doc.fail(key, f"expected a table, got {show(value)}")
         return value
 
+    def read(
+        self,
+        table: dict[str, Any],
+        key: KeyPath,
+        spec: Key,
+        read: Callable[[Any, KeyPath], Any] | None = None,
+    ) -> Any:
+        """The value of ``spec``'s key in ``table`` (at ``key``), checked as its declared type,
+        or by ``read`` for the types whose reader knows more; its declared default when absent
+        (checked too: a path is made absolute); None when absent without one."""
+        value = spec.given(table)
+        if value is None:  # TOML has no null: absent
+            return None
+        if read is None:
+            read = self.reader(spec.type)
+        return read(value, (*key, spec.name))
+
+    def reader(self, kind: str | tuple[str, ...]) -> Callable[[Any, KeyPath], Any]:
+        """The check for a type of devenv.config.schema.TYPES (KeyError for its OWN_TYPES,
+        which the code reading such a key checks), or for one of the strings of a tuple."""
+        if isinstance(kind, tuple):
+            return lambda value, key: self.choice(value, key, kind)
+        return _READERS[kind](self)
+
     def table(self, value: object, key: KeyPath, allowed: Collection[str]) -> dict[str, Any]:
         """A table with a fixed set of keys."""
         value = self.mapping(value, key)
@@ -203,6 +228,12 @@ class Checks:
 
     def command(self, value: object, key: KeyPath) -> str:
         return self.string(value, key, "a shell command")
+
+    def choice(self, value: object, key: KeyPath, choices: Collection[str]) -> str:
+        if not isinstance(value, str) or value not in choices:
+            expected = ", ".join(f"'{choice}'" for choice in choices)
+            self.doc.fail(key, f"expected one of {expected}, got {show(value)}")
+        return value
 
     def boolean(self, value: object, key: KeyPath) -> bool:
         if not isinstance(value, bool):
@@ -274,3 +305,23 @@ class Checks:
         if not _IDENTIFIER.fullmatch(text) or len(text) > _IDENTIFIER_MAX:
             self.doc.fail(key, f"expected {what}, got {show(text)}")
         return text
+
+
+# The check of each type of devenv.config.schema.TYPES but its OWN_TYPES.
+_READERS: dict[str, Callable[[Checks], Callable[[Any, KeyPath], Any]]] = {
+    "string": lambda c: c.string,
+    "command": lambda c: c.command,
+    "path": lambda c: c.path,
+    "file": lambda c: c.existing_file,
+    "boolean": lambda c: c.boolean,
+    "integer >= 0": lambda c: lambda value, key: c.integer(value, key, 0),
+    "integer >= 1": lambda c: lambda value, key: c.integer(value, key, 1),
+    "port": lambda c: c.port,
+    "seconds": lambda c: c.seconds,
+    "list of strings": lambda c: c.strings,
+    "table": lambda c: c.mapping,
+    "table of scalars": lambda c: c.scalars,
+    "version": lambda c: c.version,
+    "version constraint": lambda c: c.version_constraint,
+    "identifier": lambda c: c.identifier,
+}

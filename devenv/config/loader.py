@@ -20,17 +20,6 @@ from devenv.config.discovery import (
     read_pyproject_quietly,
 )
 from devenv.config.model import (
-    DATABASE_KEYS,
-    DATABASES_SERVICE,
-    DEFAULT_VENV,
-    ENVIRONMENT_KEYS,
-    HOOKS_KEYS,
-    LOCKFILES_KEYS,
-    ON_DRIFT,
-    PROD_RUNTIMES,
-    PROJECT_KEYS,
-    SERVICE_KEYS,
-    TOP_KEYS,
     Config,
     DatabaseConfig,
     EnvironmentConfig,
@@ -41,6 +30,17 @@ from devenv.config.model import (
 )
 from devenv.config.onboarding import load_onboarding
 from devenv.config.processes import ProcessesReader
+from devenv.config.schema import (
+    DATABASE,
+    DATABASES_SERVICE,
+    ENVIRONMENT,
+    HOOKS,
+    LOCKFILES,
+    PROD,
+    PROJECT,
+    ROOT,
+    SERVICE,
+)
 from devenv.config.tomlpos import KeyPath, format_key
 from devenv.config.versions import Version
 from devenv.errors import ConfigError, did_you_mean
@@ -85,17 +85,17 @@ class _Loader:
         self.doc = doc
         self.root = doc.root
         self.check = Checks(doc)
-        self.data = self.check.table(data, (), TOP_KEYS)
+        self.data = self.check.table(data, (), ROOT.names)
 
     def load(self) -> Config:
-        project = self._project(self.data.get("project", {}))
+        project = self._project(self._given("project"))
         self._check_env_file(project)
-        services = self._services(self.data.get("services", {}))
+        services = self._services(self._given("services"))
         self._check_ports(services)
         processes = ProcessesReader(self.doc, self.check).load(
-            self.data.get("processes", {}), project, services
+            self._given("processes"), project, services
         )
-        lockfiles = self._lockfiles(self.data.get("lockfiles", {}))
+        lockfiles = self._lockfiles(self._given("lockfiles"))
         return Config(
             root=self.root,
             source=self.doc.path,
@@ -103,27 +103,31 @@ class _Loader:
             services=MappingProxyType(services),
             processes=MappingProxyType(processes),
             lockfiles=lockfiles,
-            prod=MappingProxyType(self._prod(self.data.get("prod", {}), services)),
-            onboarding=load_onboarding(self.doc, self.check, self.data.get("onboarding")),
-            hooks=self._hooks(self.data.get("hooks", {})),
-            environment=self._environment(self.data.get("environment", {})),
+            prod=MappingProxyType(self._prod(self._given("prod"), services)),
+            onboarding=load_onboarding(self.doc, self.check, self._given("onboarding")),
+            hooks=self._hooks(self._given("hooks")),
+            environment=self._environment(self._given("environment")),
         )
+
+    def _given(self, name: str) -> Any:
+        """A top-level table as the file sets it, else its declared default."""
+        return ROOT.key(name).given(self.data)
 
     # [project]
 
     def _project(self, value: object) -> ProjectConfig:
         key: KeyPath = ("project",)
-        table = self.check.table(value, key, PROJECT_KEYS)
-        if "name" in table:
-            name = self.check.string(table["name"], (*key, "name"))
-        else:
+        table = self.check.table(value, key, PROJECT.names)
+        name = self.check.read(table, key, PROJECT.key("name"))
+        if name is None:
             name = self._default_name()
-        if "procfile" in table:
-            procfile = self.check.existing_file(table["procfile"], (*key, "procfile"))
-        else:
-            procfile = self.root / "Procfile"
-        env_file = self.check.path(table.get("env_file", ".env"), (*key, "env_file"))
-        return ProjectConfig(name=name, procfile=procfile, env_file=env_file)
+        procfile = PROJECT.key("procfile")
+        if procfile.name in table:
+            path = self.check.read(table, key, procfile)
+        else:  # the default need not exist: a project without processes
+            path = self.root / procfile.default
+        env_file = self.check.read(table, key, PROJECT.key("env_file"))
+        return ProjectConfig(name=name, procfile=path, env_file=env_file)
 
     def _check_env_file(self, project: ProjectConfig) -> None:
         """A .env line that cannot be read is said by every command, before anything starts
@@ -150,26 +154,22 @@ class _Loader:
 
     def _service(self, name: str, value: object, bundled: frozenset[str]) -> ServiceConfig:
         key: KeyPath = ("services", name)
-        table = self.check.table(value, key, SERVICE_KEYS)
+        table = self.check.table(value, key, SERVICE.names)
         recipe = self._recipe(name, table, bundled)
-        databases: tuple[DatabaseConfig, ...] = ()
-        if "databases" in table:
-            if name != DATABASES_SERVICE:
-                self.doc.fail(
-                    (*key, "databases"),
-                    f"databases can only be declared for {DATABASES_SERVICE}, not for '{name}'",
-                )
-            databases = self._databases(table["databases"], (*key, "databases"))
+        if "databases" in table and name != DATABASES_SERVICE:
+            self.doc.fail(
+                (*key, "databases"),
+                f"databases can only be declared for {DATABASES_SERVICE}, not for '{name}'",
+            )
+        databases = self.check.read(table, key, SERVICE.key("databases"), self._databases)
         return ServiceConfig(
             name=name,
             recipe=recipe,
             bundled=name in bundled,
-            version=self.check.optional(table, "version", key, self.check.version_constraint),
-            port=self.check.optional(table, "port", key, self.check.port),
-            prod_like=self.check.boolean(table.get("prod_like", False), (*key, "prod_like")),
-            settings=MappingProxyType(
-                self.check.scalars(table.get("settings", {}), (*key, "settings"))
-            ),
+            version=self.check.read(table, key, SERVICE.key("version")),
+            port=self.check.read(table, key, SERVICE.key("port")),
+            prod_like=self.check.read(table, key, SERVICE.key("prod_like")),
+            settings=MappingProxyType(self.check.read(table, key, SERVICE.key("settings"))),
             databases=databases,
         )
 
@@ -203,7 +203,7 @@ class _Loader:
                     f"service name {show(name)} must be letters, digits, '_' and '-', "
                     "starting with a letter or digit",
                 )
-            return self.check.existing_file(table["recipe"], (*key, "recipe"))
+            return self.check.read(table, key, SERVICE.key("recipe"))
         if name not in bundled:
             self.doc.fail(
                 ("services",),
@@ -230,59 +230,59 @@ class _Loader:
         return tuple(databases)
 
     def _database(self, value: object, key: KeyPath) -> DatabaseConfig:
-        table = self.check.table(value, key, DATABASE_KEYS)
+        table = self.check.table(value, key, DATABASE.names)
         if "name" not in table:
             self.doc.fail(key, 'missing name = "..." (the database\'s name)')
-        name = self.check.identifier(table["name"], (*key, "name"))
+        name = self.check.read(table, key, DATABASE.key("name"))
         if name in ("template0", "template1"):
             self.doc.fail(
                 (*key, "name"),
                 f"'{name}' is PostgreSQL's own template database; choose another name",
             )
-        owner = self.check.identifier(table.get("owner", name), (*key, "owner"))
-        extensions = self.check.strings(table.get("extensions", []), (*key, "extensions"))
-        init_sql = self.check.optional(table, "init_sql", key, self.check.existing_file)
+        owner = self.check.read(table, key, DATABASE.key("owner"))
+        if owner is None:
+            owner = name
+        extensions = self.check.read(table, key, DATABASE.key("extensions"))
+        init_sql = self.check.read(table, key, DATABASE.key("init_sql"))
         return DatabaseConfig(name=name, owner=owner, extensions=extensions, init_sql=init_sql)
 
     # [environment], [lockfiles], [prod], [onboarding], [hooks]
 
     def _environment(self, value: object) -> EnvironmentConfig:
         key: KeyPath = ("environment",)
-        table = self.check.table(value, key, ENVIRONMENT_KEYS)
-        venv = Path(
-            os.path.normpath(self.check.path(table.get("venv", DEFAULT_VENV), (*key, "venv")))
-        )
+        table = self.check.table(value, key, ENVIRONMENT.names)
+        venv = Path(os.path.normpath(self.check.read(table, key, ENVIRONMENT.key("venv"))))
         if venv == self.root or self.root not in venv.parents:
             self.doc.fail(
                 (*key, "venv"),
                 f"the virtualenv must be a folder inside the project, got {show(table['venv'])}",
             )
-        python = self.check.optional(table, "python", key, self.check.string)
-        on_drift = table.get("on_drift")
-        if on_drift is not None and on_drift not in ON_DRIFT:
-            expected = ", ".join(f"'{choice}'" for choice in ON_DRIFT)
-            self.doc.fail((*key, "on_drift"), f"expected one of {expected}, got {show(on_drift)}")
+        python = self.check.read(table, key, ENVIRONMENT.key("python"))
+        on_drift = self.check.read(table, key, ENVIRONMENT.key("on_drift"))
         return EnvironmentConfig(venv=venv, python=python, on_drift=on_drift)
 
     def _lockfiles(self, value: object) -> LockfilesConfig:
         key: KeyPath = ("lockfiles",)
-        table = self.check.table(value, key, LOCKFILES_KEYS)
-        if "watch" in table:
-            names = self.check.strings(table["watch"], (*key, "watch"))
-            watch = tuple(self.root / name for name in names)
-        else:
+        table = self.check.table(value, key, LOCKFILES.names)
+        names = self.check.read(table, key, LOCKFILES.key("watch"))
+        if names is None:
             watch = tuple(detect_lockfiles(self.root))
-        commands = self.check.mapping(table.get("sync", {}), (*key, "sync"))
-        sync = {
-            self.root / name: self.check.command(command, (*key, "sync", name))
+        else:
+            watch = tuple(self.root / name for name in names)
+        sync = self.check.read(table, key, LOCKFILES.key("sync"), self._sync)
+        return LockfilesConfig(watch=watch, sync=MappingProxyType(sync))
+
+    def _sync(self, value: object, key: KeyPath) -> dict[Path, str]:
+        commands = self.check.mapping(value, key)
+        return {
+            self.root / name: self.check.command(command, (*key, name))
             for name, command in commands.items()
         }
-        return LockfilesConfig(watch=watch, sync=MappingProxyType(sync))
 
     def _prod(self, value: object, services: dict[str, ServiceConfig]) -> dict[str, Version]:
         key: KeyPath = ("prod",)
         value = self.check.mapping(value, key)
-        allowed = [*services, *PROD_RUNTIMES]
+        allowed = [*services, *PROD.names]
         for name in value:
             if name not in allowed:
                 self.doc.fail(
@@ -291,11 +291,10 @@ class _Loader:
                     "declared in [services], 'python' or 'node')",
                     at=(*key, name),
                 )
-        return {name: self.check.version(version, (*key, name)) for name, version in value.items()}
+        read = self.check.reader(PROD.key("<service>").type)
+        return {name: read(version, (*key, name)) for name, version in value.items()}
 
     def _hooks(self, value: object) -> HooksConfig:
         key: KeyPath = ("hooks",)
-        table = self.check.table(value, key, HOOKS_KEYS)
-        return HooksConfig(
-            after_ready=self.check.strings(table.get("after_ready", []), (*key, "after_ready"))
-        )
+        table = self.check.table(value, key, HOOKS.names)
+        return HooksConfig(after_ready=self.check.read(table, key, HOOKS.key("after_ready")))

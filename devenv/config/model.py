@@ -1,4 +1,4 @@
-"""What a loaded config holds: frozen dataclasses, and the keys and values of the schema."""
+"""What a loaded config holds: frozen dataclasses, one field per key of devenv.config.schema."""
 
 from __future__ import annotations
 
@@ -8,44 +8,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
 
+from devenv.config.schema import DEFAULT_SHIP
 from devenv.config.versions import Version, VersionConstraint
-
-TOP_KEYS = (
-    "project",
-    "services",
-    "processes",
-    "environment",
-    "lockfiles",
-    "prod",
-    "onboarding",
-    "hooks",
-)
-PROJECT_KEYS = ("name", "procfile", "env_file")
-SERVICE_KEYS = ("version", "port", "prod_like", "settings", "recipe", "databases")
-DATABASE_KEYS = ("name", "owner", "extensions", "init_sql")
-PROCESS_KEYS = (
-    "env",
-    "restart",
-    "max_restarts",
-    "depends_on",
-    "ready",
-    "stop_timeout",
-    "concurrency",
-    "restart_on",
-)
-READY_PROBES = ("http", "tcp", "log")
-READY_KEYS = (*READY_PROBES, "timeout")
-LOCKFILES_KEYS = ("watch", "sync")
-ENVIRONMENT_KEYS = ("venv", "python", "on_drift")
-ON_DRIFT = ("ask", "warn", "sync")
-DEFAULT_VENV = ".venv"
-HOOKS_KEYS = ("after_ready",)
-
-RESTART_POLICIES = ("on-failure", "always", "never")
-CONDITIONS = ("started", "ready", "completed")
-PROD_RUNTIMES = ("python", "node")
-DATABASES_SERVICE = "postgres"
-DEFAULT_SHIP = "git push -u origin HEAD"
 
 Scalar = str | int | float | bool
 

@@ -11,7 +11,8 @@ import re
 from typing import Any
 
 from devenv.config.checks import Checks, Document, show
-from devenv.config.model import DEFAULT_SHIP, FirstChange, OnboardingConfig, OnboardingStep
+from devenv.config.model import FirstChange, OnboardingConfig, OnboardingStep
+from devenv.config.schema import FIRST_CHANGE, ONBOARDING, STEP
 from devenv.config.tomlpos import KeyPath
 from devenv.errors import did_you_mean
 
@@ -32,20 +33,6 @@ BUILTIN_STEPS = (
 # change itself (they are things like "load the sample data" or "sign in to the registry").
 OWN_STEPS_BEFORE = "branch"
 
-ONBOARDING_KEYS = (
-    "test",
-    "lint",
-    "ship",
-    "health",
-    "pr",
-    "webhook",
-    "steps",
-    "first_change",
-    "step",
-)
-FIRST_CHANGE_KEYS = ("title", "file", "hint")
-STEP_KEYS = ("id", "title", "check", "action", "hint")
-
 _STEP_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
@@ -64,33 +51,35 @@ class _Onboarding:
 
     def load(self, value: object) -> OnboardingConfig:
         key = self.key
-        table = self.check.table(value, key, ONBOARDING_KEYS)
-        own = self._own_steps(table)
+        table = self.check.table(value, key, ONBOARDING.names)
+        own = self.check.read(table, key, ONBOARDING.key("step"), self._own_steps)
         steps = self._order(table, own)
-        test = self.check.optional(table, "test", key, self.check.command)
+        test = self.check.read(table, key, ONBOARDING.key("test"))
         if test is None and "tests" in steps:
             self.doc.fail(key, 'missing test = "..." (the command that proves the tests pass)')
         return OnboardingConfig(
             test=test,
-            lint=self.check.optional(table, "lint", key, self.check.command),
-            ship=self.check.command(table.get("ship", DEFAULT_SHIP), (*key, "ship")),
-            first_change=self.check.optional(table, "first_change", key, self._first_change),
-            health=self.check.optional(table, "health", key, self._url),
-            pr=self.check.optional(table, "pr", key, self.check.command),
-            webhook=self.check.optional(table, "webhook", key, self._url),
+            lint=self.check.read(table, key, ONBOARDING.key("lint")),
+            ship=self.check.read(table, key, ONBOARDING.key("ship")),
+            first_change=self.check.read(
+                table, key, ONBOARDING.key("first_change"), self._first_change
+            ),
+            health=self.check.read(table, key, ONBOARDING.key("health"), self._url),
+            pr=self.check.read(table, key, ONBOARDING.key("pr")),
+            webhook=self.check.read(table, key, ONBOARDING.key("webhook"), self._url),
             steps=steps,
             own_steps=own,
         )
 
     def _first_change(self, value: object, key: KeyPath) -> FirstChange:
-        table = self.check.table(value, key, FIRST_CHANGE_KEYS)
+        table = self.check.table(value, key, FIRST_CHANGE.names)
         for required in ("title", "file"):
             if required not in table:
                 self.doc.fail(key, f'missing {required} = "..."')
         return FirstChange(
-            title=self.check.string(table["title"], (*key, "title")),
-            file=self.check.existing_file(table["file"], (*key, "file")),
-            hint=self.check.optional(table, "hint", key, self.check.string),
+            title=self.check.read(table, key, FIRST_CHANGE.key("title")),
+            file=self.check.read(table, key, FIRST_CHANGE.key("file")),
+            hint=self.check.read(table, key, FIRST_CHANGE.key("hint")),
         )
 
     def _url(self, value: object, key: KeyPath) -> str:
@@ -104,11 +93,7 @@ class _Onboarding:
 
     # [[onboarding.step]] and steps = [...]
 
-    def _own_steps(self, table: dict[str, Any]) -> tuple[OnboardingStep, ...]:
-        if "step" not in table:
-            return ()
-        key: KeyPath = (*self.key, "step")
-        value = table["step"]
+    def _own_steps(self, value: object, key: KeyPath) -> tuple[OnboardingStep, ...]:
         if not isinstance(value, list):
             self.doc.fail(
                 key, f"expected a list of tables ([[onboarding.step]]), got {show(value)}"
@@ -126,7 +111,7 @@ class _Onboarding:
         return tuple(steps)
 
     def _own_step(self, value: object, key: KeyPath) -> OnboardingStep:
-        table = self.check.table(value, key, STEP_KEYS)
+        table = self.check.table(value, key, STEP.names)
         for required, what in (
             ("id", 'a short name for `steps`, like "sample-data"'),
             ("title", "what the person sees"),
@@ -134,7 +119,7 @@ class _Onboarding:
         ):
             if required not in table:
                 self.doc.fail(key, f'missing {required} = "..." ({what})')
-        step_id = self.check.string(table["id"], (*key, "id"))
+        step_id = self.check.read(table, key, STEP.key("id"))
         if not _STEP_ID.fullmatch(step_id):
             self.doc.fail(
                 (*key, "id"),
@@ -148,19 +133,19 @@ class _Onboarding:
             )
         return OnboardingStep(
             id=step_id,
-            title=self.check.string(table["title"], (*key, "title")),
-            check=self.check.command(table["check"], (*key, "check")),
-            action=self.check.optional(table, "action", key, self.check.command),
-            hint=self.check.optional(table, "hint", key, self.check.string),
+            title=self.check.read(table, key, STEP.key("title")),
+            check=self.check.read(table, key, STEP.key("check")),
+            action=self.check.read(table, key, STEP.key("action")),
+            hint=self.check.read(table, key, STEP.key("hint")),
         )
 
     def _order(self, table: dict[str, Any], own: tuple[OnboardingStep, ...]) -> tuple[str, ...]:
         own_ids = [step.id for step in own]
-        if "steps" not in table:
+        ids = self.check.read(table, self.key, ONBOARDING.key("steps"))
+        if ids is None:
             at = BUILTIN_STEPS.index(OWN_STEPS_BEFORE)
             return (*BUILTIN_STEPS[:at], *own_ids, *BUILTIN_STEPS[at:])
         key: KeyPath = (*self.key, "steps")
-        ids = self.check.strings(table["steps"], key)
         known = [*BUILTIN_STEPS, *own_ids]
         seen: dict[str, int] = {}
         for index, step_id in enumerate(ids):

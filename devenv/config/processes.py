@@ -10,11 +10,6 @@ from typing import Literal
 
 from devenv.config.checks import Checks, Document, env_text, show
 from devenv.config.model import (
-    CONDITIONS,
-    PROCESS_KEYS,
-    READY_KEYS,
-    READY_PROBES,
-    RESTART_POLICIES,
     Dependency,
     ProcessConfig,
     ProjectConfig,
@@ -22,6 +17,7 @@ from devenv.config.model import (
     ServiceConfig,
 )
 from devenv.config.procfile import ProcfileEntry, parse_procfile
+from devenv.config.schema import CONDITIONS, PROCESS, READY, READY_PROBES
 from devenv.config.tomlpos import KeyPath
 from devenv.errors import ConfigError, did_you_mean
 
@@ -99,29 +95,27 @@ class ProcessesReader:
         services: dict[str, ServiceConfig],
     ) -> ProcessConfig:
         key: KeyPath = ("processes", name)
-        table = self.check.table(value, key, PROCESS_KEYS)
-        env = self._env(table.get("env", {}), (*key, "env"))
-        restart = table.get("restart", "on-failure")
-        if restart not in RESTART_POLICIES:
-            expected = ", ".join(f"'{policy}'" for policy in RESTART_POLICIES)
-            self.doc.fail((*key, "restart"), f"expected one of {expected}, got {show(restart)}")
-        depends_on: tuple[Dependency, ...] = ()
-        if "depends_on" in table:
-            depends_on = self._depends_on(name, table["depends_on"], procfile, services)
-        ready = self.check.optional(table, "ready", key, self._ready)
+        table = self.check.table(value, key, PROCESS.names)
+        env = self.check.read(table, key, PROCESS.key("env"), self._env)
+        restart = self.check.read(table, key, PROCESS.key("restart"))
+        depends_on = self.check.read(
+            table,
+            key,
+            PROCESS.key("depends_on"),
+            lambda value, _: self._depends_on(name, value, procfile, services),
+        )
+        ready = self.check.read(table, key, PROCESS.key("ready"), self._ready)
         return ProcessConfig(
             name=name,
             command=command,
             env=MappingProxyType(env),
             restart=restart,
-            max_restarts=self.check.integer(
-                table.get("max_restarts", 5), (*key, "max_restarts"), 0
-            ),
+            max_restarts=self.check.read(table, key, PROCESS.key("max_restarts")),
             depends_on=depends_on,
             ready=ready,
-            stop_timeout=self.check.seconds(table.get("stop_timeout", 5), (*key, "stop_timeout")),
-            concurrency=self.check.integer(table.get("concurrency", 1), (*key, "concurrency"), 1),
-            restart_on=self.check.optional(table, "restart_on", key, self._restart_on),
+            stop_timeout=self.check.read(table, key, PROCESS.key("stop_timeout")),
+            concurrency=self.check.read(table, key, PROCESS.key("concurrency")),
+            restart_on=self.check.read(table, key, PROCESS.key("restart_on"), self._restart_on),
         )
 
     def _env(self, value: object, key: KeyPath) -> dict[str, str]:
@@ -234,21 +228,15 @@ class ProcessesReader:
             )
 
     def _ready(self, value: object, key: KeyPath) -> ReadyProbe:
-        table = self.check.table(value, key, READY_KEYS)
+        table = self.check.table(value, key, READY.names)
         probes = [name for name in READY_PROBES if name in table]
         if len(probes) != 1:
             got = " and ".join(probes) if probes else "none"
             self.doc.fail(key, f"expected exactly one of http, tcp or log, got {got}")
         kind = probes[0]
-        probe_key = (*key, kind)
-        target: str | int
-        if kind == "http":
-            target = self._url(table[kind], probe_key)
-        elif kind == "tcp":
-            target = self.check.port(table[kind], probe_key)
-        else:
-            target = self._regex(table[kind], probe_key)
-        timeout = self.check.seconds(table.get("timeout", 30), (*key, "timeout"))
+        own = {"http": self._url, "log": self._regex}
+        target = self.check.read(table, key, READY.key(kind), own.get(kind))
+        timeout = self.check.read(table, key, READY.key("timeout"))
         return ReadyProbe(kind=kind, target=target, timeout=timeout)
 
     def _url(self, value: object, key: KeyPath) -> str:
