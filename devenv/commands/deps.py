@@ -7,9 +7,13 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devenv.config import load_project
 from devenv.errors import DevenvError
+
+if TYPE_CHECKING:
+    from devenv.environment.project import ProjectEnv
 
 
 class CommandNotFound(DevenvError):
@@ -91,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     os.execve(program, argv, child_env)
 
 
-def _relative_bins(env) -> list[str]:
+def _relative_bins(env: ProjectEnv) -> list[str]:
     from devenv.environment.activation import path_prefix
 
     return [os.path.relpath(p, env.root) for p in path_prefix(env)] or ["no virtualenv"]

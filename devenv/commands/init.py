@@ -10,6 +10,7 @@ import re
 import shlex
 import shutil
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def _project_name(root: Path) -> str:
     return name or root.resolve().name
 
 
-def _read_name(path: Path, parse) -> str | None:
+def _read_name(path: Path, parse: Callable[[str], object]) -> str | None:
     try:
         data = parse(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, ValueError):  # TOMLDecodeError is a ValueError

@@ -26,7 +26,7 @@ from typing import TextIO
 
 from devenv.errors import UsageError
 from devenv.events import Event
-from devenv.onboarding.model import duration
+from devenv.onboarding.model import Result, StepView, duration
 
 
 def onboard(args: argparse.Namespace) -> int:
@@ -116,7 +116,7 @@ class StepPrinter:
             case OnboardingFinished():
                 pass  # ending() prints the summary once the run returns
 
-    def _result(self, view) -> None:
+    def _result(self, view: StepView) -> None:
         if view.state == "done":
             self.say(f"{self.INDENT}done ({duration(view.seconds)}): {view.message}")
         elif view.state == "skipped":
@@ -132,7 +132,7 @@ class StepPrinter:
             if view.todo:
                 self.say(f"{self.INDENT}-> {view.todo}")
 
-    def ending(self, result) -> None:
+    def ending(self, result: Result) -> None:
         if result.ending == "done":
             width = max([len("total time to first ship"), *(len(v.title) for v in result.steps)])
             self.say("")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, ParamSpec
 
 from devenv.errors import DevenvError
 
@@ -76,10 +76,15 @@ def crashed(check_id: str, err: BaseException) -> Check:
     return Check(check_id, "fail", f"the check failed: {type(err).__name__}: {err}", BUG_FIX)
 
 
-def guarded(check_id: str, probe: Callable[..., Check | None], *args) -> Check | None:
-    """``probe(*args)``, or a failing check named ``check_id`` when it raises."""
+_Args = ParamSpec("_Args")
+
+
+def guarded(
+    check_id: str, probe: Callable[_Args, Check | None], *args: _Args.args, **kwargs: _Args.kwargs
+) -> Check | None:
+    """``probe(*args, **kwargs)``, or a failing check named ``check_id`` when it raises."""
     try:
-        return probe(*args)
+        return probe(*args, **kwargs)
     except Exception as err:
         return crashed(check_id, err)
 

@@ -10,13 +10,17 @@ and removing a virtualenv is never done without asking.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from devenv.doctor.checks import Check, Context, fail, ok, warn
+
+if TYPE_CHECKING:
+    from devenv.environment.project import ProjectEnv
 
 SYNC = "`devenv sync`"
 
 
-def project_env(context: Context):
+def project_env(context: Context) -> ProjectEnv:
     """The project's environment (venv, lockfiles) as devenv.environment sees it."""
     from devenv.environment.project import ProjectEnv
 

@@ -13,8 +13,12 @@ import contextlib
 import socket
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devenv.project.layout import Layout
+
+if TYPE_CHECKING:
+    from devenv.services.base import Service
 
 POSTMASTER_PID = "postmaster.pid"
 CONNECT_TIMEOUT = 0.5  # seconds; a listening local socket answers at once
@@ -86,7 +90,7 @@ def stale_sockets(runtime: Path) -> list[Path]:
 # ---------------------------------------------------------------- repairs
 
 
-def clean_stale_service(layout: Layout, service) -> str:
+def clean_stale_service(layout: Layout, service: Service) -> str:
     """Remove what a dead server left (``service.clean_stale()``, as ``devenv up`` does)."""
     from devenv.project.runlock import operation_lock
 

@@ -9,10 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from functools import partial
+from typing import TYPE_CHECKING
 
 from devenv.doctor import fixes
 from devenv.doctor.checks import Check, Context, fail, guarded, ok, warn
 from devenv.errors import DevenvError
+
+if TYPE_CHECKING:
+    from devenv.project.ports import Holder
 
 
 def service_user(context: Context) -> Iterator[Check]:
@@ -103,7 +107,7 @@ def _tree(pid: int) -> set[int]:
         return {pid}
 
 
-def describe_holder(holder) -> str:
+def describe_holder(holder: Holder) -> str:
     """``nginx (pid 12)``, naming the devenv project when it is another project's server."""
     import psutil
 

@@ -15,11 +15,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devenv.config import Config, OnboardingConfig
 from devenv.onboarding.git import Git
 from devenv.onboarding.progress import Progress, StepRecord
 from devenv.project.layout import Layout
+
+if TYPE_CHECKING:
+    import subprocess
 
 TAIL = 20  # lines of a failed command's output kept for the person to read
 
@@ -48,7 +52,7 @@ class StepContext:
     message: str | None = None  # --message: the commit's message
     start_processes: Callable[[StepContext], None] | None = None
     total_seconds: Callable[[], float] = lambda: 0.0  # the person's time so far, this step's too
-    _running: list = field(default_factory=list, repr=False)
+    _running: list[subprocess.Popen[bytes]] = field(default_factory=list, repr=False)
 
     @property
     def root(self) -> Path:
@@ -122,6 +126,6 @@ class StepContext:
             self._stop(proc)
 
     @staticmethod
-    def _stop(proc) -> None:
+    def _stop(proc: subprocess.Popen[bytes]) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):  # gone already
             os.killpg(proc.pid, signal.SIGTERM)

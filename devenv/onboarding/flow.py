@@ -41,7 +41,7 @@ from devenv.onboarding.events import (
     StepOutput,
     StepStarted,
 )
-from devenv.onboarding.model import Outcome, Result, Step, StepFailed, StepView
+from devenv.onboarding.model import Ending, Outcome, Result, Step, StepFailed, StepView
 from devenv.onboarding.progress import Person, Progress, StepRecord, who
 
 
@@ -235,7 +235,10 @@ class Onboarding:
         self._contexts.append(ctx)
         self.emit(StepStarted(step.id))
         self._show(replace(self._views[step.id], running=True, tail=()))
-        outcome, how, tail, acted = Outcome.not_yet(""), "stop", (), ""
+        outcome = Outcome.not_yet("")
+        how: policy.Move = "stop"
+        tail: tuple[str, ...] = ()
+        acted = ""
         try:
             while True:
                 acted = ""
@@ -350,7 +353,7 @@ class Onboarding:
     def _recorded_total(self) -> float:
         return sum(record.seconds for record in self.progress.steps.values())
 
-    def _result(self, ending, step: Step | None) -> Result:
+    def _result(self, ending: Ending, step: Step | None) -> Result:
         return Result(
             ending=ending,
             steps=self.views,

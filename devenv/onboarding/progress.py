@@ -111,11 +111,12 @@ class Progress:
                 continue
             state = entry.get("state")
             facts = entry.get("facts")
+            message = entry.get("message")
             self.steps[step_id] = StepRecord(
                 state=state if state in STATES else None,
                 seconds=_number(entry.get("seconds")) or 0.0,
                 skipped=entry.get("skipped") is True,
-                message=entry.get("message") if isinstance(entry.get("message"), str) else "",
+                message=message if isinstance(message, str) else "",
                 facts=facts if isinstance(facts, dict) else {},
             )
 

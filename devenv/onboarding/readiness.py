@@ -4,9 +4,14 @@ git hooks installed. Each check changes nothing; each action does what `devenv d
 
 from __future__ import annotations
 
-from devenv.events import Event
+from typing import TYPE_CHECKING
+
+from devenv.events import Emit, Event
 from devenv.onboarding.context import StepContext
 from devenv.onboarding.model import Outcome, StepFailed
+
+if TYPE_CHECKING:
+    from devenv.doctor.checks import Report
 
 # doctor's checks that are prerequisites; the git hook and the dependencies are steps of their
 # own, later, with an action each.
@@ -28,7 +33,7 @@ PREREQUISITE_FAMILIES = (
 # ---------------------------------------------------------------- prerequisites
 
 
-def _doctor(ctx: StepContext):
+def _doctor(ctx: StepContext) -> Report:
     from devenv.doctor.checks import FAMILIES, run_checks
 
     families = [family for family in FAMILIES if family.id in PREREQUISITE_FAMILIES]
@@ -99,7 +104,7 @@ def start_services(ctx: StepContext) -> str:
     return "started the services (as `devenv up -d`)"
 
 
-def _lines(ctx: StepContext):
+def _lines(ctx: StepContext) -> Emit:
     """An Emit that turns devenv's events into output lines (``postgres | ready in ...``)."""
     from devenv.console import describe
 

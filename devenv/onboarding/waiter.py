@@ -12,6 +12,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from watchdog.events import FileSystemEvent
+    from watchdog.observers.api import BaseObserver
 
 POLL = 2.0  # seconds between re-checks when no event comes
 QUIET = 0.05  # an editor's save is a burst of events: check once it settles
@@ -58,7 +63,7 @@ def _relay(cancelled: threading.Event, changed: threading.Event, stop: threading
             return
 
 
-def _watch(paths: Iterable[Path], changed: threading.Event):
+def _watch(paths: Iterable[Path], changed: threading.Event) -> BaseObserver | None:
     """A started watchdog Observer on the folders of ``paths`` (None when nothing can be
     watched: then only the poll re-checks)."""
     from watchdog.events import FileSystemEventHandler
@@ -79,7 +84,7 @@ def _watch(paths: Iterable[Path], changed: threading.Event):
         def __init__(self, names: set[str] | None) -> None:
             self.names = names
 
-        def on_any_event(self, event) -> None:
+        def on_any_event(self, event: FileSystemEvent) -> None:
             if event.event_type in ("opened", "closed_no_write"):
                 return  # reads change nothing
             if self.names is None:
