@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+from typing import BinaryIO
 
 
 class RespError(Exception):
@@ -34,7 +35,7 @@ def _encode(args: tuple[str, ...]) -> bytes:
     return b"".join(out)
 
 
-def _read(stream) -> object:
+def _read(stream: BinaryIO) -> object:
     line = stream.readline()
     if not line:
         raise ConnectionClosed("the server closed the connection")
