@@ -37,11 +37,8 @@ def _snapshots():
             f"(its services: {services}; see [services] in {stack.config.source.name})"
         )
     service = stack.service("postgres")
-    if not isinstance(service, PostgresService):  # a project's own recipe for the name
-        raise UsageError(
-            f"the service 'postgres' in {stack.config.source.name} is not a PostgreSQL server: "
-            "snapshots and restores are for PostgreSQL"
-        )
+    # The config refuses a recipe of its own for 'postgres': it is always devenv's PostgreSQL.
+    assert isinstance(service, PostgresService), type(service)
     if service.find_running() is None:
         raise DevenvError("postgres is not running; start it with `devenv up -d`")
     databases = {db.name: db.owner for db in stack.config.services["postgres"].databases}
