@@ -303,7 +303,7 @@ async def supervisor_once(specs: list[ProcessSpec], logs: Path) -> float:
         await asyncio.sleep(0.001)
     await supervisor.stop()
     await running
-    states = {info["state"] for info in supervisor.snapshot().values()}
+    states = {info.state for info in supervisor.snapshot().values()}
     if states != {"stopped"}:
         raise RuntimeError(f"after stop(), the processes are {states}")
     return (all_running[0] - start) * 1000

@@ -19,34 +19,63 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 from devenv.config import Config
 from devenv.errors import DevenvError
-from devenv.events import Emit, Notice
+from devenv.events import (
+    Emit,
+    Event,
+    Notice,
+    ServiceExited,
+    ServiceFailed,
+    ServiceReady,
+    ServiceStarting,
+    ServiceStopped,
+)
 from devenv.services.stack import Stack
-from devenv.state import State
+from devenv.state import State, Status
 from devenv.supervisor import procstate
 
 LinesCallback = Callable[[str, list], None]
 PORTS_EVERY = 5  # sampling rounds between two looks at the processes' listening ports
 
 
-@dataclass(frozen=True)
-class Row:
-    """One line of the dashboard: a service or a process, as it is now."""
+# What each service event says of its state; the dashboard reads a service's readiness from
+# them (and its liveness from its pid) while no watcher runs, instead of asking the server.
+def _service_state(event: Event) -> State | None:
+    match event:
+        case ServiceStarting():
+            return State.STARTING
+        case ServiceReady():
+            return State.READY
+        case ServiceExited(restart_in=None):
+            return State.CRASHED
+        case ServiceExited():
+            return State.BACKOFF
+        case ServiceFailed():
+            return State.FAILED
+        case ServiceStopped():
+            return State.STOPPED
+    return None
 
-    name: str
-    kind: str  # "service" | "process"
-    state: str
-    pid: int | None
-    port: int | None
-    cpu_percent: float | None
-    rss: int | None
-    restarts: int | None
-    uptime: float | None
-    detail: str = ""
+
+@dataclass(frozen=True)
+class StopStep:
+    """A stage ``Session.stop`` reached: "processes" (it stops them all), "services" (it stops
+    ``names``), "stopped" (all done). ``str()`` says it for people."""
+
+    stage: Literal["processes", "services", "stopped"]
+    names: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        if self.stage == "processes":
+            return "stopping the processes"
+        if self.stage == "services":
+            return f"stopping {', '.join(self.names)}"
+        return "stopped"
 
 
 class Session:
@@ -66,7 +95,7 @@ class Session:
         self.on_lines = on_lines
         self.log_ring = log_ring
         self.sample_every = sample_every
-        self.stack = Stack(config, on_event)
+        self.stack = Stack(config, self._heard)
         self.layout = self.stack.layout
         self.runner = None
         self.logs: dict = {}
@@ -74,7 +103,12 @@ class Session:
         self._lock = None
         self._writer = procstate.StateWriter(self.layout)
         self._write_lock = threading.Lock()
-        self._service_status: dict[str, dict] = {}
+        self._service_status: dict[str, Status] = {}
+        self._service_states: dict[str, State] = {}  # as the services' events last said
+        # The processes as the supervisor last handed them over (on_change, on its loop): a
+        # new dict of frozen records each time, so any thread may read the one it finds here.
+        self._processes: dict[str, Status] = {}
+        self._process_names: list[str] = []
         self._sampling = threading.Event()
         self._sampler_thread: threading.Thread | None = None
         self.finished = threading.Event()  # set when the supervisor has nothing left to run
@@ -99,7 +133,7 @@ class Session:
                 self.on_event(Notice("devenv", message))
             with operation_lock(self.layout):
                 self.stack.start(alongside=self._prepare_environment)
-            self._service_status = self.stack.status()
+            self._service_status = self._services_now()
             self._watch_services()
             self._watch_drift()
             self._start_processes()
@@ -115,14 +149,21 @@ class Session:
                 self.stack, on_down=self._service_down, on_up=self._service_up
             ).watch()
 
+    def _heard(self, event: Event) -> None:
+        """Every event of the services (and hooks): noted, then passed on to ``on_event``."""
+        state = _service_state(event)
+        if state is not None and event.name in self.config.services:
+            self._service_states[event.name] = state
+        self.on_event(event)
+
     def _service_down(self, name: str, text: str) -> None:
         with self._services_lock:
-            if self.runner is not None and self.runner.supervisor is not None:
+            if self.runner is not None:
                 self.runner.service_down(name, text)
 
     def _service_up(self, name: str, text: str) -> None:
         with self._services_lock:
-            if self.runner is not None and self.runner.supervisor is not None:
+            if self.runner is not None:
                 self.runner.service_ready(name, text)
 
     def _prepare_environment(self) -> None:
@@ -239,7 +280,7 @@ class Session:
         kinds = set(affected(self.config.processes, lockfiles, self.project_env))
         if not kinds:
             return
-        snapshot = self.runner.supervisor.snapshot()
+        snapshot = self._processes
         names = [n for n, status in snapshot.items() if status.process_type in kinds]
         running = [n for n in names if snapshot[n].state not in (State.STOPPED, State.COMPLETED)]
         if running:
@@ -265,6 +306,7 @@ class Session:
         )
         if not specs:
             return
+        self._process_names = [spec.name for spec in specs]
         # Stack.start makes .devenv's folders (Layout.ensure) only when there are services;
         # the processes' logs need theirs, private like the rest (but not the sockets' runtime
         # folder, which nothing here uses). Whatever is in the way is reported by the first
@@ -283,7 +325,8 @@ class Session:
             loop = asyncio.get_event_loop()  # the runner's loop, set on its thread
             pending: list[bool] = []
 
-            def on_change(snapshot: dict) -> None:
+            def on_change(snapshot: dict[str, Status]) -> None:
+                self._processes = snapshot
                 # Ten processes starting in one pass of the loop make one write, not ten.
                 if not pending:
                     pending.append(True)
@@ -294,13 +337,15 @@ class Session:
                 self._write_state()
 
             ready = self.services.ready() if self.services is not None else set()
-            return Supervisor(
+            supervisor = Supervisor(
                 specs,
                 emit=self.on_event,
                 log_for=log_for,
                 services_ready=frozenset(ready),
                 on_change=on_change,
             )
+            self._processes = supervisor.snapshot()  # before its first change
+            return supervisor
 
         # Held until the runner is known: a service that goes down meanwhile is not missed.
         with self._services_lock:
@@ -317,13 +362,13 @@ class Session:
         return activate(ProjectEnv.from_config(self.config), os.environ)
 
     def _write_state(self) -> None:
-        if self.runner is None or self.runner.supervisor is None:
+        if not self._processes:
             return
         with self._write_lock:
             if self._sampling.is_set():
                 return  # stopping: the file is being removed
             self._writer.stats = self.stats
-            self._writer(self.runner.supervisor.snapshot())
+            self._writer(self._processes)
 
     def _sample_loop(self) -> None:
         from devenv.supervisor.stats import StatsSampler
@@ -332,16 +377,13 @@ class Session:
         ports: dict[str, list[int]] = {}
         rounds = 0
         while not self._sampling.wait(self.sample_every):
-            runner = self.runner
-            if runner is None or runner.supervisor is None:
-                continue
-            snapshot = runner.supervisor.snapshot()
+            snapshot = self._processes
             pids = {name: status.pid for name, status in snapshot.items() if status.pid}
             watcher = self.services
             services = watcher.snapshot() if watcher is not None else self._service_status
-            for name, info in services.items():
-                if info.get("pid"):
-                    pids[name] = info["pid"]
+            for name, status in services.items():
+                if status.pid:
+                    pids[name] = status.pid
             # Ports cost the most to find (the whole socket table, per process): only the
             # processes' (the services' are known), and every fifth round.
             ports_of = list(snapshot) if rounds % PORTS_EVERY == 0 else []
@@ -364,7 +406,7 @@ class Session:
 
     # -- stopping --------------------------------------------------------------------
 
-    def stop(self, on_progress: Callable[[str], None] | None = None) -> None:
+    def stop(self, on_progress: Callable[[StopStep], None] | None = None) -> None:
         """Stop the processes, then the services this session started; release the lock.
 
         Services that were already running when it started (``devenv up -d``)
@@ -372,7 +414,7 @@ class Session:
         """
         from devenv.project.runlock import operation_lock
 
-        progress = on_progress or (lambda text: None)
+        progress = on_progress or (lambda step: None)
         if self.services is not None:
             self.services.close()  # from now on a server that stops is not started again
         if self._watcher is not None:
@@ -384,12 +426,12 @@ class Session:
         with self._write_lock:
             self._sampling.set()
         if self.runner is not None:
-            progress("stopping the processes")
+            progress(StopStep("processes", tuple(self._process_names)))
             self.runner.stop()
         self._writer.clear()
         ours = [name for name in self.stack.names if name not in self.stack.adopted]
         if ours:
-            progress(f"stopping {', '.join(ours)}")
+            progress(StopStep("services", tuple(ours)))
             with operation_lock(self.layout):
                 self.stack.stop(ours)
         left = [n for n in sorted(self.stack.adopted) if self._still_running(n)]
@@ -404,7 +446,7 @@ class Session:
         if self._lock is not None:
             self._lock.release()
             self._lock = None
-        progress("stopped")
+        progress(StopStep("stopped"))
 
     def _still_running(self, name: str) -> bool:
         """Whether the service ``name`` runs (one the person stopped from the TUI does not)."""
@@ -415,9 +457,7 @@ class Session:
 
     def force_stop(self) -> None:
         """SIGKILL every process group now (a second Ctrl-C)."""
-        if self.runner is None or self.runner.supervisor is None:
-            return
-        for status in self.runner.supervisor.snapshot().values():
+        for status in self._processes.values():
             pgid = status.pgid or status.pid
             if pgid:
                 with contextlib.suppress(OSError):
@@ -432,72 +472,57 @@ class Session:
     # -- looking -----------------------------------------------------------------
 
     def names(self) -> list[str]:
-        processes = list(self.runner.supervisor.names) if self._has_processes() else []
+        processes = self._process_names if self._has_processes() else []
         return [*self.stack.names, *processes]
 
     def _has_processes(self) -> bool:
-        return self.runner is not None and self.runner.supervisor is not None
+        return self.runner is not None and bool(self._process_names)
 
-    def rows(self) -> list[Row]:
-        rows = []
+    def rows(self) -> list[Status]:
+        """Every service, then every process, as it is now, with the numbers last sampled of
+        its pid (cpu_percent, rss, uptime). Cheap: no server is asked anything."""
         now = time.time()
         services = self._services_now()
         self._service_status = services
-        for name, info in services.items():
-            stats = self.stats.get(name, {})
-            if not info.get("pid") or stats.get("pid") != info["pid"]:
-                stats = {}  # not sampled since it (re)started: no numbers of the old pid
-            rows.append(
-                Row(
-                    name=name,
-                    kind="service",
-                    state=info["state"],
-                    pid=info.get("pid"),
-                    port=info.get("port"),
-                    cpu_percent=stats.get("cpu_percent"),
-                    rss=stats.get("rss"),
-                    restarts=info.get("restarts"),
-                    uptime=stats.get("uptime"),
-                    detail=info.get("version") or "",
-                )
-            )
+        rows = [status.with_sample(self.stats.get(name)) for name, status in services.items()]
         if self._has_processes():
-            for name, info in self.runner.supervisor.snapshot().items():
-                stats = self.stats.get(name, {})
-                if not info.pid or stats.get("pid") != info.pid:
-                    stats = {}  # not sampled since it (re)started: no numbers of the old pid
-                started = info.started_at
-                rows.append(
-                    Row(
-                        name=name,
-                        kind="process",
-                        state=info.state,
-                        pid=info.pid,
-                        port=info.port,
-                        cpu_percent=stats.get("cpu_percent"),
-                        rss=stats.get("rss"),
-                        restarts=info.restarts,
-                        uptime=(now - started) if started and info.pid else None,
-                        detail=info.command or "",
-                    )
-                )
+            for name, status in self._processes.items():
+                sampled = status.with_sample(self.stats.get(name))
+                started = status.started_at
+                # Uptime from its start time: exact, and there before the first sample.
+                uptime = (now - started) if started and status.pid else None
+                rows.append(replace(sampled, uptime=uptime))
         return rows
 
-    def _services_now(self) -> dict[str, dict]:
-        """Each service's state, pid, port, version (and restarts while they are kept up).
+    def _services_now(self) -> dict[str, Status]:
+        """Each service's status, without a connection to any server.
 
-        While the watcher runs, its states (from the pids, cheap) are the truth; before
-        and after, the servers are asked (Stack.status).
+        While the watcher runs, its states (from the pids) are the truth; before and
+        after, liveness is the pid's (a server of the project runs, or none does) and
+        readiness what the services' events last said (a server found running before
+        any event is "starting" until its start says more).
         """
         watcher = self.services
-        if watcher is None:
-            return self.stack.status()
-        watched = watcher.snapshot()
-        result = {}
+        if watcher is not None:
+            watched = watcher.snapshot()
+            return {
+                name: watched.get(name) or self.stack.service(name).status_of(State.STOPPED, None)
+                for name in self.stack.names
+            }
+        result: dict[str, Status] = {}
         for name in self.stack.names:
-            service = self.stack.service(name)
-            info = watched.get(name, {"state": "stopped", "pid": None, "restarts": None})
-            result[name] = {**info, "port": service.port, "version": service.version}
+            try:
+                service = self.stack.service(name)
+                pid = service.find_running()
+            except DevenvError as err:  # its binaries are gone, say: as Stack.status says
+                result[name] = Status(name, "service", State.FAILED, error=str(err))
+                continue
+            state = self._service_states.get(name, State.STARTING)
+            if pid is None:
+                state = State.STOPPED
+            elif state not in (State.READY, State.STARTING):
+                state = State.STARTING  # running again, readiness not said yet
+            result[name] = service.status_of(state, pid)
         return result
 
     def urls(self) -> dict[str, str]:
@@ -524,7 +549,7 @@ class Session:
     # -- control: a process or a service, by name ---------------------------------------
 
     def _process(self, name: str) -> str:
-        if not self._has_processes() or name not in self.runner.supervisor.names:
+        if not self._has_processes() or name not in self._process_names:
             raise DevenvError(f"no process named {name}")
         return name
 

@@ -87,6 +87,29 @@ class Status:
     ports: tuple[int, ...] | None = None
     uptime: float | None = None
 
+    @classmethod
+    def of_process_record(cls, name: str, entry: dict[str, Any]) -> Status:
+        """A process as ``as_json()`` (and devenv.supervisor.procstate) recorded it. The file is
+        a cache anything may have damaged: values are taken as found, an unknown state is
+        UNKNOWN, ports that are not a list are dropped."""
+        ports = entry.get("ports")
+        return cls(
+            name,
+            "process",
+            State.of(entry.get("state")),
+            pid=entry.get("pid"),
+            port=entry.get("port"),
+            restarts=entry.get("restarts"),
+            process_type=entry.get("kind"),
+            pgid=entry.get("pgid"),
+            started_at=entry.get("started_at"),
+            exit_code=entry.get("exit_code"),
+            cpu_percent=entry.get("cpu_percent"),
+            rss=entry.get("rss"),
+            ports=tuple(ports) if isinstance(ports, list) else None,
+            uptime=entry.get("uptime"),
+        )
+
     @property
     def detail(self) -> str:
         """A line for people: a service's version, a process's command."""

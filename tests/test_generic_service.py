@@ -195,7 +195,7 @@ def test_tcp_recipe_starts_serves_and_stops_with_sigterm(make_service):
     assert svc.stop() is True
     assert not connects(svc.port)
     assert svc.find_running() is None
-    assert svc.status()["state"] == "stopped"
+    assert svc.status().state == "stopped"
     assert svc.stop() is False
 
 

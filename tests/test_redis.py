@@ -147,7 +147,7 @@ def test_cold_start_is_ready_and_env(make_redis):
     with pytest.raises(redis.AuthenticationError):
         redis.Redis(host="127.0.0.1", port=svc.port, retry=None, protocol=2).ping()
     assert any(isinstance(e, ServiceStarting) for e in svc.events)
-    assert svc.status()["state"] == "ready"
+    assert svc.status().state == "ready"
 
     conf = svc.conf_file.read_text()
     assert f"port {svc.port}\n" in conf
@@ -178,7 +178,7 @@ def test_data_survives_stop_and_start_and_stop_uses_shutdown(make_redis):
     assert "ready to exit" in log
     assert "Received SIGTERM" not in log
     assert not svc.socket_path.exists()
-    assert svc.status()["state"] == "stopped"
+    assert svc.status().state == "stopped"
     assert svc.stop() is False
 
     second = svc.start()
@@ -366,7 +366,7 @@ def test_a_password_made_anew_while_the_server_runs_is_given_to_it(make_redis):
     (svc.ctx.layout.base / "password").unlink()
     fresh = RedisService(svc.ctx)
     assert fresh.start().adopted
-    assert fresh.status()["state"] == "ready"
+    assert fresh.status().state == "ready"
     fresh.provision()
     assert fresh.password != old
     with pytest.raises(redis.AuthenticationError):

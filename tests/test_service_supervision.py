@@ -41,6 +41,11 @@ pytestmark = pytest.mark.usefixtures("private_cache")  # see tests/conftest.py
 FAST = 0.1  # the watcher's poll in these tests: a death is seen within a tenth of a second
 
 
+def seen(watcher, name: str) -> tuple:
+    status = watcher.snapshot()[name]
+    return status.state, status.pid, status.restarts
+
+
 def until(check, what: str, timeout: float = 20.0):
     """Poll ``check`` until it returns something truthy (a deadline, not a timing assertion)."""
     deadline = time.monotonic() + timeout
@@ -113,7 +118,7 @@ def test_a_killed_server_is_seen_said_reaped_and_started_again(redis_stack):
     watcher = watch()
     service = stack.service("redis")
     first = service.find_running()
-    assert watcher.snapshot()["redis"] == {"state": "ready", "pid": first, "restarts": 0}
+    assert seen(watcher, "redis") == ("ready", first, 0)
 
     os.kill(first, signal.SIGKILL)
 
@@ -126,8 +131,8 @@ def test_a_killed_server_is_seen_said_reaped_and_started_again(redis_stack):
     assert not ready[0].adopted
     assert service.find_running() == second
     assert service.is_ready()
-    assert until(lambda: watcher.snapshot()["redis"]["state"] == "ready", "ready again")
-    assert watcher.snapshot()["redis"] == {"state": "ready", "pid": second, "restarts": 1}
+    assert until(lambda: watcher.snapshot()["redis"].state == "ready", "ready again")
+    assert seen(watcher, "redis") == ("ready", second, 1)
     # devenv was its parent, so devenv reaped it (pid 1 here reaps nothing).
     assert zombie_or_gone(first) == "gone"
     assert recorder.told == [
@@ -147,14 +152,14 @@ def test_a_stop_asked_for_is_kept_and_start_and_restart_bring_it_back(redis_stac
     assert service.find_running() is None
     assert recorder.told == [("down", "redis was stopped")]
     time.sleep(10 * FAST)  # ten looks of the watcher, and a backoff's worth: nothing restarts it
-    assert watcher.snapshot()["redis"]["state"] == "stopped"
+    assert watcher.snapshot()["redis"].state == "stopped"
     assert service.find_running() is None
     assert recorder.of(ServiceExited) == []
 
     assert watcher.start("redis") is True
     second = service.find_running()
     assert second not in (None, first)
-    assert watcher.snapshot()["redis"] == {"state": "ready", "pid": second, "restarts": 0}
+    assert seen(watcher, "redis") == ("ready", second, 0)
     assert watcher.start("redis") is False  # it runs already
 
     watcher.restart("redis")
@@ -195,7 +200,7 @@ def test_a_server_that_cannot_start_again_is_retried_then_left_crashed(redis_sta
         holder.bind(("127.0.0.1", service.port))  # taken before the restart (0.5 s later)
         holder.listen()
 
-        until(lambda: watcher.snapshot()["redis"]["state"] == "crashed", "given up")
+        until(lambda: watcher.snapshot()["redis"].state == "crashed", "given up")
 
     first, second = recorder.of(ServiceExited)
     assert first.restart_in == 0.5
@@ -211,7 +216,7 @@ def test_a_server_that_cannot_start_again_is_retried_then_left_crashed(redis_sta
     assert service.find_running() is None
 
     assert watcher.start("redis") is True  # the port is free again: a person starts it
-    assert watcher.snapshot()["redis"]["state"] == "ready"
+    assert watcher.snapshot()["redis"].state == "ready"
 
 
 # -- readiness: "not yet" against a bug ----------------------------------------------------------
@@ -344,10 +349,10 @@ def test_errors_that_mean_not_yet_are_waited_through(echo):
 
 def test_status_says_starting_for_not_yet_and_raises_a_bug(echo):
     echo.start(timeout=20)
-    assert echo.status()["state"] == "ready"
+    assert echo.status().state == "ready"
 
     echo.failures = [TimeoutError("timed out")]
-    assert echo.status()["state"] == "starting"
+    assert echo.status().state == "starting"
 
     echo.bug = AttributeError("'Recipe' object has no attribute 'readyness'")
     with pytest.raises(AttributeError, match="readyness"):

@@ -184,3 +184,69 @@ def test_services_are_restarted_stopped_and_started_by_name(services_and_a_user)
             session.restart("nope")
     finally:
         session.stop()
+
+
+class Connections:
+    """How many connections PostgreSQL and Redis have accepted so far (PostgreSQL's from its
+    log: log_connections is on), not counting the INFO connections of these looks."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.looks = 0
+
+    def __call__(self) -> tuple[int, int]:
+        pg_log = self.session.stack.service("postgres").log_file.read_text(errors="replace")
+        redis = self.session.stack.service("redis").info("stats")
+        self.looks += 1  # this look's own connection is in what INFO reports
+        return pg_log.count("connection received:"), int(redis["total_connections_received"]) - (
+            self.looks
+        )
+
+
+def test_reading_the_dashboard_opens_no_connection_to_any_server(reachable_dir):
+    """Session.rows() is read once a second: liveness from the pids, readiness from the events;
+    never a connection, before the session's start, while it runs, or after it stopped."""
+    (reachable_dir / "devenv.toml").write_text("[services.postgres]\n\n[services.redis]\n")
+    config = load_config(reachable_dir / "devenv.toml")
+    from devenv.services.stack import Stack
+
+    Stack(config).start()  # as `devenv up -d`: the session adopts them, and leaves them running
+    postgres = Stack(config).service("postgres")
+    conn = postgres.superuser_connect()
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("ALTER SYSTEM SET log_connections = on")
+            cur.execute("SELECT pg_reload_conf()")
+    finally:
+        conn.close()
+    session = Session(config, on_event=lambda e: None, on_lines=lambda n, b: None)
+    connections_made = Connections(session)
+    try:
+        # The count sees a connection (so that an unchanged count below means something); the
+        # reload takes effect a moment later.
+        def logged() -> bool:
+            postgres.superuser_connect().close()
+            time.sleep(0.05)
+            return connections_made()[0] > 0
+
+        until(logged, "log_connections in effect")
+        before = connections_made()
+        postgres.superuser_connect().close()
+        until(lambda: connections_made()[0] == before[0] + 1, "a connection is logged")
+
+        def read_the_dashboard(times: int = 20) -> list:
+            counted = connections_made()
+            rows = [session.rows() for _ in range(times)]
+            time.sleep(0.3)  # a connection's log line is written by its backend, just after
+            assert connections_made() == counted
+            return rows[-1]
+
+        assert {r.state for r in read_the_dashboard()} == {"starting"}  # not said ready yet
+        session.start()
+        assert {r.state for r in read_the_dashboard()} == {"ready"}
+        session.stop()
+        assert {r.state for r in read_the_dashboard()} == {"ready"}  # left running, as found
+    finally:
+        session.stop()
+        Stack(config).stop()

@@ -17,20 +17,47 @@ import pytest
 
 from devenv.errors import DevenvError
 from devenv.events import ServiceReady, ServiceStarting, StepDone
-from devenv.session import Row
+from devenv.session import StopStep
+from devenv.state import State, Status
 from devenv.supervisor.events import ProcessCrashed, ProcessReady, ProcessStarted, ProcessStopped
 from devenv.supervisor.proclog import LogLine
 
 # A fixed local time: every stamp on screen reads 09:30:0x whatever the time zone.
 T0 = datetime.datetime(2024, 5, 6, 9, 30, 0).timestamp()
 
+
+def dashboard_row(name, kind, state, pid, port, cpu, rss, restarts, uptime, detail) -> Status:
+    """A row as Session.rows gives it; ``detail`` is a service's version, a process's command."""
+    said = {"version": detail} if kind == "service" else {"command": detail}
+    return Status(
+        name,
+        kind,
+        State(state),
+        pid=pid,
+        port=port,
+        restarts=restarts,
+        cpu_percent=cpu,
+        rss=rss,
+        uptime=uptime,
+        **said,
+    )
+
+
 ROWS = [
-    Row("postgres", "service", "ready", 4242, 5432, 0.3, 24_500_000, None, 125.0, "15.4"),
-    Row("redis", "service", "ready", 4243, 6379, 0.1, 8_200_000, None, 125.0, "7.0.15"),
-    Row("migrate.1", "process", "completed", None, None, None, None, 0, None, "python -m migrate"),
-    Row("web.1", "process", "ready", 5001, 5000, 1.5, 41_000_000, 0, 64.0, "python -m app.web"),
-    Row("worker.1", "process", "running", 5002, None, 0.0, 30_100_000, 1, 3725.0, "python -m wrk"),
-    Row("mailer.1", "process", "crashed", None, None, None, None, 5, None, "python -m mailer"),
+    dashboard_row("postgres", "service", "ready", 4242, 5432, 0.3, 24_500_000, None, 125.0, "15.4"),
+    dashboard_row("redis", "service", "ready", 4243, 6379, 0.1, 8_200_000, None, 125.0, "7.0.15"),
+    dashboard_row(
+        "migrate.1", "process", "completed", None, None, None, None, 0, None, "python -m migrate"
+    ),
+    dashboard_row(
+        "web.1", "process", "ready", 5001, 5000, 1.5, 41_000_000, 0, 64.0, "python -m app.web"
+    ),
+    dashboard_row(
+        "worker.1", "process", "running", 5002, None, 0.0, 30_100_000, 1, 3725.0, "python -m wrk"
+    ),
+    dashboard_row(
+        "mailer.1", "process", "crashed", None, None, None, None, 5, None, "python -m mailer"
+    ),
 ]
 
 START_EVENTS = [
@@ -106,16 +133,16 @@ class FakeSession:
         finally:
             self.start_over.set()
 
-    def stop(self, on_progress: Callable[[str], None] | None = None) -> None:
+    def stop(self, on_progress: Callable[[StopStep], None] | None = None) -> None:
         self.calls.append(("stop",))
-        progress = on_progress or (lambda text: None)
-        progress("stopping the processes")
+        progress = on_progress or (lambda step: None)
+        progress(StopStep("processes", ("web.1",)))
         self.on_event(ProcessStopped("web.1", pid=5001))
         self.stopping.set()
         if self.stop_gate is not None:
             self.stop_gate.wait(timeout=10)
-        progress("stopping postgres, redis")
-        progress("stopped")
+        progress(StopStep("services", ("postgres", "redis")))
+        progress(StopStep("stopped"))
 
     def force_stop(self) -> None:
         self.calls.append(("force_stop",))
@@ -129,7 +156,7 @@ class FakeSession:
         self.calls.append(("sync",))
         return True
 
-    def rows(self) -> list[Row]:
+    def rows(self) -> list[Status]:
         return list(self.current_rows)
 
     def names(self) -> list[str]:
@@ -396,7 +423,7 @@ def test_the_fake_session_is_sessions_interface():
 
 def test_a_fake_that_drifted_from_session_is_named_with_what_differs():
     class Drifted(FakeSession):
-        def rows(self, everything: bool) -> list[Row]:  # Session.rows takes nothing
+        def rows(self, everything: bool) -> list[Status]:  # Session.rows takes nothing
             return []
 
         def tail(self, name: str, n: int = 100) -> list[str]:  # Session's default is 500
@@ -410,8 +437,8 @@ def test_a_fake_that_drifted_from_session_is_named_with_what_differs():
     problems = fake_disagreements(Drifted)
     assert problems == [
         "Drifted.drift_action is a int; Session.drift_action is a str",
-        "Drifted.rows(self, everything: bool) -> list[Row] differs from "
-        "Session.rows(self) -> list[Row]",
+        "Drifted.rows(self, everything: bool) -> list[Status] differs from "
+        "Session.rows(self) -> list[Status]",
         "Drifted.tail(self, name: str, n: int = 100) -> list[str] differs from "
         "Session.tail(self, name: str, n: int = 500) -> list[str]",
         "Drifted.uptime is not Session's: Session has no uptime",
@@ -466,7 +493,7 @@ async def test_a_changed_row_updates_only_its_changed_cells():
             original(*args, **kw),
         )
         rows = list(ROWS)
-        rows[3] = Row(
+        rows[3] = dashboard_row(
             "web.1", "process", "running", 6001, 5000, 1.5, 41_000_000, 1, 2.0, "python -m app.web"
         )
         holder["session"].current_rows = rows

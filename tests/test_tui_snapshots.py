@@ -16,9 +16,8 @@ import time
 
 from devenv.errors import DevenvError
 from devenv.events import ServiceFailed, ServiceStarting
-from devenv.session import Row
 from devenv.tui.quit_screen import QuitScreen
-from tests.test_tui import drawn, make_app, settle
+from tests.test_tui import dashboard_row, drawn, make_app, settle
 
 
 def test_dashboard_80x24(snap_compare):
@@ -62,8 +61,8 @@ def test_dashboard_filtered(snap_compare):
 
 def test_start_error(snap_compare):
     rows = [
-        Row("postgres", "service", "failed", None, 5432, None, None, None, None, "15.4"),
-        Row("redis", "service", "stopped", None, 6379, None, None, None, None, "7.0.15"),
+        dashboard_row("postgres", "service", "failed", None, 5432, None, None, None, None, "15.4"),
+        dashboard_row("redis", "service", "stopped", None, 6379, None, None, None, None, "7.0.15"),
     ]
     message = (
         "postgres: port 5432 (set in devenv.toml, line 7, key services.postgres.port) "

@@ -101,7 +101,7 @@ def status(args: argparse.Namespace) -> int:
     from devenv.supervisor import procstate
 
     stack = _stack(ignore)
-    services = stack.status()
+    services = {name: status.as_json() for name, status in stack.status().items()}
     running = foreground_pid(stack.layout)
     processes = _process_status(procstate.read(stack.layout), running)
     deps = _deps_status(stack.config)
@@ -127,7 +127,7 @@ def status(args: argparse.Namespace) -> int:
         pid = info.get("pid") or "-"
         port = info.get("port") or "-"
         uptime = f"{info['uptime']:.0f}s" if info.get("uptime") is not None else "-"
-        extra = f"{info.get('restarts', 0)} restarts, up {uptime}"
+        extra = f"{info.get('restarts') or 0} restarts, up {uptime}"
         cpu, rss = _number(info.get("cpu_percent")), _number(info.get("rss"))
         if cpu is not None and rss is not None:
             extra += f", {cpu:.0f}% cpu, {rss / 2**20:.0f} MiB"
@@ -170,20 +170,25 @@ def _deps_status(config: Config) -> dict:
 def _process_status(recorded: dict[str, dict], devenv_pid: int | None) -> dict[str, dict]:
     """The processes as the running devenv last wrote them; all 'stopped' when none runs, or
     when the record is a killed devenv's that the running one has not replaced yet."""
+    from dataclasses import replace
+
+    from devenv.state import State, Status
+
     now = time.time()
     result = {}
     for name, info in recorded.items():
         if not isinstance(info, dict):
             continue  # a damaged record (processes.json is rewritten by the next `up`)
-        entry = {k: v for k, v in info.items() if k not in ("create_time", "recorded_by")}
-        entry.setdefault("state", "unknown")
+        status = Status.of_process_record(name, info)
         writer = info.get("recorded_by")
         if devenv_pid is None or (isinstance(writer, int) and writer != devenv_pid):
-            entry.update(state="stopped", pid=None)
-        started = _number(entry.get("started_at"))
-        running = entry.get("pid") and started is not None
-        entry["uptime"] = round(now - started, 1) if running else None
-        result[name] = entry
+            status = replace(status, state=State.STOPPED, pid=None)
+        started = _number(status.started_at)
+        running = status.pid and started is not None
+        result[name] = {
+            **status.as_json(),
+            "uptime": round(now - started, 1) if running else None,
+        }
     return result
 
 

@@ -80,10 +80,10 @@ def check_services(ctx: StepContext) -> Outcome:
     from devenv.services.stack import Stack
 
     status = Stack(ctx.config).status()
-    waiting = {name: info for name, info in status.items() if info["state"] != "ready"}
+    waiting = {name: info for name, info in status.items() if info.state != "ready"}
     if not waiting:
         return Outcome.done(f"{' and '.join(status)} ready")
-    said = ", ".join(f"{name} {info['state']}" for name, info in waiting.items())
+    said = ", ".join(f"{name} {info.state}" for name, info in waiting.items())
     return Outcome.not_yet(said, "`devenv up -d` starts them")
 
 

@@ -32,6 +32,7 @@ from devenv.project.privileges import ServiceUser
 from devenv.services import readiness
 from devenv.services.installations import Installation
 from devenv.services.recipes import Recipe
+from devenv.state import State, Status
 
 READY_POLL_SECONDS = 0.005
 DEFAULT_START_TIMEOUT = 30.0  # seconds, unless the recipe says readiness.timeout
@@ -280,19 +281,27 @@ class Service(ABC):
             return []
         return list(deque(text.splitlines(), maxlen=lines))
 
-    def status(self) -> dict:
+    def status(self) -> Status:
+        """Its status now: "stopped" when no server of the project runs, else the server is
+        asked (``is_ready``): "ready" or "starting"."""
         pid = self.find_running()
-        state = "stopped"
-        if pid is not None:
-            state = "ready" if self._probe() else "starting"
-        return {
-            "state": state,
-            "pid": pid,
-            "port": self.port,
-            "version": self.version,
-            "data_dir": str(self.data_dir),
-            "log": str(self.log_file),
-        }
+        if pid is None:
+            return self.status_of(State.STOPPED, None)
+        return self.status_of(State.READY if self._probe() else State.STARTING, pid)
+
+    def status_of(self, state: State, pid: int | None, restarts: int | None = None) -> Status:
+        """The record of this service in ``state`` with ``pid``, as found by the caller."""
+        return Status(
+            self.name,
+            "service",
+            state,
+            pid=pid,
+            port=self.port,
+            restarts=restarts,
+            version=self.version,
+            data_dir=str(self.data_dir),
+            log=str(self.log_file),
+        )
 
 
 def wait_gone(pid: int, timeout: float) -> bool:

@@ -21,6 +21,7 @@ from devenv.services.base import Service, ServiceContext, ServiceFailed
 from devenv.services.installations import find_installation
 from devenv.services.recipes import recipe_for
 from devenv.services.registry import service_class
+from devenv.state import State, Status
 
 
 class HookFailed(DevenvError):
@@ -303,19 +304,15 @@ class Stack:
         self.layout.remove_runtime_if_empty()
         return [name for name in wanted if name in stopped]
 
-    def status(self) -> dict[str, dict]:
-        result: dict[str, dict] = {}
+    def status(self) -> dict[str, Status]:
+        """Every service's status (asking each running server whether it is ready); one
+        that cannot be looked at (its binaries are gone, say) is "failed" with the error."""
+        result: dict[str, Status] = {}
         for name in self.names:
             try:
                 result[name] = self.service(name).status()
             except DevenvError as err:
-                result[name] = {
-                    "state": "failed",
-                    "pid": None,
-                    "port": None,
-                    "version": None,
-                    "error": str(err),
-                }
+                result[name] = Status(name, "service", State.FAILED, error=str(err))
         return result
 
 

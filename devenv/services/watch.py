@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 from devenv.errors import DevenvError
 from devenv.events import Emit, ServiceExited, ServiceFailed
 from devenv.project import pidrecord
+from devenv.state import State, Status
 from devenv.supervisor import policy
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ Callback = Callable[[str, str], object]  # (service, a line for the processes th
 @dataclass(eq=False)
 class _Watched:
     name: str
-    state: str = "ready"
+    state: State = State.READY
     pid: int | None = None
     record: pidrecord.PidRecord | None = None  # tells the adopted server from a recycled pid
     up_since: float = 0.0  # monotonic, when it was last ready
@@ -114,18 +115,19 @@ class ServiceWatcher:
             if w.thread is not None and w.thread is not threading.current_thread():
                 w.thread.join(JOIN_SECONDS)
 
-    def snapshot(self) -> dict[str, dict]:
-        """Every watched service: {"state", "pid", "restarts"}."""
+    def snapshot(self) -> dict[str, Status]:
+        """Every watched service's status (from its pid: no connection), by name."""
         with self._cond:
-            return {
-                name: {"state": w.state, "pid": w.pid, "restarts": w.restarts}
-                for name, w in self._watched.items()
-            }
+            now = [(name, w.state, w.pid, w.restarts) for name, w in self._watched.items()]
+        return {
+            name: self.stack.service(name).status_of(state, pid, restarts)
+            for name, state, pid, restarts in now
+        }
 
     def ready(self) -> set[str]:
         """The services that are ready now."""
         with self._cond:
-            return {name for name, w in self._watched.items() if w.state == "ready"}
+            return {name for name, w in self._watched.items() if w.state == State.READY}
 
     def _follow(self, w: _Watched, pid: int | None) -> None:
         import psutil
@@ -141,24 +143,24 @@ class ServiceWatcher:
             with self._cond:
                 if self._closed:
                     return
-                if w.state == "ready":
+                if w.state == State.READY:
                     self._cond.wait(self.interval)
-                elif w.state == "backoff":
+                elif w.state == State.BACKOFF:
                     self._cond.wait(max(0.0, w.due - time.monotonic()))
                 else:
                     self._cond.wait()  # nothing to do until someone starts it
                 if self._closed:
                     return
                 state = w.state
-                due = state == "backoff" and time.monotonic() >= w.due
-            if state == "ready":
+                due = state == State.BACKOFF and time.monotonic() >= w.due
+            if state == State.READY:
                 self._look(w)
             elif due:
                 self._restart(w)
 
     def _look(self, w: _Watched) -> None:
         with w.busy:
-            if w.state != "ready":
+            if w.state != State.READY:
                 return  # stopped on request meanwhile
             gone, code = self._gone(w)
             if gone:
@@ -198,18 +200,18 @@ class ServiceWatcher:
             log_tail = tuple(self.stack.service(w.name).log_tail())
         pid = w.pid
         with self._cond:
-            if w.state not in ("ready", "starting") or self._closed:
+            if w.state not in (State.READY, State.STARTING) or self._closed:
                 return  # stopped on request meanwhile: not a death
             w.recent = decision.restarts
             w.pid = w.record = None
             said = how if pid is None else f"{how} (pid {pid})"
             if decision.outcome == "backoff":
-                w.state, w.due = "backoff", time.monotonic() + decision.delay
+                w.state, w.due = State.BACKOFF, time.monotonic() + decision.delay
                 delay = decision.delay
                 message = f"{said}; restarting in {delay:g} s (attempt {decision.restarts})"
                 told = f"{w.name} went down: {how}; restarting it"
             else:
-                w.state, delay = "crashed", None
+                w.state, delay = State.CRASHED, None
                 message = (
                     f"{said}; {decision.restarts} restarts without staying up, so it is not "
                     "started again: fix it, then start it (`t` on its row, or devenv up again)"
@@ -233,9 +235,9 @@ class ServiceWatcher:
     def _restart(self, w: _Watched) -> None:
         with w.busy:
             with self._cond:
-                if w.state != "backoff" or self._closed:
+                if w.state != State.BACKOFF or self._closed:
                     return
-                w.state = "starting"
+                w.state = State.STARTING
                 w.restarts += 1
             self._bring_up(w, asked=False)
 
@@ -251,29 +253,29 @@ class ServiceWatcher:
                 service.provision()
         except DevenvError as err:
             if asked:
-                self._set(w, "failed")
+                self._set(w, State.FAILED)
                 raise
             message = getattr(err, "message", str(err))
             self._went_down(w, f"could not start again: {message}", None, 0.0, _tail_of(err))
             return
         except Exception as err:
             # A bug, which waiting will not fix: said, never retried in a loop.
-            self._set(w, "failed" if asked else "crashed")
+            self._set(w, State.FAILED if asked else State.CRASHED)
             if asked:
                 raise
             text = f"could not start again: {type(err).__name__}: {err} (a bug: please report it)"
             self._emit(ServiceFailed(w.name, text))
             return
         with self._cond:
-            if w.state != "starting":
+            if w.state != State.STARTING:
                 return  # stopped meanwhile: the stop, waiting for w.busy, follows
             self._follow(w, ready.pid)
-            w.state = "ready"
+            w.state = State.READY
             self._cond.notify_all()
         if self._on_up is not None:
             self._on_up(w.name, f"{w.name} is ready again (pid {ready.pid})")
 
-    def _set(self, w: _Watched, state: str) -> None:
+    def _set(self, w: _Watched, state: State) -> None:
         with self._cond:
             w.state = state
             self._cond.notify_all()
@@ -283,7 +285,7 @@ class ServiceWatcher:
     def stop(self, name: str) -> bool:
         """Stop ``name`` and keep it stopped; True when it was running."""
         w = self._get(name)
-        self._set(w, "stopped")  # first: a pending restart is called off, a death is not one
+        self._set(w, State.STOPPED)  # first: a pending restart is called off, a death is not one
         from devenv.project.runlock import operation_lock
 
         with w.busy:
@@ -299,9 +301,9 @@ class ServiceWatcher:
         w = self._get(name)
         with w.busy:
             with self._cond:
-                if w.state == "ready":
+                if w.state == State.READY:
                     return False
-                w.state = "starting"  # a restart due later is called off
+                w.state = State.STARTING  # a restart due later is called off
                 w.recent = w.restarts = 0
             self._bring_up(w, asked=True)
         return True

@@ -37,7 +37,8 @@ from devenv.events import (
     SyncStarted,
     SyncStepStarted,
 )
-from devenv.session import Row, Session
+from devenv.session import Session
+from devenv.state import DOWN, UP, State, Status
 from devenv.supervisor.events import ProcessExited, ProcessStopped
 from devenv.supervisor.hangup import Guard
 from devenv.supervisor.proclog import LogLine
@@ -62,8 +63,6 @@ from devenv.tui.onboarding_dock import OnboardingDock
 from devenv.tui.quit_screen import QuitScreen
 from devenv.tui.status_table import StatusTable, health_from_event
 
-UP_STATES = frozenset({"ready", "running", "completed"})
-DOWN_STATES = frozenset({"failed", "crashed", "exited"})
 DEPS_EVENTS = (DriftFound, DriftCleared, SyncStarted, SyncStepStarted, SyncFinished)
 SERVICE_CHANGES = (ServiceFailed, ServiceReady, ServiceStopped)
 
@@ -159,7 +158,7 @@ class DevenvApp(App[int]):
         self._check_parity_of = check_parity
         # More than the log pane keeps would be formatted only to be pruned at once.
         self._buffer = LineBuffer(maxlen=MAX_LINES)
-        self._rows: list[Row] = []
+        self._rows: list[Status] = []
         self._health: dict[str, str] = {}
         self._start_done = threading.Event()
         self._started = False
@@ -281,7 +280,7 @@ class DevenvApp(App[int]):
                     if self.session is not None:
                         self.session.interrupt()  # an install may begin after the first look
             if self.session is not None and not self._start_failed and not self._stopped:
-                self.session.stop(on_progress=lambda text: self.post_message(StopProgress(text)))
+                self.session.stop(on_progress=lambda step: self.post_message(StopProgress.of(step)))
             self._stopped = True
         return 1 if self._start_failed else 0
 
@@ -457,7 +456,7 @@ class DevenvApp(App[int]):
     @on(StopProgress)
     def _stop_progress(self, message: StopProgress) -> None:
         text = message.text
-        if text == "stopping the processes":
+        if message.step is not None and message.step.stage == "processes":
             running = [r.name for r in self._rows if r.kind == "process" and r.pid]
             if running:
                 text = f"stopping {', '.join(running)}…"
@@ -481,13 +480,13 @@ class DevenvApp(App[int]):
     def _show_summary(self) -> None:
         if not self._started or self._stopping or self._start_failed:
             return
-        up = sum(row.state in UP_STATES for row in self._rows)
+        up = sum(row.state in UP for row in self._rows)
         # A service that is not ready is down, whatever the word (backoff, stopped, ...):
         # the processes that use it cannot work.
         down = [
             row.name
             for row in self._rows
-            if row.state in DOWN_STATES or (row.kind == "service" and row.state != "ready")
+            if row.state in DOWN or (row.kind == "service" and row.state != State.READY)
         ]
         status = f"{up}/{len(self._rows)} up"
         if down:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from textual.message import Message
 
 from devenv.events import Event
-from devenv.session import Row
+from devenv.session import StopStep
+from devenv.state import Status
 
 
 class CoreEvent(Message):
@@ -32,7 +33,7 @@ class SessionStarted(Message):
 class RowsSampled(Message):
     """A fresh ``Session.rows()``."""
 
-    def __init__(self, rows: list[Row]) -> None:
+    def __init__(self, rows: list[Status]) -> None:
         super().__init__()
         self.rows = rows
 
@@ -55,11 +56,16 @@ class ControlDone(Message):
 
 
 class StopProgress(Message):
-    """``Session.stop`` reported progress (``"stopping the processes"``, ...)."""
+    """How the stop goes: a step ``Session.stop`` reached, or the app's own ``text``."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, step: StopStep | None = None) -> None:
         super().__init__()
         self.text = text
+        self.step = step
+
+    @classmethod
+    def of(cls, step: StopStep) -> StopProgress:
+        return cls(str(step), step)
 
 
 class SessionStopped(Message):

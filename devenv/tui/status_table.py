@@ -17,7 +17,7 @@ from devenv.events import (
     ServiceStopped,
     StepDone,
 )
-from devenv.session import Row
+from devenv.state import Status
 from devenv.supervisor import events as proc
 from devenv.tui.column_widths import set_column_widths
 
@@ -176,7 +176,7 @@ class StatusTable(DataTable):
         row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
         return row_key.value
 
-    def show_rows(self, rows: list[Row], health: dict[str, str]) -> bool:
+    def show_rows(self, rows: list[Status], health: dict[str, str]) -> bool:
         """Bring the table up to date with ``rows``; return whether anything changed.
 
         Call inside ``app.batch_update()`` so many changed cells make one repaint.
@@ -208,7 +208,7 @@ class StatusTable(DataTable):
         return changed
 
     @staticmethod
-    def _cells_of(row: Row, health: str) -> tuple[tuple[str, str], ...]:
+    def _cells_of(row: Status, health: str) -> tuple[tuple[str, str], ...]:
         values = {
             "name": row.name,
             "state": row.state,
