@@ -1,17 +1,22 @@
 """The declaration of devenv.toml's keys (devenv.config.schema) and the model the loader fills
 (devenv.config.model) cannot drift apart: every declared key has a field and every field a key,
-the dataclasses' defaults are the declared ones, and every declared type has a check."""
+the dataclasses' defaults are the declared ones, every declared type has a check, and leaving
+out any key of a project that sets them all changes what is loaded."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
-from collections.abc import Mapping
+import json
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from devenv.config import model, schema
+from devenv.config import load_config, model, schema
 from devenv.config.checks import Checks, Document
+from devenv.errors import ConfigError
 
 # Each table and the dataclass its keys fill, with the fields that no key of that table fills
 # (they come from elsewhere: the Procfile, the table's own name, the loader) and the keys that
@@ -119,3 +124,167 @@ def test_a_missing_table_stands_for_its_declared_default(tmp_path: Path) -> None
     assert given == {}
     given["name"] = "changed"
     assert schema.ROOT.key("project").default == {}
+
+
+# ---------------------------------------------------------------- every key is read
+
+# A project that sets every declared key, each to something other than its default.
+FULL: dict[str, Any] = {
+    "project": {"name": "shop", "procfile": "Procfile.dev", "env_file": "dev.env"},
+    "services": {
+        "postgres": {
+            "version": ">=14,<17",
+            "port": 5433,
+            "prod_like": True,
+            "settings": {"work_mem": "64MB"},
+            "databases": [
+                {
+                    "name": "shop",
+                    "owner": "owner",
+                    "extensions": ["pg_trgm"],
+                    "init_sql": "db/init.sql",
+                }
+            ],
+        },
+        "memcached": {"recipe": "devenv/memcached.toml"},
+    },
+    "processes": {
+        "web": {
+            "env": {"DEBUG": "1"},
+            "restart": "always",
+            "max_restarts": 2,
+            "depends_on": {"postgres": "ready", "migrate": "completed"},
+            "ready": {"http": "http://127.0.0.1:$PORT/health", "timeout": 10},
+            "stop_timeout": 2,
+            "concurrency": 2,
+            "restart_on": ["uv.lock"],
+        }
+    },
+    "environment": {"venv": "env", "python": "3.12", "on_drift": "sync"},
+    "lockfiles": {"watch": ["requirements.lock"], "sync": {"uv.lock": "make deps"}},
+    "prod": {"postgres": "15.4", "python": "3.11", "node": "20"},
+    "onboarding": {
+        "test": "pytest",
+        "lint": "ruff check .",
+        "ship": "git push",
+        "health": "http://127.0.0.1:$PORT/up",
+        "pr": "gh pr create --fill",
+        "webhook": "https://hooks.example.com/shipped",
+        "steps": ["prerequisites", "sample-data", "branch", "first-change", "tests"],
+        "first_change": {"title": "Change it", "file": "greeting.py", "hint": "Edit it."},
+        "step": [
+            {
+                "id": "sample-data",
+                "title": "Load the sample data",
+                "check": "test -s data.db",
+                "action": "make data",
+                "hint": "It takes a minute.",
+            }
+        ],
+    },
+    "hooks": {"after_ready": ["python -m migrate"]},
+}
+# The other two probes, each in a project otherwise like FULL.
+PROBES = [{"tcp": 8000, "timeout": 10}, {"log": "listening on", "timeout": 10}]
+FILES = {
+    "Procfile.dev": "web: python -m http.server $PORT\nmigrate: true\n",
+    "dev.env": "A=1\n",
+    "db/init.sql": "SELECT 1;\n",
+    "devenv/memcached.toml": "",  # a recipe is read when its service is used, not here
+    "greeting.py": "GREETING = 'hi'\n",
+    "requirements.lock": "",
+    "uv.lock": "",
+}
+HEADERS = {table.header: table for table in schema.TABLES}
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {_toml(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def _write(root: Path, data: dict[str, Any]) -> Path:
+    for name, text in FILES.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    config = root / "devenv.toml"
+    config.write_text("".join(f"{json.dumps(k)} = {_toml(v)}\n" for k, v in data.items()))
+    return config
+
+
+def _header(path: tuple[str | int, ...]) -> str:
+    """The declared table a dict at ``path`` in the data is, as its header."""
+    parts = [part for part in path if isinstance(part, str)]
+    is_databases = parts[:3] == ["services", schema.DATABASES_SERVICE, "databases"]
+    if parts[:1] in (["services"], ["processes"]) and len(parts) > 1 and not is_databases:
+        parts[1] = "<name>"
+    return ".".join(parts)
+
+
+def _keys(value: object, path: tuple[str | int, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """(table header, declared key name, path in the data) for every declared key set."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _keys(item, (*path, index))
+        return
+    if not isinstance(value, dict):
+        return
+    if path in (("services",), ("processes",)):  # names of the user's choosing
+        for name, item in value.items():
+            yield from _keys(item, (*path, name))
+        return
+    table = HEADERS.get(_header(path))
+    if table is None:  # a value that is a table (env, settings, depends_on, sync)
+        return
+    for name, item in value.items():
+        declared = name if name in table.names else "<service>"  # [prod]
+        yield table.header, declared, (*path, name)
+        yield from _keys(item, (*path, name))
+
+
+def _without(data: dict[str, Any], path: tuple[Any, ...]) -> dict[str, Any]:
+    data = copy.deepcopy(data)
+    holder: Any = data
+    for part in path[:-1]:
+        holder = holder[part]
+    del holder[path[-1]]
+    return data
+
+
+def _with_probe(probe: dict[str, Any]) -> dict[str, Any]:
+    data = copy.deepcopy(FULL)
+    data["processes"]["web"]["ready"] = probe
+    return data
+
+
+def test_the_full_project_sets_every_declared_key() -> None:
+    set_keys = {
+        (header, name)
+        for data in (FULL, *map(_with_probe, PROBES))
+        for header, name, _ in _keys(data)
+    }
+    declared = {(table.header, key.name) for table in schema.TABLES for key in table.keys}
+    assert declared - set_keys == set()
+
+
+@pytest.mark.parametrize("data", [FULL, *map(_with_probe, PROBES)], ids=["full", "tcp", "log"])
+def test_every_declared_key_is_read(tmp_path: Path, data: dict[str, Any]) -> None:
+    """Leaving out any key of a project that sets them all (none to its default) changes the
+    loaded config, or is an error: no declared key is ignored by the loader."""
+    full = load_config(_write(tmp_path, data))
+    ignored = []
+    for header, name, path in _keys(data):
+        try:
+            loaded = load_config(_write(tmp_path, _without(data, path)))
+        except ConfigError:
+            continue
+        if loaded == full:
+            ignored.append(f"{header}.{name}")
+    assert ignored == []

@@ -147,15 +147,15 @@ DEFAULT_VENV = ".venv"
 
 ROOT = Table(
     "",
-    "the tables of devenv.toml (or of [tool.devenv] in pyproject.toml)",
+    "the tables of `devenv.toml` (or of `[tool.devenv]` in `pyproject.toml`)",
     (
         Key("project", "table", {}, "the project's name and files"),
-        Key("services", "table", {}, "the servers the project uses, one [services.<name>] each"),
+        Key("services", "table", {}, "the servers the project uses, one `[services.<name>]` each"),
         Key(
             "processes",
             "table",
             {},
-            "how the Procfile's processes run, one [processes.<name>] each",
+            "how the Procfile's processes run, one `[processes.<name>]` each",
         ),
         Key(
             "environment",
@@ -174,15 +174,20 @@ PROJECT = Table(
     "project",
     "the project",
     (
-        Key("name", "string", Derived("pyproject's name, else the folder name"), "its name"),
+        Key(
+            "name",
+            "string",
+            Derived("`[project] name` in `pyproject.toml`, else the folder's name"),
+            "its name",
+        ),
         Key("procfile", "file", "Procfile", "its Procfile; if set, it must exist"),
         Key(
             "env_file",
             "path",
             ".env",
-            "optional variables, read like dotenv: export, quotes, comments, $VAR / "
-            "${VAR:-default} ($$ a literal $); a line that cannot be read is an error naming "
-            "the line",
+            "optional variables, read like dotenv: `export`, quotes, comments, `$VAR` / "
+            "`${VAR:-default}` (`$$` a literal `$`); a line that cannot be read is an error "
+            "naming the line",
         ),
     ),
 )
@@ -195,7 +200,8 @@ SERVICE = Table(
             "version",
             "version constraint",
             Derived("any"),
-            'the versions it may be: "15", "15.4", ">=14,<17", "==15.4", "~=15.2", "!=16"',
+            'the versions it may be: `"15"`, `"15.4"`, `">=14,<17"`, `"==15.4"`, `"~=15.2"`, '
+            '`"!=16"`',
         ),
         Key(
             "port",
@@ -208,9 +214,9 @@ SERVICE = Table(
             "settings",
             "table of scalars",
             {},
-            "server settings; not the ones devenv owns (postgres: port, listen_addresses, "
-            "socket and file locations; redis: port, bind, dir, unixsocket*, requirepass, "
-            "which is the project's password)",
+            "server settings, not the ones devenv owns: postgres's `port`, "
+            "`listen_addresses`, socket and file locations; redis's `port`, `bind`, `dir`, "
+            "`unixsocket*`, `requirepass` (the project's password)",
         ),
         Key(
             "recipe",
@@ -222,8 +228,8 @@ SERVICE = Table(
             "databases",
             "list of tables",
             [],
-            f"{DATABASES_SERVICE} only: the databases, each a [[services.{DATABASES_SERVICE}"
-            ".databases]]",
+            f"`{DATABASES_SERVICE}` only: its databases, each a "
+            f"`[[services.{DATABASES_SERVICE}.databases]]`",
         ),
     ),
 )
@@ -237,7 +243,7 @@ DATABASE = Table(
             "owner",
             "identifier",
             Derived("the name"),
-            "its owner, created with LOGIN, CREATEDB and the project's password",
+            "its owner role, created with LOGIN, CREATEDB and the project's password",
         ),
         Key("extensions", "list of strings", [], "extensions created in it"),
         Key("init_sql", "file", None, "SQL run once, when the database is created"),
@@ -253,9 +259,9 @@ PROCESS = Table(
             "env",
             "table of scalars",
             {},
-            "its variables: $VAR, ${VAR}, ${VAR:-default} from the services, .env, PORT and the "
-            "environment, as a shell would; $$ is a literal $; a variable nothing sets is an "
-            "error",
+            "its variables: `$VAR`, `${VAR}`, `${VAR:-default}` from the services, `.env`, "
+            "`PORT` and the environment, as a shell would; `$$` is a literal `$`; a variable "
+            "nothing sets is an error",
         ),
         Key(
             "restart",
@@ -263,26 +269,27 @@ PROCESS = Table(
             "on-failure",
             "when it is started again after it exits",
         ),
-        Key("max_restarts", "integer >= 0", 5, "then the process is 'crashed'"),
+        Key("max_restarts", "integer >= 0", 5, "restarts before the process is `crashed`"),
         Key(
             "depends_on",
             "list or table",
             [],
-            'what it waits for: { postgres = "ready", migrate = "completed" }, or a list of names',
+            'what it waits for: `{ postgres = "ready", migrate = "completed" }`, or a list of '
+            "names (the conditions are below)",
         ),
         Key(
             "ready",
             "table",
             Derived("ready once started"),
-            "how to tell it is ready: [processes.<name>.ready]",
+            "how to tell it is ready: `[processes.<name>.ready]`",
         ),
         Key("stop_timeout", "seconds", 5, "seconds between SIGTERM and SIGKILL"),
-        Key("concurrency", "integer >= 1", 1, "how many run (honcho's web=2)"),
+        Key("concurrency", "integer >= 1", 1, "how many run (honcho's `web=2`)"),
         Key(
             "restart_on",
             "list of paths",
             Derived("when its command runs in the synced environment"),
-            "the lockfiles whose sync restarts it; [] never",
+            "the lockfiles whose sync restarts it; `[]`: never",
         ),
     ),
 )
@@ -291,7 +298,7 @@ READY = Table(
     "processes.<name>.ready",
     "a ready probe: exactly one of http, tcp and log, and a timeout",
     (
-        Key("http", "URL", None, "ready when an HTTP GET of this URL answers; it may hold $PORT"),
+        Key("http", "URL", None, "ready when an HTTP GET of this URL answers; it may hold `$PORT`"),
         Key("tcp", "port", None, "ready when this port takes a connection"),
         Key("log", "regex", None, "ready when a line of its output matches"),
         Key("timeout", "seconds", 30, "how long to wait for it"),
@@ -311,14 +318,15 @@ ENVIRONMENT = Table(
         Key(
             "python",
             "string",
-            Derived(".python-version, [prod] python, requires-python"),
-            'its Python, a version request for uv ("3.11")',
+            Derived("`.python-version`, `[prod] python`, `requires-python`"),
+            'its Python, a version request for uv (`"3.11"`)',
         ),
         Key(
             "on_drift",
             ON_DRIFT,
-            Derived('"ask" in the TUI, "warn" without one'),
-            'a lockfile changed: "ask" (a TUI key), "warn", "sync" (install at once)',
+            Derived('`"ask"` in the TUI, `"warn"` without one'),
+            'when a lockfile changed: `"ask"` (a key in the TUI), `"warn"`, `"sync"` (install at '
+            "once)",
         ),
     ),
 )
@@ -337,7 +345,7 @@ LOCKFILES = Table(
             "sync",
             "table of commands",
             {},
-            "rarely needed: lockfile = a command run instead of devenv's own installer",
+            "rarely needed: `lockfile = command`, run instead of devenv's own installer",
         ),
     ),
 )
@@ -346,7 +354,7 @@ PROD = Table(
     "prod",
     "what production runs; dev is compared with it",
     (
-        Key("<service>", "version", None, "the version of a service declared in [services]"),
+        Key("<service>", "version", None, "the version of a service declared in `[services]`"),
         Key("python", "version", None, "the Python version"),
         Key("node", "version", None, "the Node version"),
     ),
@@ -360,7 +368,7 @@ ONBOARDING = Table(
         Key(
             "test",
             "command",
-            Derived('required while `steps` has "tests"'),
+            Derived('required while `steps` has `"tests"`'),
             "the command that proves the tests pass",
         ),
         Key("lint", "command", None, "run on commit"),
@@ -368,24 +376,24 @@ ONBOARDING = Table(
         Key(
             "health",
             "URL",
-            Derived("the first process's ready.http"),
-            "the app's health URL; it may hold $PORT",
+            Derived("the first process's `ready.http`"),
+            "the app's health URL; it may hold `$PORT`",
         ),
         Key("pr", "command", None, "run after the push"),
         Key(
             "webhook",
             "URL",
             None,
-            "POSTed {title, branch, person, seconds, project, commit} once shipped",
+            "POSTed `{title, branch, person, seconds, project, commit}` once shipped",
         ),
         Key(
             "steps",
             "list of strings",
-            Derived('the built-in order, own steps before "branch"'),
+            Derived('the built-in order, own steps before `"branch"`'),
             "the ids of the steps, in the order they run (a built-in one may be left out)",
         ),
-        Key("first_change", "table", None, "the first change: [onboarding.first_change]"),
-        Key("step", "list of tables", [], "the project's own steps: [[onboarding.step]]"),
+        Key("first_change", "table", None, "the first change: `[onboarding.first_change]`"),
+        Key("step", "list of tables", [], "the project's own steps: `[[onboarding.step]]`"),
     ),
 )
 
@@ -407,11 +415,11 @@ STEP = Table(
             "id",
             "string",
             REQUIRED,
-            'its name in `steps`: lowercase letters, digits, - and _ ("sample-data")',
+            'its name in `steps`: lowercase letters, digits, `-` and `_` (`"sample-data"`)',
         ),
         Key("title", "string", REQUIRED, "what the person sees"),
         Key("check", "command", REQUIRED, "done when it exits 0"),
-        Key("action", "command", None, "does the step; without one the person does it (hint)"),
+        Key("action", "command", None, "does the step; without one the person does it (`hint`)"),
         Key("hint", "string", None, "what to do, shown with the step"),
     ),
     array=True,
