@@ -13,7 +13,7 @@ import re
 import tomllib
 from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeGuard, TypeVar
 
 from devenv.config.model import Scalar
 from devenv.config.schema import Key
@@ -150,11 +150,11 @@ def show(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

@@ -204,16 +204,18 @@ class ProcessesReader:
             )
         if condition is None:
             condition = "ready" if kind == "service" else "started"
-        if condition not in CONDITIONS:
+        # The matching choice itself, so that its type is one of CONDITIONS.
+        chosen = next((choice for choice in CONDITIONS if choice == condition), None)
+        if chosen is None:
             expected = ", ".join(f"'{c}'" for c in CONDITIONS)
             self.doc.fail(key, f"expected one of {expected}, got {show(condition)}")
-        if condition == "completed" and kind == "service":
+        if chosen == "completed" and kind == "service":
             self.doc.fail(
                 key,
                 f"'completed' is only for processes; '{name}' is a service, "
                 "use 'ready' or 'started'",
             )
-        return Dependency(name=name, kind=kind, condition=condition)
+        return Dependency(name=name, kind=kind, condition=chosen)
 
     def _check_cycles(self, processes: dict[str, ProcessConfig]) -> None:
         graph = {

@@ -18,7 +18,7 @@ command's start path.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 # The type names a key can have. The loader checks each with devenv.config.checks.Checks, but
 # for OWN_TYPES: the code that reads such a key checks it itself (its message says more).
@@ -135,8 +135,8 @@ class Table:
 # ---------------------------------------------------------------- values some keys may take
 
 RESTART_POLICIES = ("on-failure", "always", "never")
-CONDITIONS = ("started", "ready", "completed")  # of depends_on
-READY_PROBES = ("http", "tcp", "log")
+CONDITIONS: tuple[Literal["started", "ready", "completed"], ...] = ("started", "ready", "completed")
+READY_PROBES: tuple[Literal["http", "tcp", "log"], ...] = ("http", "tcp", "log")
 ON_DRIFT = ("ask", "warn", "sync")
 DATABASES_SERVICE = "postgres"  # the one service with [[services.<name>.databases]]
 DEFAULT_SHIP = "git push -u origin HEAD"
