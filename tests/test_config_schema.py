@@ -41,6 +41,7 @@ MODELS = [
     (schema.STEP, model.OnboardingStep, set(), {}),
     (schema.HOOKS, model.HooksConfig, set(), {}),
 ]
+IDS = [table.header or "top level" for table, *_ in MODELS]
 NOT_KEYS = {("processes.<name>.ready", "kind")}  # the field set by which probe key is given
 
 
@@ -49,7 +50,7 @@ def test_every_table_is_checked_here() -> None:
     assert checked == {table.header for table in schema.TABLES}
 
 
-@pytest.mark.parametrize(("table", "cls", "elsewhere", "renamed"), MODELS, ids=lambda v: str(v))
+@pytest.mark.parametrize(("table", "cls", "elsewhere", "renamed"), MODELS, ids=IDS)
 def test_every_key_has_a_field_and_every_field_a_key(
     table: schema.Table, cls: type, elsewhere: set[str], renamed: dict[str, str]
 ) -> None:
@@ -76,7 +77,7 @@ def _normal(value: object) -> object:
     return value
 
 
-@pytest.mark.parametrize(("table", "cls", "elsewhere", "renamed"), MODELS, ids=lambda v: str(v))
+@pytest.mark.parametrize(("table", "cls", "elsewhere", "renamed"), MODELS, ids=IDS)
 def test_the_models_defaults_are_the_declared_ones(
     table: schema.Table, cls: type, elsewhere: set[str], renamed: dict[str, str]
 ) -> None:

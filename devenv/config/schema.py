@@ -3,8 +3,8 @@
 The loader checks a file against these tables (unknown keys, with a "did you
 mean", and each value's type), takes its defaults from them, and the README's
 key reference is written from them (devenv.config.reference). The model's
-dataclasses (devenv.config.model) hold one field per key; tests/test_config_schema.py
-keeps the two in step.
+dataclasses (devenv.config.model) hold one field per key: tests/test_config_schema.py
+keeps the two in step, and tests/test_config_reference.py the README.
 
 A key's ``type`` is either a type name (``TYPES``: how the loader checks it)
 or the tuple of strings it may be. Its ``default`` is a TOML value, ``None``
