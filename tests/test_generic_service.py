@@ -20,7 +20,7 @@ from devenv.config import load_config
 from devenv.errors import ConfigError
 from devenv.project import privileges
 from devenv.project.layout import Layout
-from devenv.services.base import ServiceContext, ServiceFailed
+from devenv.services.base import ServiceContext, ServiceStartError
 from devenv.services.generic import RecipeService
 from devenv.services.installations import find_installation
 from devenv.services.recipes import recipe_for
@@ -227,7 +227,7 @@ def test_server_that_exits_fails_with_log_tail(make_service):
     blocker.bind(("127.0.0.1", svc.port))  # the port is taken: http.server cannot bind
     blocker.listen()
     try:
-        with pytest.raises(ServiceFailed) as caught:
+        with pytest.raises(ServiceStartError) as caught:
             svc.start(timeout=10)
     finally:
         blocker.close()
@@ -240,7 +240,7 @@ def test_a_server_that_never_gets_ready_is_stopped_not_left_behind(make_service)
     readiness += "\ntimeout = 0.5"
     svc = make_service(http_recipe(readiness=readiness))
 
-    with pytest.raises(ServiceFailed) as caught:
+    with pytest.raises(ServiceStartError) as caught:
         svc.start()  # the recipe's readiness.timeout
 
     assert "did not become ready in time (0.5 s)" in str(caught.value)

@@ -27,7 +27,7 @@ from devenv.errors import DevenvError
 from devenv.events import Event, ServiceReady, StepDone
 from devenv.project import privileges
 from devenv.project.layout import Layout
-from devenv.services.base import ServiceContext, ServiceFailed
+from devenv.services.base import ServiceContext, ServiceStartError
 from devenv.services.installations import find_installation
 from devenv.services.pgtemplate import MARKER, TemplateCache
 from devenv.services.postgres import INITDB_ARGS, PostgresService, conf_value
@@ -212,7 +212,7 @@ def test_conf_values():
 
 def test_a_bad_setting_fails_with_the_log_tail_naming_it(make_project):
     project = make_project("badsetting", 'settings = { shared_buffers = "nonsense" }')
-    with pytest.raises(ServiceFailed) as caught:
+    with pytest.raises(ServiceStartError) as caught:
         project.start()
     assert "shared_buffers" in "\n".join(caught.value.log_tail)
     assert "shared_buffers" in str(caught.value)

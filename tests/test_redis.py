@@ -18,7 +18,7 @@ from devenv.errors import ConfigError
 from devenv.events import ServiceStarting, ServiceStopped
 from devenv.project import privileges
 from devenv.project.layout import Layout
-from devenv.services.base import ServiceContext, ServiceFailed
+from devenv.services.base import ServiceContext, ServiceStartError
 from devenv.services.installations import find_installation
 from devenv.services.recipes import recipe_for
 from devenv.services.redis import RedisService
@@ -231,7 +231,7 @@ def test_orphan_that_lost_its_socket_is_restarted_not_doubled(make_redis):
 
 def test_bad_setting_fails_with_redis_complaint(make_redis):
     svc = make_redis(settings='{ maxmemory = "lots" }')
-    with pytest.raises(ServiceFailed) as caught:
+    with pytest.raises(ServiceStartError) as caught:
         svc.start()
     tail = "\n".join(caught.value.log_tail)
     assert "FATAL CONFIG FILE ERROR" in tail

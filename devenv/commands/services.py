@@ -22,7 +22,8 @@ def _stack(emit=None):
 
 
 def _start(stack, alongside=None) -> None:
-    """Start the services; a failure raises ServiceFailed, whose message holds the log tail."""
+    """Start the services; a failure raises ServiceStartError (ServicesFailed when several
+    fail), whose message holds the log tail."""
     from devenv.project.runlock import operation_lock
 
     with operation_lock(stack.layout):

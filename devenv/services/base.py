@@ -38,8 +38,9 @@ READY_POLL_SECONDS = 0.005
 DEFAULT_START_TIMEOUT = 30.0  # seconds, unless the recipe says readiness.timeout
 
 
-class ServiceFailed(DevenvError):
-    """A service did not start; ``log_tail`` holds the last lines of its log."""
+class ServiceStartError(DevenvError):
+    """A service did not start; ``log_tail`` holds the last lines of its log. (What it says is
+    also the ``devenv.events.ServiceFailed`` event a Stack emits for it.)"""
 
     def __init__(self, name: str, message: str, log_tail: Sequence[str] = ()) -> None:
         self.name = name
@@ -211,7 +212,8 @@ class Service(ABC):
                     **self.ctx.user.popen_kwargs(),
                 )
             except OSError as err:
-                raise ServiceFailed(self.name, f"could not run {self.argv()[0]}: {err}") from err
+                why = f"could not run {self.argv()[0]}: {err}"
+                raise ServiceStartError(self.name, why) from err
         pidrecord.write(self.pid_file, pidrecord.PidRecord.of(proc.pid))
         return proc
 
@@ -220,14 +222,14 @@ class Service(ABC):
         while True:
             if proc is not None and proc.poll() is not None:
                 self.pid_file.unlink(missing_ok=True)
-                raise ServiceFailed(
+                raise ServiceStartError(
                     self.name, f"the server exited with code {proc.returncode}", self.log_tail()
                 )
             if self._probe():
                 return
             if time.monotonic() > deadline:
                 why = f"did not become ready in time ({timeout:g} s)"
-                raise ServiceFailed(self.name, why, self.log_tail())
+                raise ServiceStartError(self.name, why, self.log_tail())
             time.sleep(READY_POLL_SECONDS)
 
     def _probe(self) -> bool:

@@ -33,7 +33,7 @@ from devenv.events import StepDone
 from devenv.files import write_atomic
 from devenv.project import pidrecord, privileges
 from devenv.resources import render_template, templates_dir
-from devenv.services.base import Service, ServiceFailed
+from devenv.services.base import Service, ServiceStartError
 from devenv.services.password import project_password
 from devenv.services.pgprovision import Provisioner
 from devenv.services.pgtemplate import TemplateCache
@@ -166,10 +166,10 @@ class PostgresService(Service):
                 **self.ctx.user.popen_kwargs(),
             )
         except OSError as err:
-            raise ServiceFailed(self.name, f"could not run {argv[0]}: {err}") from err
+            raise ServiceStartError(self.name, f"could not run {argv[0]}: {err}") from err
         if result.returncode != 0:
             output = (result.stdout + result.stderr).strip().splitlines()
-            raise ServiceFailed(
+            raise ServiceStartError(
                 self.name, f"initdb failed with exit code {result.returncode}", output[-15:]
             )
         self.ctx.emit(StepDone(self.name, "initdb", time.perf_counter() - started))

@@ -13,11 +13,19 @@ from collections.abc import Callable, Iterable
 
 from devenv.config import Config, ServiceConfig
 from devenv.errors import DevenvError, UsageError, did_you_mean
-from devenv.events import Emit, HookFinished, HookOutput, HookStarted, Notice, ignore
+from devenv.events import (
+    Emit,
+    HookFinished,
+    HookOutput,
+    HookStarted,
+    Notice,
+    ServiceFailed,
+    ignore,
+)
 from devenv.project import privileges
 from devenv.project.layout import Layout
 from devenv.project.ports import PortBook
-from devenv.services.base import Service, ServiceContext, ServiceFailed
+from devenv.services.base import Service, ServiceContext, ServiceStartError
 from devenv.services.installations import find_installation
 from devenv.services.recipes import recipe_for
 from devenv.services.registry import service_class
@@ -26,6 +34,16 @@ from devenv.state import State, Status
 
 class HookFailed(DevenvError):
     pass
+
+
+class ServicesFailed(DevenvError):
+    """Several services failed in one start: ``errors`` holds each one's, in config order;
+    the message is theirs, one after the other, and the exit code the first one's."""
+
+    def __init__(self, errors: list[DevenvError]) -> None:
+        self.errors = errors
+        self.exit_code = errors[0].exit_code
+        super().__init__("\n".join(str(err) for err in errors))
 
 
 class Stack:
@@ -99,7 +117,7 @@ class Stack:
             self.emit(Notice(config.name, allocation.notice))
         return allocation.port
 
-    def _after_port_race(self, service: Service, failed: ServiceFailed) -> Service:
+    def _after_port_race(self, service: Service, failed: ServiceStartError) -> Service:
         """The service again on a new port, if another program took its port meanwhile.
 
         Two projects starting at once can both find the same default port free;
@@ -171,8 +189,9 @@ class Stack:
 
         ``alongside`` runs in parallel with the services (the project's
         environment is installed that way), and the hooks wait for it too.
-        Raises ServiceFailed for the first service that failed, the error
-        ``alongside`` raised, or HookFailed. A failed start leaves nothing of
+        Every service that fails is said (a ``ServiceFailed`` event each); the error raised
+        names them all (ServiceStartError for one, ServicesFailed for several), else it is
+        the error ``alongside`` raised, or HookFailed. A failed start leaves nothing of
         its own running: the services it started are stopped again (a script's
         ``up -d && pytest`` never leaves a half-up project behind); those that
         were already running (``adopted``) keep running.
@@ -185,7 +204,16 @@ class Stack:
                 self.run_hooks()
             return
         self.prepare_layout()
-        services = [self.service(name, allocate=True) for name in wanted]
+        failed: dict[str, DevenvError] = {}  # by service
+        services = []
+        for name in wanted:
+            try:
+                services.append(self.service(name, allocate=True))
+            except UsageError:
+                raise  # a name that is not a service: nothing of the project failed
+            except DevenvError as err:  # its port is taken, its server is not installed, ...
+                failed[name] = err
+                self.emit(ServiceFailed(name, str(err)))
         errors: list[BaseException] = []
         started: list[str] = []  # by this call, to be stopped again if it fails
 
@@ -193,15 +221,21 @@ class Stack:
             try:
                 try:
                     ready = service.start()
-                except ServiceFailed as failed:
-                    service = self._after_port_race(service, failed)
+                except ServiceStartError as err:
+                    service = self._after_port_race(service, err)
                     ready = service.start()
                 if ready.adopted:
                     self.adopted.add(service.name)
                 else:
                     started.append(service.name)
                 service.provision()
-            except BaseException as err:  # reported below, in config order
+            except DevenvError as err:  # said now, raised below with the others'
+                failed[service.name] = err
+                if isinstance(err, ServiceStartError):
+                    self.emit(ServiceFailed(service.name, err.message, err.log_tail))
+                else:  # a missing binary, a failed provision
+                    self.emit(ServiceFailed(service.name, str(err)))
+            except BaseException as err:  # a bug, Ctrl-C: raised below
                 errors.append(err)
 
         def work(item) -> None:
@@ -213,10 +247,16 @@ class Stack:
             else:
                 bring_up(item)
 
-        _in_parallel(work, [*services, *([alongside] if alongside is not None else [])])
+        if not failed:  # else none is started: the project comes up whole or not at all
+            _in_parallel(work, [*services, *([alongside] if alongside is not None else [])])
+        in_order = [failed[name] for name in wanted if name in failed]
         try:
             if errors:
                 raise errors[0]
+            if len(in_order) > 1:
+                raise ServicesFailed(in_order)
+            if in_order:
+                raise in_order[0]
             if hooks:
                 self.run_hooks()
         except BaseException as failure:
@@ -336,4 +376,4 @@ def client_command(stack: Stack, service: str, args: list[str]) -> list[str]:
     return srv.client_argv(args)
 
 
-__all__ = ["HookFailed", "ServiceFailed", "Stack", "client_command"]
+__all__ = ["HookFailed", "ServiceStartError", "ServicesFailed", "Stack", "client_command"]
