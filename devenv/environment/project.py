@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # only for the annotation: importing the config code costs ~20 ms
     from devenv.config import Config
 
-PYTHON_TOOLS = ("requirements", "uv", "poetry", "pipenv", "pdm")
 NODE_LOCKFILES = ("package-lock.json", "yarn.lock", "pnpm-lock.yaml")
 # Lockfiles devenv watches but does not read or install (another language's tools own them).
 FOREIGN_LOCKFILES = ("Gemfile.lock", "Cargo.lock", "go.sum")

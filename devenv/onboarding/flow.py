@@ -14,8 +14,7 @@ A caller may rely on:
   (``wait=False``; with ``wait=True`` it waits there, re-checking on each
   change of the watched files), when a step failed, or when ``cancel()`` was
   called from another thread (a running command is stopped, a wait returns);
-- ``run_step(id)`` runs one step (a face's "retry"), ``skip(id)`` and
-  ``reset()`` change the record;
+- ``skip(id)`` and ``reset()`` change the record;
 - progress and each step's seconds are saved after every step, so quitting at
   any point resumes there; once every step was done, the onboarding is
   finished and later runs show that record instead of checking again.
@@ -149,14 +148,6 @@ class Onboarding:
                     return self._result("cancelled", step)
                 return self._result(policy.ending((), how), step)
         return self._finish()
-
-    def run_step(self, step_id: str, *, wait: bool = False) -> StepView:
-        """Run one step (check, act, check; wait when it is the person's and ``wait``)."""
-        self._cancelled.clear()
-        self._begin()
-        step = self._step(step_id)
-        self._run(step, wait=wait)
-        return self._views[step.id]
 
     def skip(self, step_id: str) -> StepView:
         """Mark a step skipped by the person: runs go past it until ``reset()``."""
