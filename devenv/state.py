@@ -36,7 +36,7 @@ class State(StrEnum):
     def of(cls, value: object) -> State:
         """The state ``value`` names; UNKNOWN for anything else (a damaged record)."""
         try:
-            return cls(value)
+            return cls(str(value)) if isinstance(value, str) else cls.UNKNOWN
         except ValueError:
             return cls.UNKNOWN
 
@@ -120,10 +120,14 @@ class Status:
         taken of another pid: not sampled since it restarted)."""
         if not sample or self.pid is None or sample.get("pid") != self.pid:
             return self
-        numbers = {key: sample.get(key) for key in _SAMPLED}
-        if numbers["ports"] is not None:
-            numbers["ports"] = tuple(numbers["ports"])
-        return replace(self, **numbers)
+        ports = sample.get("ports")
+        return replace(
+            self,
+            cpu_percent=sample.get("cpu_percent"),
+            rss=sample.get("rss"),
+            ports=None if ports is None else tuple(ports),
+            uptime=sample.get("uptime"),
+        )
 
     def as_json(self) -> dict[str, Any]:
         """The documented JSON shape of this status (state as its string)."""

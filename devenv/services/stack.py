@@ -344,13 +344,14 @@ class Stack:
         self.layout.remove_runtime_if_empty()
         return [name for name in wanted if name in stopped]
 
-    def status(self) -> dict[str, Status]:
-        """Every service's status (asking each running server whether it is ready); one
-        that cannot be looked at (its binaries are gone, say) is "failed" with the error."""
+    def status(self, *, quick: bool = False) -> dict[str, Status]:
+        """Every service's status (asking each running server whether it is ready, or with
+        ``quick`` whether it accepts connections: see Service.status); one that cannot be
+        looked at (its binaries are gone, say) is "failed" with the error."""
         result: dict[str, Status] = {}
         for name in self.names:
             try:
-                result[name] = self.service(name).status()
+                result[name] = self.service(name).status(quick=quick)
             except DevenvError as err:
                 result[name] = Status(name, "service", State.FAILED, error=str(err))
         return result

@@ -1,0 +1,97 @@
+"""How long `devenv status` takes in another terminal, against `python -c pass` in the same run.
+
+Run: .venv/bin/python benchmarks/status.py [RUNS]
+
+A project with PostgreSQL and Redis is started (`devenv up -d`), then `python -c pass`,
+`devenv status` and `devenv status --json` run in turns, RUNS times each (default 10), and
+the medians are compared. Goal: `devenv status` within 30 ms of `python -c pass`.
+`python -X importtime -m devenv status` in the project says where the rest goes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+
+import _bench
+
+GOAL_MS = 30.0
+
+
+class Bench(_bench.BaseBench):
+    def __init__(self) -> None:
+        super().__init__("devenv-status-bench-", drop=("NO_COLOR",))
+        self.project = self.base / "shop"
+        self.project.mkdir()
+        (self.project / "devenv.toml").write_text(
+            '[project]\nname = "shop"\n\n[services.postgres]\n\n[services.redis]\n'
+        )
+
+    def devenv(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "devenv", *args]
+
+    def cleanup(self) -> list[str]:
+        problems = []
+        result = subprocess.run(
+            self.devenv("down"), cwd=self.project, env=self.env, capture_output=True, text=True
+        )
+        if result.returncode != 0:
+            problems.append(f"devenv down: {result.stderr.strip()}")
+        shutil.rmtree(self.base, ignore_errors=True)
+        return problems
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    bench = Bench()
+    try:
+        _bench.run(bench.devenv("up", "-d"), "devenv up -d", cwd=bench.project, env=bench.env)
+        argvs = {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "devenv status": bench.devenv("status"),
+            "devenv status --json": bench.devenv("status", "--json"),
+        }
+        for argv in argvs.values():  # bytecode written, caches warm
+            _bench.run(argv, " ".join(argv), cwd=bench.project, env=bench.env)
+        times: dict[str, list[float]] = {name: [] for name in argvs}
+        for _ in range(runs):  # in turns, so that the machine's load falls on all alike
+            for name, argv in argvs.items():
+                what = " ".join(argv)
+                times[name].append(
+                    _bench.elapsed_ms(
+                        lambda argv=argv, what=what: _bench.run(
+                            argv, what, cwd=bench.project, env=bench.env
+                        )
+                    )
+                )
+    finally:
+        for problem in bench.cleanup():
+            print(f"cleanup: {problem}", file=sys.stderr)
+    for line in _bench.machine_facts():
+        print(line)
+    baseline = statistics.median(times["python -c pass"])
+    table = _bench.Table(24, 9, "vs baseline", 14)
+    table.row(
+        "python -c pass",
+        f"{baseline:.1f} ms",
+        "(baseline)",
+        "",
+        _bench.spread(times["python -c pass"]),
+    )
+    for name in ("devenv status", "devenv status --json"):
+        ms = statistics.median(times[name])
+        over = ms - baseline
+        table.row(
+            name,
+            f"{ms:.1f} ms",
+            f"+{over:.1f} ms {ms / baseline:.2f}x",
+            _bench.goal(f"<= +{GOAL_MS:g} ms", over <= GOAL_MS),
+            _bench.spread(times[name]),
+        )
+    table.print()
+
+
+if __name__ == "__main__":
+    main()
