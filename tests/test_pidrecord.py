@@ -78,3 +78,42 @@ def test_a_process_that_is_gone_gives_no_record_from_proc():
     proc = subprocess.Popen(["true"])
     proc.wait()
     assert _from_proc(proc.pid) is None
+
+
+@needs_proc
+def test_alive_from_proc_says_what_psutil_says(spawned):
+    """A live process is alive; a record with another create time (a recycled pid) is not; a
+    zombie (killed, not reaped yet) is not."""
+    proc = spawned([sys.executable, "-c", "import time; time.sleep(30)"])
+    record = PidRecord.of(proc.pid)
+    assert record.alive()
+    assert not PidRecord(proc.pid, record.create_time - 1.0, record.argv0).alive()
+    proc.kill()
+    deadline = time.monotonic() + 5
+    while psutil.Process(proc.pid).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert not record.alive()
+    proc.wait()
+    assert not record.alive()
+
+
+@needs_proc
+def test_works_under_reads_the_folder_and_the_command_line_as_psutil_does(tmp_path, spawned):
+    """The working folder counts, an absolute path on the command line counts, others do not."""
+    from devenv.project.pidrecord import works_under
+
+    inside, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    (inside / "data").mkdir(parents=True)
+    elsewhere.mkdir()
+    sleep = "import time, sys; time.sleep(30)"
+    by_cwd = spawned([sys.executable, "-c", sleep], cwd=inside / "data")
+    by_argv = spawned([sys.executable, "-c", sleep, str(inside / "data")], cwd=elsewhere)
+    neither = spawned([sys.executable, "-c", sleep, "data"], cwd=elsewhere)
+    for proc, expected in ((by_cwd, True), (by_argv, True), (neither, False)):
+        assert works_under(proc.pid, inside) is expected
+        places = [psutil.Process(proc.pid).cwd(), *psutil.Process(proc.pid).cmdline()]
+        assert any(str(p).startswith(str(inside)) for p in places) is expected
+    by_cwd.kill()
+    by_cwd.wait()
+    assert not works_under(by_cwd.pid, inside)

@@ -41,6 +41,11 @@ class PidRecord:
 
     def alive(self) -> bool:
         """True when the process is still the one recorded (same pid, same create time)."""
+        if _HAS_PROC:  # as psutil reads it, without its ~10 ms import on every start and stop
+            now = _from_proc(self.pid)
+            if now is None or abs(now.create_time - self.create_time) >= 0.01:
+                return False
+            return _proc_state(self.pid) not in (None, "Z")
         import psutil
 
         try:
@@ -49,6 +54,19 @@ class PidRecord:
             return same and proc.status() != psutil.STATUS_ZOMBIE
         except psutil.Error:
             return False
+
+
+_HAS_PROC = sys.platform == "linux" and os.path.isdir("/proc/self")
+
+
+def _proc_state(pid: int) -> str | None:
+    """The state letter of ``pid`` in /proc (``Z`` for a zombie); None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        return stat[stat.rfind(b")") + 2 :].split()[0].decode()
+    except (OSError, IndexError):
+        return None
 
 
 def _from_proc(pid: int) -> PidRecord | None:
@@ -108,9 +126,18 @@ def works_under(pid: int, folder: Path) -> bool:
     """Whether process ``pid`` works inside ``folder``: its working folder, or an absolute
     path on its command line (PostgreSQL's ``-D``), is in it. Servers work in their data
     folder, so this tells a project's server from a copied project's."""
+    top = os.path.realpath(folder)
+    if _HAS_PROC:
+        try:
+            places = [os.readlink(f"/proc/{pid}/cwd")]
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                data = f.read().decode(sys.getfilesystemencoding(), "surrogateescape")
+        except OSError:  # gone, a zombie, or another user's (psutil's AccessDenied)
+            return False
+        places += data.split("\x00" if "\x00" in data else " ")  # a rewritten title: spaces
+        return any(_inside(place, top) for place in places)
     import psutil
 
-    top = os.path.realpath(folder)
     try:
         proc = psutil.Process(pid)
         places = [proc.cwd(), *proc.cmdline()]
