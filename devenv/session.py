@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from devenv.config import Config
 from devenv.errors import DevenvError
@@ -38,6 +38,14 @@ from devenv.events import (
 from devenv.services.stack import Stack
 from devenv.state import State, Status
 from devenv.supervisor import procstate
+
+if TYPE_CHECKING:
+    from devenv.environment.sync import Sync
+    from devenv.environment.watch import DriftWatcher
+    from devenv.project.runlock import ForegroundLock
+    from devenv.services.watch import ServiceWatcher
+    from devenv.supervisor.proclog import ProcessLog
+    from devenv.supervisor.runner import SupervisorRunner
 
 LinesCallback = Callable[[str, list], None]
 PORTS_EVERY = 5  # sampling rounds between two looks at the processes' listening ports
@@ -97,10 +105,10 @@ class Session:
         self.sample_every = sample_every
         self.stack = Stack(config, self._heard)
         self.layout = self.stack.layout
-        self.runner = None
-        self.logs: dict = {}
+        self.runner: SupervisorRunner | None = None
+        self.logs: dict[str, ProcessLog] = {}
         self.stats: dict[str, dict] = {}
-        self._lock = None
+        self._lock: ForegroundLock | None = None
         self._writer = procstate.StateWriter(self.layout)
         self._write_lock = threading.Lock()
         self._service_status: dict[str, Status] = {}
@@ -114,10 +122,10 @@ class Session:
         self.finished = threading.Event()  # set when the supervisor has nothing left to run
         self.interactive = interactive  # a person can be asked (the TUI): on_drift "ask"
         self.drifts: dict = {}  # lockfile -> Drift, as last computed
-        self._watcher = None
-        self._sync = None  # the Sync running now, to cancel it on stop
+        self._watcher: DriftWatcher | None = None
+        self._sync: Sync | None = None  # the Sync running now, to cancel it on stop
         self._sync_lock = threading.Lock()
-        self.services = None  # the ServiceWatcher, while the services are kept up
+        self.services: ServiceWatcher | None = None  # while the services are kept up
         self._services_lock = threading.Lock()  # the supervisor hears every change, none lost
 
     # -- starting --------------------------------------------------------------------
@@ -173,7 +181,7 @@ class Session:
             self.config, self.on_event, interactive=self.interactive, track=self._track_sync
         )
 
-    def _track_sync(self, sync) -> None:
+    def _track_sync(self, sync: Sync) -> None:
         self._sync = sync
 
     def interrupt(self) -> None:
@@ -275,7 +283,8 @@ class Session:
     def _restart_affected(self, lockfiles: tuple) -> None:
         from devenv.environment.policy import affected
 
-        if not self._has_processes():
+        runner = self.runner
+        if runner is None or not self._process_names:
             return
         kinds = set(affected(self.config.processes, lockfiles, self.project_env))
         if not kinds:
@@ -286,7 +295,7 @@ class Session:
         if running:
             self.on_event(Notice("deps", f"restarting after the sync: {', '.join(running)}"))
         for name in running:
-            self.runner.restart_process(name)
+            runner.restart_process(name)
 
     def _start_processes(self) -> None:
         from devenv.project.ports import allocate_block
@@ -406,7 +415,7 @@ class Session:
 
     # -- stopping --------------------------------------------------------------------
 
-    def stop(self, on_progress: Callable[[StopStep], None] | None = None) -> None:
+    def stop(self, on_progress: Callable[[StopStep], object] | None = None) -> None:
         """Stop the processes, then the services this session started; release the lock.
 
         Services that were already running when it started (``devenv up -d``)
@@ -548,12 +557,13 @@ class Session:
 
     # -- control: a process or a service, by name ---------------------------------------
 
-    def _process(self, name: str) -> str:
-        if not self._has_processes() or name not in self._process_names:
+    def _runner_of(self, name: str) -> SupervisorRunner:
+        """The runner of the process ``name``; a DevenvError when there is no such process."""
+        if self.runner is None or name not in self._process_names:
             raise DevenvError(f"no process named {name}")
-        return name
+        return self.runner
 
-    def _watcher_of(self, name: str):
+    def _watcher_of(self, name: str) -> ServiceWatcher | None:
         """The ServiceWatcher when ``name`` is a service (None for a process)."""
         if name not in self.config.services:
             return None
@@ -566,22 +576,22 @@ class Session:
         if watcher := self._watcher_of(name):
             watcher.restart(name)
         else:
-            self.runner.restart_process(self._process(name))
+            self._runner_of(name).restart_process(name)
 
     def stop_process(self, name: str) -> None:
         """Stop the process or service ``name``; it stays stopped until started."""
         if watcher := self._watcher_of(name):
             watcher.stop(name)
         else:
-            self.runner.stop_process(self._process(name))
+            self._runner_of(name).stop_process(name)
 
     def start_process(self, name: str) -> None:
         """Start the process or service ``name`` if it is not running."""
         if watcher := self._watcher_of(name):
             watcher.start(name)
         else:
-            self.runner.start_process(self._process(name))
+            self._runner_of(name).start_process(name)
 
     def restart_all(self) -> None:
-        if self._has_processes():
+        if self.runner is not None and self._process_names:
             self.runner.restart_all()

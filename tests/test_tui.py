@@ -133,7 +133,7 @@ class FakeSession:
         finally:
             self.start_over.set()
 
-    def stop(self, on_progress: Callable[[StopStep], None] | None = None) -> None:
+    def stop(self, on_progress: Callable[[StopStep], object] | None = None) -> None:
         self.calls.append(("stop",))
         progress = on_progress or (lambda step: None)
         progress(StopStep("processes", ("web.1",)))

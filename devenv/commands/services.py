@@ -8,9 +8,13 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devenv.config import Config, load_project
 from devenv.errors import UsageError
+
+if TYPE_CHECKING:
+    from devenv.services.stack import Stack
 
 
 def _stack(emit=None):
@@ -148,7 +152,7 @@ def status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parity_status(stack) -> dict:
+def _parity_status(stack: Stack) -> dict:
     """[prod] against this machine (the running servers, else the binaries; the venv; node)."""
     if not stack.config.prod:
         return {}
@@ -187,11 +191,8 @@ def _process_status(recorded: dict[str, dict], devenv_pid: int | None) -> dict[s
         if devenv_pid is None or (isinstance(writer, int) and writer != devenv_pid):
             status = replace(status, state=State.STOPPED, pid=None)
         started = _number(status.started_at)
-        running = status.pid and started is not None
-        result[name] = {
-            **status.as_json(),
-            "uptime": round(now - started, 1) if running else None,
-        }
+        uptime = round(now - started, 1) if status.pid and started is not None else None
+        result[name] = {**status.as_json(), "uptime": uptime}
     return result
 
 

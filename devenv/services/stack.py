@@ -10,6 +10,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from devenv.config import Config, ServiceConfig
 from devenv.errors import DevenvError, UsageError, did_you_mean
@@ -30,6 +31,8 @@ from devenv.services.installations import find_installation
 from devenv.services.recipes import recipe_for
 from devenv.services.registry import service_class
 from devenv.state import State, Status
+
+T = TypeVar("T")
 
 
 class HookFailed(DevenvError):
@@ -238,17 +241,20 @@ class Stack:
             except BaseException as err:  # a bug, Ctrl-C: raised below
                 errors.append(err)
 
-        def work(item) -> None:
-            if item is alongside:
-                try:
-                    item()
-                except BaseException as err:
-                    errors.append(err)
-            else:
+        def work(item: Service | Callable[[], object]) -> None:
+            if isinstance(item, Service):
                 bring_up(item)
+                return
+            try:
+                item()
+            except BaseException as err:
+                errors.append(err)
 
         if not failed:  # else none is started: the project comes up whole or not at all
-            _in_parallel(work, [*services, *([alongside] if alongside is not None else [])])
+            items: list[Service | Callable[[], object]] = [*services]
+            if alongside is not None:
+                items.append(alongside)
+            _in_parallel(work, items)
         in_order = [failed[name] for name in wanted if name in failed]
         try:
             if errors:
@@ -357,7 +363,7 @@ class Stack:
         return result
 
 
-def _in_parallel(work, items) -> None:
+def _in_parallel(work: Callable[[T], object], items: Iterable[T]) -> None:
     """Run ``work(item)`` for every item in its own thread and wait for all.
 
     (Plain threads: concurrent.futures would add ~4 ms of imports to every command.)

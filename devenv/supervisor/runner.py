@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ class SupervisorRunner:
             if self._on_exit is not None:
                 self._on_exit()
 
-    def _call(self, coro, timeout: float | None) -> Any:
+    def _call(self, coro: Coroutine[Any, Any, Any], timeout: float | None) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     def start_process(self, name: str, timeout: float | None = 30) -> bool:

@@ -40,7 +40,7 @@ from devenv.events import (
 from devenv.session import Session
 from devenv.state import DOWN, UP, State, Status
 from devenv.supervisor.events import ProcessExited, ProcessStopped
-from devenv.supervisor.hangup import Guard
+from devenv.supervisor.hangup import GRACE, Guard
 from devenv.supervisor.proclog import LogLine
 from devenv.tui.commands import DevenvCommands
 from devenv.tui.drift_banner import SYNC_KEY, DriftBanner
@@ -157,7 +157,7 @@ class DevenvApp(App[int]):
         self._make_session = make_session
         self._check_parity_of = check_parity
         # More than the log pane keeps would be formatted only to be pruned at once.
-        self._buffer = LineBuffer(maxlen=MAX_LINES)
+        self._buffer: LineBuffer[LogLine] = LineBuffer(maxlen=MAX_LINES)
         self._rows: list[Status] = []
         self._health: dict[str, str] = {}
         self._start_done = threading.Event()
@@ -220,7 +220,7 @@ class DevenvApp(App[int]):
                 stop=stop,
                 quit=self._quit_asked,
                 on_gone=self.exit,
-                **({} if self._stop_grace is None else {"grace": self._stop_grace}),
+                grace=GRACE if self._stop_grace is None else self._stop_grace,
             )
             self._guard = guard.install(asyncio.get_running_loop())
 
@@ -421,7 +421,8 @@ class DevenvApp(App[int]):
         self._show_summary()
         if self._check_parity_of is not None:
             self._check_parity()
-        self.onboarding.offer(self.session)
+        if self.session is not None:
+            self.onboarding.offer(self.session)
 
     @on(RowsSampled)
     def _rows_sampled(self, message: RowsSampled) -> None:
@@ -537,18 +538,18 @@ class DevenvApp(App[int]):
         return name
 
     def action_restart_process(self) -> None:
-        if name := self._selected():
-            call = partial(self.session.restart, name)
+        if (name := self._selected()) and (session := self.session):
+            call = partial(session.restart, name)
             self._control(f"restart {name}", f"{name} restarted", call)
 
     def action_stop_process(self) -> None:
-        if name := self._selected():
-            call = partial(self.session.stop_process, name)
+        if (name := self._selected()) and (session := self.session):
+            call = partial(session.stop_process, name)
             self._control(f"stop {name}", f"{name} stopped", call)
 
     def action_start_process(self) -> None:
-        if name := self._selected():
-            call = partial(self.session.start_process, name)
+        if (name := self._selected()) and (session := self.session):
+            call = partial(session.start_process, name)
             self._control(f"start {name}", f"{name} started", call)
 
     def action_sync_deps(self) -> None:
@@ -605,8 +606,8 @@ class DevenvApp(App[int]):
             self.notify(f"{argv[0]}: {error}", severity="error")
 
     def action_log_path(self) -> None:
-        if name := self._selected():
-            self.notify(str(self.session.log_path(name)), title=f"{name} log file", timeout=10)
+        if (name := self._selected()) and (session := self.session):
+            self.notify(str(session.log_path(name)), title=f"{name} log file", timeout=10)
 
     def action_copy_urls(self) -> None:
         if not self.urls:

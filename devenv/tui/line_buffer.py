@@ -10,17 +10,20 @@ from __future__ import annotations
 import collections
 import threading
 from collections.abc import Iterable
+from typing import Generic, TypeVar
+
+Line = TypeVar("Line")
 
 
-class LineBuffer:
+class LineBuffer(Generic[Line]):
     """Lines of several sources, oldest first, at most ``maxlen`` of them."""
 
     def __init__(self, maxlen: int = 20_000) -> None:
-        self._lines: collections.deque[tuple[str, object]] = collections.deque(maxlen=maxlen)
+        self._lines: collections.deque[tuple[str, Line]] = collections.deque(maxlen=maxlen)
         self._dropped = 0
         self._lock = threading.Lock()
 
-    def put(self, name: str, lines: Iterable[object]) -> None:
+    def put(self, name: str, lines: Iterable[Line]) -> None:
         """Add a batch of ``name``'s lines; callable from any thread."""
         batch = [(name, line) for line in lines]
         with self._lock:
@@ -29,7 +32,7 @@ class LineBuffer:
                 self._dropped += overflow
             self._lines.extend(batch)
 
-    def drain(self) -> tuple[list[tuple[str, object]], int]:
+    def drain(self) -> tuple[list[tuple[str, Line]], int]:
         """Everything buffered, oldest first, and how many lines were dropped since last time."""
         with self._lock:
             lines = list(self._lines)

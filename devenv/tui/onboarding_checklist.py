@@ -65,8 +65,8 @@ class Checklist(DataTable):
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
-            justify = "right" if key == "time" else "left"
-            self.add_column(Text(label, justify=justify), key=key, width=width or MESSAGE_MIN)
+            text = Text(label, justify="right") if key == "time" else Text(label, justify="left")
+            self.add_column(text, key=key, width=width or MESSAGE_MIN)
 
     def on_resize(self) -> None:
         fixed = sum(width for _, _, width in COLUMNS) + 2 * self.cell_padding * len(COLUMNS)

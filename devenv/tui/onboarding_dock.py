@@ -103,6 +103,7 @@ class OnboardingDock:
         if self.screen is None:
             from devenv.tui.onboarding_screen import OnboardingScreen
 
+            assert self.config is not None  # self.available says so
             project = self.config.project.name
             self.screen = OnboardingScreen(self._make, project=project, autorun=False)
             self.app.install_screen(self.screen, SCREEN)

@@ -49,8 +49,8 @@ class OnboardingDriver:
         *,
         on_event: Emit,
         on_ready: Callable[[Onboarding], None] = lambda onboarding: None,
-        on_idle: Callable[[Result | None], None] = lambda result: None,
-        on_error: Callable[[BaseException], None] = lambda error: None,
+        on_idle: Callable[[Result | None], object] = lambda result: None,
+        on_error: Callable[[BaseException], object] = lambda error: None,
     ) -> None:
         self._make = make
         self._on_event = on_event

@@ -147,8 +147,8 @@ class StatusTable(DataTable):
 
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
-            justify = "right" if key in NUMERIC else "left"
-            self.add_column(Text(label, justify=justify), key=key, width=width)
+            text = Text(label, justify="right") if key in NUMERIC else Text(label, justify="left")
+            self.add_column(text, key=key, width=width)
 
     def on_resize(self) -> None:
         self._fit_columns()
