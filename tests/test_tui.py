@@ -625,6 +625,35 @@ async def test_an_error_from_start_is_shown_in_the_ui():
 
 
 @asynctest
+async def test_every_service_that_failed_to_start_is_shown():
+    """What Stack.start does when two services fail (tests/test_service_failures.py): one
+    ServiceFailed each, then one error naming both. The person sees both, not the first."""
+    from devenv.events import ServiceFailed
+    from devenv.services.base import ServiceStartError
+    from devenv.services.stack import ServicesFailed
+
+    errors = [
+        ServiceStartError("postgres", "the server exited with code 1", ["FATAL: bad setting"]),
+        ServiceStartError("redis", "did not become ready in time (30 s)", ["# oops"]),
+    ]
+    events = [ServiceFailed(e.name, e.message, e.log_tail) for e in errors]
+    app, _ = make_app(start_error=ServicesFailed(errors), start_events=events)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        app.flush_logs()
+        await pilot.pause()
+        panel = str(app.error_panel.render())
+        assert "postgres: the server exited with code 1" in panel
+        assert "redis: did not become ready in time (30 s)" in panel
+        assert cell(app, "postgres", "health").startswith("the server exited")
+        assert cell(app, "redis", "health").startswith("did not become ready")
+        lines = "\n".join(shown(app))
+        assert "failed: the server exited with code 1" in lines
+        assert "failed: did not become ready in time (30 s)" in lines
+        assert "FATAL: bad setting" in lines and "# oops" in lines
+
+
+@asynctest
 async def test_an_unexpected_error_from_start_is_shown_too():
     app, _ = make_app(start_error=RuntimeError("boom"))
     async with app.run_test(size=(100, 30)) as pilot:
