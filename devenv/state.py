@@ -41,12 +41,10 @@ class State(StrEnum):
             return cls.UNKNOWN
 
 
-# A process in one of these states has a life going on (its task runs).
-ACTIVE = frozenset({State.WAITING, State.STARTING, State.RUNNING, State.READY, State.BACKOFF})
 # A process in one of these is over: nothing will run it again unless a person does.
 FINISHED = frozenset({State.COMPLETED, State.EXITED, State.CRASHED})
-# Over, and not well: the supervisor's exit code is 1, its dependants never start.
-FAILED = frozenset({State.EXITED, State.CRASHED})
+# A process over, and not well: the supervisor's exit code is 1, its dependants never start.
+PROCESS_FAILED = frozenset({State.EXITED, State.CRASHED})
 # What the dashboard counts as up, and as down whatever the kind.
 UP = frozenset({State.READY, State.RUNNING, State.COMPLETED})
 DOWN = frozenset({State.FAILED, State.CRASHED, State.EXITED})

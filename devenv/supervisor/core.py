@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from devenv.events import Emit, Event, Notice
-from devenv.state import FAILED, FINISHED, State, Status
+from devenv.state import FINISHED, PROCESS_FAILED, State, Status
 from devenv.supervisor import policy, probes
 from devenv.supervisor.child import KILL_WAIT, READ_CHUNK, Child, Spawn, spawn_shell
 from devenv.supervisor.events import (
@@ -196,7 +196,7 @@ class Supervisor:
 
     def exit_code(self) -> int:
         """1 when a process is "crashed" (a dependency failed, too) or "exited"; else 0."""
-        return 1 if any(p.state in FAILED for p in self._procs.values()) else 0
+        return 1 if any(p.state in PROCESS_FAILED for p in self._procs.values()) else 0
 
     # -- running and stopping ------------------------------------------------------------
 
@@ -532,7 +532,7 @@ class Supervisor:
             if not instances:
                 return unmet, (dep.name, f"no process named {dep.name}")
             for q in instances:
-                if q.state in FAILED:
+                if q.state in PROCESS_FAILED:
                     return unmet, (dep.name, f"{q.name} {_failed_text(q)}")
             if not all(_holds(q, dep.condition) for q in instances):
                 unmet.append(label)
