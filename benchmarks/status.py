@@ -5,11 +5,13 @@ Run: .venv/bin/python benchmarks/status.py [RUNS]
 A project with PostgreSQL and Redis is started (`devenv up -d`), then `python -c pass`,
 `devenv status` and `devenv status --json` run in turns, RUNS times each (default 10), and
 the medians are compared. Goal: `devenv status` within 30 ms of `python -c pass`.
-`python -X importtime -m devenv status` in the project says where the rest goes.
+Then where its time goes: the same steps timed inside one process (medians), and
+`python -X importtime -m devenv status` in the project says more of the imports.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import statistics
 import subprocess
@@ -18,6 +20,40 @@ import sys
 import _bench
 
 GOAL_MS = 30.0
+
+
+# The steps of `devenv status` (devenv.commands.services.status), timed in one process.
+PHASES = """
+import json, time
+marks = [time.perf_counter()]
+import devenv.cli
+marks.append(time.perf_counter())
+import devenv.config
+marks.append(time.perf_counter())
+import devenv.commands.services as S, devenv.services.stack
+from devenv.events import ignore
+marks.append(time.perf_counter())
+stack = S._stack(ignore)
+marks.append(time.perf_counter())
+stack.status(quick=True)
+marks.append(time.perf_counter())
+from devenv.project.runlock import foreground_pid
+from devenv.supervisor import procstate
+S._process_status(procstate.read(stack.layout), foreground_pid(stack.layout))
+marks.append(time.perf_counter())
+S._deps_status(stack.config), S._parity_status(stack)
+marks.append(time.perf_counter())
+print(json.dumps([(b - a) * 1000 for a, b in zip(marks, marks[1:])]))
+"""
+PHASE_NAMES = (
+    "import devenv.cli",
+    "import devenv.config",
+    "import the stack, services, events",
+    "load the config, build the Stack",
+    "Stack.status(quick=True)",
+    "the processes' record",
+    "deps and parity",
+)
 
 
 class Bench(_bench.BaseBench):
@@ -56,6 +92,7 @@ def main() -> None:
         for argv in argvs.values():  # bytecode written, caches warm
             _bench.run(argv, " ".join(argv), cwd=bench.project, env=bench.env)
         times: dict[str, list[float]] = {name: [] for name in argvs}
+        phases: list[list[float]] = []
         for _ in range(runs):  # in turns, so that the machine's load falls on all alike
             for name, argv in argvs.items():
                 what = " ".join(argv)
@@ -66,6 +103,10 @@ def main() -> None:
                         )
                     )
                 )
+            found = _bench.run(
+                [sys.executable, "-c", PHASES], "phases", cwd=bench.project, env=bench.env
+            )
+            phases.append(json.loads(found.stdout))
     finally:
         for problem in bench.cleanup():
             print(f"cleanup: {problem}", file=sys.stderr)
@@ -91,6 +132,9 @@ def main() -> None:
             _bench.spread(times[name]),
         )
     table.print()
+    print("\nwhere `devenv status` spends it (one process, medians):")
+    for index, name in enumerate(PHASE_NAMES):
+        print(f"  {name:<36} {statistics.median(run[index] for run in phases):6.1f} ms")
 
 
 if __name__ == "__main__":
