@@ -8,6 +8,12 @@ and it is restarted with backoff), runs the supervisor on its own thread
 CPU, memory and ports sampled once a second) for ``devenv status`` in another
 terminal, and stops everything it started. Its methods block; a UI calls them
 from worker threads. Callbacks come from other threads.
+
+No thread but the supervisor's own touches the supervisor: the session keeps the
+snapshot it hands over after every change (``on_change``: a new dict of frozen
+``Status`` records) and controls it through SupervisorRunner's loop-safe calls.
+``rows()``, read by a dashboard once a second, asks no server anything: a
+service's liveness is its pid's, its readiness what its events said.
 """
 
 from __future__ import annotations
