@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 
 import pytest
@@ -250,3 +251,47 @@ def test_reading_the_dashboard_opens_no_connection_to_any_server(reachable_dir):
     finally:
         session.stop()
         Stack(config).stop()
+
+
+class LoopOnly:
+    """Stands for the supervisor and notes every read of its state from a thread other than
+    its loop's (the supervisor is not thread-safe: only SupervisorRunner's calls may reach
+    it, and they run on its loop)."""
+
+    READS = frozenset({"snapshot", "names", "state", "services_ready", "exit_code"})
+
+    def __init__(self, supervisor, loop_thread) -> None:
+        self._supervisor = supervisor
+        self._loop_thread = loop_thread
+        self.strays: list[str] = []
+
+    def __getattr__(self, name: str):
+        thread = threading.current_thread()
+        if name in self.READS and thread is not self._loop_thread:
+            self.strays.append(f"supervisor.{name} from {thread.name}")
+        return getattr(self._supervisor, name)
+
+
+def test_the_session_reads_the_supervisor_only_on_its_loop(processes_only):
+    session = Session(
+        processes_only, on_event=lambda e: None, on_lines=lambda n, b: None, sample_every=0.05
+    )
+    session.start()
+    try:
+        runner = session.runner
+        loop_thread = next(t for t in threading.enumerate() if t.name == "devenv-supervisor")
+        guard = LoopOnly(runner.supervisor, loop_thread)
+        runner.supervisor = guard
+        until(lambda: row(session, "ticker.1").state == "running", "ticker running")
+        assert session.names() == ["ticker.1", "idle.1"]
+        first = row(session, "idle.1").pid
+        session.restart("idle.1")
+        until(lambda: row(session, "idle.1").pid not in (None, first), "restarted")
+        session.stop_process("idle.1")
+        session.start_process("idle.1")
+        session.restart_all()
+        until(lambda: row(session, "ticker.1").state == "running", "all back")
+        until(lambda: row(session, "idle.1").rss, "sampled (the sampler's thread ran)")
+    finally:
+        session.stop()
+    assert guard.strays == []
