@@ -89,9 +89,15 @@ def _lazy(module: str, function: str, *extra: str) -> Handler:
 
 def _cmd_up(args: argparse.Namespace) -> int:
     if args.detach:
-        from devenv.commands.services import up_detached
+        from devenv.project import startplan
 
-        return up_detached(args)
+        startplan.spawn_early(os.getcwd())  # the last start's servers, before the imports
+        try:
+            from devenv.commands.services import up_detached
+
+            return up_detached(args)
+        finally:
+            startplan.abandon()  # those the start did not take (it failed before them)
     if not args.no_tui and sys.stdin.isatty() and sys.stdout.isatty():
         from pathlib import Path
 

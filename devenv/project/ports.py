@@ -19,6 +19,7 @@ from pathlib import Path
 
 from devenv.errors import DevenvError
 from devenv.files import write_atomic
+from devenv.project import startplan
 from devenv.project.layout import Layout
 from devenv.project.port_registry import PROCESSES_KEY, BlockRegistry
 
@@ -194,7 +195,7 @@ class PortBook:
         was taken.
         """
         if configured is not None:
-            if not is_free(configured):
+            if not is_free(configured) and not startplan.holds(name, configured):
                 raise PortTaken(
                     f"port {configured} for {name} (services.{name}.port in devenv.toml) is "
                     f"taken by {_taken_by(configured)}; stop it or choose another port"
@@ -205,7 +206,7 @@ class PortBook:
         taken: int | None = None
         port = None
         for candidate in dict.fromkeys(wanted):
-            if is_free(candidate):
+            if is_free(candidate) or startplan.holds(name, candidate):
                 port = candidate
                 break
             if taken is None:

@@ -14,7 +14,7 @@ import os
 import time
 
 from devenv.errors import DevenvError
-from devenv.project import pidrecord
+from devenv.project import pidrecord, startplan
 from devenv.project.layout import Layout
 
 
@@ -91,14 +91,21 @@ class operation_lock:
     def __init__(self, layout: Layout) -> None:
         self.path = layout.ops_lock
         self._fd: int | None = None
+        self._early: int | None = None
 
     def __enter__(self) -> operation_lock:
+        self._early = startplan.hand_over_lock(self.path)  # held since the early spawn
+        if self._early is not None:
+            self._fd = self._early
+            return self
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._early is not None:
+            startplan.abandon()  # early servers the start did not take: before the lock goes
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)

@@ -26,7 +26,7 @@ from pathlib import Path
 from devenv.config import ServiceConfig
 from devenv.errors import DevenvError
 from devenv.events import Emit, ServiceReady, ServiceStarting, ServiceStopped, ignore
-from devenv.project import pidrecord
+from devenv.project import pidrecord, startplan
 from devenv.project.layout import Layout
 from devenv.project.privileges import ServiceUser
 from devenv.services import readiness
@@ -170,16 +170,21 @@ class Service(ABC):
         if timeout is None:
             timeout = float(self.ctx.recipe.readiness.get("timeout", DEFAULT_START_TIMEOUT))
         started = time.monotonic()
-        pid = self.find_running()
-        if pid is not None:
-            self._wait_ready(None, started, timeout)
-            event = ServiceReady(self.name, pid, self.port, time.monotonic() - started, True)
-            self.ctx.emit(event)
-            return event
-        self.ctx.emit(ServiceStarting(self.name, f"version {self.version}, port {self.port}"))
-        self.clean_stale()
-        self.prepare()
-        proc = self._spawn()
+        early = self._take_early()
+        if early is not None:
+            proc, started = early.proc, early.spawned_at
+            self.ctx.emit(ServiceStarting(self.name, f"version {self.version}, port {self.port}"))
+        else:
+            pid = self.find_running()
+            if pid is not None:
+                self._wait_ready(None, started, timeout)
+                event = ServiceReady(self.name, pid, self.port, time.monotonic() - started, True)
+                self.ctx.emit(event)
+                return event
+            self.ctx.emit(ServiceStarting(self.name, f"version {self.version}, port {self.port}"))
+            self.clean_stale()
+            self.prepare()
+            proc = self._spawn()
         try:
             self.while_starting()
             self._wait_ready(proc, started, timeout)
@@ -215,7 +220,70 @@ class Service(ABC):
                 why = f"could not run {self.argv()[0]}: {err}"
                 raise ServiceStartError(self.name, why) from err
         pidrecord.write(self.pid_file, pidrecord.PidRecord.of(proc.pid))
+        plan = self.spawn_plan()
+        if plan is not None:
+            with contextlib.suppress(OSError):  # without it the next start is only slower
+                startplan.record(self.ctx.layout.state, plan)
         return proc
+
+    def _take_early(self) -> startplan.Early | None:
+        """The server ``devenv up -d`` spawned from this service's plan before loading devenv
+        (devenv.project.startplan), when it is exactly the one this object would spawn now:
+        same plan after ``prepare()``. One spawned from a stale plan is stopped: None."""
+        early = startplan.take(self.pid_file)
+        if early is None:
+            return None
+        try:
+            self.prepare()  # as before any spawn; with nothing changed it writes nothing
+            same = _as_json(self.spawn_plan()) == early.plan
+        except BaseException:
+            self._stop_early(early.proc)
+            raise
+        if not same:
+            self._stop_early(early.proc)
+            startplan.forget(self.ctx.layout.state, self.name)
+            return None
+        return early
+
+    def _stop_early(self, proc: subprocess.Popen) -> None:
+        if proc.poll() is None:
+            with contextlib.suppress(OSError, DevenvError):
+                self.request_stop(proc.pid)
+            if not wait_gone(proc.pid, 10.0):
+                self._kill(proc.pid)
+        proc.poll()
+        self.pid_file.unlink(missing_ok=True)
+        self.clean_stale()
+
+    def spawn_plan(self) -> dict | None:
+        """How this server is spawned now, as devenv.project.startplan records and compares it;
+        None for a service that ``early_start_files`` keeps out of early starts."""
+        files = self.early_start_files()
+        if files is None:
+            return None
+        reads, leftovers = files
+        layout, user = self.ctx.layout, self.ctx.user
+        return {
+            "name": self.name,
+            "argv": self.argv(),
+            "cwd": str(self.data_dir) if self.data_dir.is_dir() else None,
+            "popen": user.popen_kwargs(),
+            "log": str(self.log_file),
+            "pid_file": str(self.pid_file),
+            "port": self.port,
+            "reads": {str(path): startplan.stamp(path) for path in reads},
+            "leftovers": [str(path) for path in leftovers],
+            "runtime": [str(layout.runtime), user.uid],
+            "lock": str(layout.ops_lock),
+            "config": startplan.stamp(startplan.config_file(layout.root)),
+        }
+
+    def early_start_files(self) -> tuple[list[Path], list[Path]] | None:
+        """For an early start (devenv.project.startplan): the files the server reads (the plan
+        is used only while they are unchanged) and those whose existence means a server of
+        this service may run or left something behind (then the plan waits). None, the
+        default, keeps the service out of early starts."""
+        return None
 
     def _wait_ready(self, proc: subprocess.Popen | None, started: float, timeout: float) -> None:
         deadline = started + timeout
@@ -318,6 +386,13 @@ class Service(ABC):
             data_dir=str(self.data_dir),
             log=str(self.log_file),
         )
+
+
+def _as_json(value: object) -> object:
+    """``value`` as it reads back from JSON (tuples become lists), to compare it with a plan."""
+    import json
+
+    return json.loads(json.dumps(value))
 
 
 def wait_gone(pid: int, timeout: float) -> bool:

@@ -235,6 +235,11 @@ class PostgresService(Service):
     def argv(self) -> list[str]:
         return [str(self.binary("server")), "-D", str(self.data_dir)]
 
+    def early_start_files(self) -> tuple[list[Path], list[Path]]:
+        sock = self.ctx.layout.socket(f".s.PGSQL.{self.port}")
+        reads = [self.data_dir / "postgresql.conf", self.data_dir / "pg_hba.conf"]
+        return reads, [self.data_dir / "postmaster.pid", sock, sock.with_name(sock.name + ".lock")]
+
     def while_starting(self) -> None:
         import psycopg2  # noqa: F401 - ~10 ms, spent while the postmaster starts
 

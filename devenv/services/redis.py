@@ -139,6 +139,9 @@ class RedisService(Service):
     def argv(self) -> list[str]:
         return [str(self.binary("server")), str(self.conf_file)]
 
+    def early_start_files(self) -> tuple[list[Path], list[Path]]:
+        return [self.conf_file], [self.socket_path]
+
     def is_ready(self) -> bool:
         return self._command("PING") == "PONG"
 

@@ -1,0 +1,248 @@
+"""A warm ``devenv up -d`` spawns its servers before devenv's own code is loaded.
+
+Importing devenv and reading the config takes ~100 ms, longer than PostgreSQL
+takes to start. So a start that spawned a server records how it did (its
+*plan*: argv, working folder, user, log, port, the stamps of the files the
+server reads and of the config) in ``.devenv/state/<name>.plan.json``, and the
+next ``up -d`` spawns from the plans first thing (``spawn_early``), while it
+still knows nothing but ``os``. Then it goes its ordinary way, and each
+``Service.start`` takes its early server (``take``) and keeps it only when the
+plan equals what it would spawn itself now, after ``prepare()``; otherwise it
+stops it and spawns its own. A plan is used only when nothing of the project
+runs or was left behind (no pid record, no lock or socket file the plan names),
+the config file is unchanged, and no other devenv works on the project (the
+early spawn takes the project's operation lock, which ``operation_lock`` then
+takes over). A stale plan costs time, never a server the ordinary path would
+not run: the early servers nobody took are stopped (``abandon``).
+
+Only ``os``, ``json``, ``contextlib`` and ``subprocess`` are imported before the spawn.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+
+TYPE_CHECKING = False  # typing costs ~4 ms to import, before the spawn
+if TYPE_CHECKING:
+    import subprocess
+
+    Where = str | os.PathLike[str]  # a path, as os.* takes it
+
+SUFFIX = ".plan.json"
+CONFIG_NAMES = ("devenv.toml", "pyproject.toml")
+_STATE = os.path.join(".devenv", "state")
+
+
+class Early:
+    """A server spawned from a plan, waiting for its Service to take it."""
+
+    def __init__(self, plan: dict, proc: subprocess.Popen[bytes], spawned_at: float) -> None:
+        self.plan = plan
+        self.proc = proc
+        self.spawned_at = spawned_at  # time.monotonic()
+
+
+_early: dict[str, Early] = {}  # by pid file, not yet taken
+_lock: tuple[str, int] | None = None  # (path, fd) of the operation lock taken early
+
+
+def stamp(path: Where) -> list[int] | None:
+    """What tells a file's version apart cheaply: mtime (ns), size, inode; None when absent."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size, st.st_ino]
+
+
+def config_file(root: Where) -> str:
+    """The project's config file in ``root`` (devenv.toml, else pyproject.toml)."""
+    for name in CONFIG_NAMES:
+        path = os.path.join(root, name)
+        if os.path.exists(path):
+            return path
+    return os.path.join(root, CONFIG_NAMES[0])
+
+
+def plan_path(state_dir: Where, name: str) -> str:
+    return os.path.join(state_dir, name + SUFFIX)
+
+
+def record(state_dir: Where, plan: dict) -> None:
+    """Remember how the server ``plan["name"]`` was just spawned, for the next warm start."""
+    from devenv.files import write_atomic
+
+    write_atomic(plan_path(state_dir, plan["name"]), json.dumps(plan), mode=0o600)
+
+
+def forget(state_dir: Where, name: str) -> None:
+    """Drop ``name``'s plan (its server is not started that way any more)."""
+    with contextlib.suppress(OSError):
+        os.unlink(plan_path(state_dir, name))
+
+
+def _project_root(start: str) -> str | None:
+    """The nearest folder up from ``start`` with a config file, as devenv.config finds it."""
+    folder = os.path.realpath(start)
+    while True:
+        if any(os.path.exists(os.path.join(folder, name)) for name in CONFIG_NAMES):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def _plans(root: str) -> list[dict]:
+    state = os.path.join(root, _STATE)
+    try:
+        names = sorted(n for n in os.listdir(state) if n.endswith(SUFFIX))
+    except OSError:
+        return []
+    plans = []
+    for name in names:
+        try:
+            with open(os.path.join(state, name), encoding="utf-8") as f:
+                plans.append(json.load(f))
+        except (OSError, ValueError):
+            return []
+    return plans
+
+
+def _usable(plan: dict, config: list[int] | None) -> bool:
+    """Whether ``plan`` may be spawned now: the same config and files, nothing left running."""
+    try:
+        if plan["config"] != config or config is None:
+            return False
+        if any(stamp(path) != want for path, want in plan["reads"].items()):
+            return False
+        leftovers = [plan["pid_file"], *plan["leftovers"]]
+        return not any(os.path.lexists(path) for path in leftovers)
+    except (KeyError, TypeError, AttributeError):
+        return False
+
+
+def spawn_early(start: str) -> None:
+    """Spawn the servers of the project around ``start`` from their plans, when every plan
+    is usable (else spawn nothing: the ordinary start does it all). Never raises."""
+    global _lock
+    try:
+        root = _project_root(start)
+        if root is None:
+            return
+        plans = _plans(root)
+        config = stamp(config_file(root))
+        if not plans or not all(_usable(plan, config) for plan in plans):
+            return
+        locks = {plan["lock"] for plan in plans}
+        if len(locks) != 1:
+            return
+        _lock = _take_lock(locks.pop())
+        if _lock is None:
+            return  # another devenv works on the project: leave it to the ordinary start
+        if not all(_usable(plan, config) for plan in plans):  # changed before we held the lock
+            abandon()
+            return
+        for plan in plans:
+            _spawn(plan)
+        from devenv.project import pidrecord
+
+        for early in _early.values():
+            pidrecord.write(early.plan["pid_file"], pidrecord.PidRecord.of(early.proc.pid))
+    except Exception:  # a plan is only a head start: the ordinary start decides and reports
+        abandon()
+
+
+def _take_lock(path: str) -> tuple[str, int] | None:
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return path, fd
+
+
+def _spawn(plan: dict) -> None:
+    import subprocess
+    import time
+
+    runtime, owner = plan["runtime"]
+    if not os.path.isdir(runtime):  # `devenv down` removes it once its sockets are gone
+        os.mkdir(runtime, 0o700)
+        if owner != os.geteuid():
+            os.chown(runtime, owner, -1)
+    fd = os.open(plan["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "ab") as log:
+        proc = subprocess.Popen(
+            plan["argv"],
+            cwd=plan["cwd"],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            **plan["popen"],
+        )
+    _early[plan["pid_file"]] = Early(plan, proc, time.monotonic())
+
+
+def take(pid_file: Where) -> Early | None:
+    """The server spawned early whose pid file is ``pid_file``, once: its Service owns it now."""
+    return _early.pop(str(pid_file), None)
+
+
+def pending() -> dict[str, int]:
+    """{service: pid} of the servers spawned early that no Service has taken yet."""
+    return {early.plan["name"]: early.proc.pid for early in _early.values()}
+
+
+def holds(name: str, port: int) -> bool:
+    """Whether an early server of service ``name``, not yet taken, was spawned for ``port``
+    (so the port being busy is that server's doing, not another program's)."""
+    return any(e.plan.get("name") == name and e.plan.get("port") == port for e in _early.values())
+
+
+def hand_over_lock(path: Where) -> int | None:
+    """The fd of the operation lock on ``path`` if ``spawn_early`` holds it (the caller owns it
+    from now on), else None."""
+    global _lock
+    if _lock is None or _lock[0] != str(path):
+        return None
+    fd = _lock[1]
+    _lock = None
+    return fd
+
+
+def abandon(timeout: float = 10.0) -> None:
+    """Stop the early servers nobody took (the start failed before reaching them), then let go
+    of the operation lock if it is still held here."""
+    global _lock
+    import signal
+
+    left = list(_early.values())
+    _early.clear()
+    for early in left:
+        if early.proc.poll() is None:
+            early.proc.send_signal(signal.SIGTERM)
+    for early in left:
+        import subprocess
+
+        try:
+            early.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(OSError):
+                os.killpg(early.proc.pid, signal.SIGKILL)
+            early.proc.wait()
+        with contextlib.suppress(OSError):
+            os.unlink(early.plan["pid_file"])
+    if _lock is not None:
+        os.close(_lock[1])  # closing the last fd releases the flock
+        _lock = None

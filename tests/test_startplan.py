@@ -1,0 +1,198 @@
+"""Warm `devenv up -d` spawns the servers from the last start's plans before loading devenv
+(devenv.project.startplan); the ordinary start keeps such a server only when it is exactly
+the one it would spawn. Real PostgreSQL and Redis, real files."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+from devenv.config import load_project
+from devenv.project import startplan
+from devenv.project.layout import Layout
+from devenv.services.stack import Stack
+from tests.cli import devenv as run_devenv
+
+CONFIG = """\
+[project]
+name = "{name}"
+
+[services.postgres]
+
+[[services.postgres.databases]]
+name = "app"
+
+[services.redis]
+"""
+
+
+def devenv(project: Path, *args: str, env: dict[str, str] | None = None):
+    env = dict(os.environ if env is None else env)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    return run_devenv(project, *args, env=env)
+
+
+@pytest.fixture
+def project(reachable_dir):
+    """A project started once and stopped: its plans are recorded, nothing runs."""
+    path = reachable_dir / "planned"
+    path.mkdir()
+    (path / "devenv.toml").write_text(CONFIG.format(name="planned"))
+    for command in (("up", "-d"), ("down",)):
+        result = devenv(path, *command)
+        assert result.returncode == 0, result.stdout + result.stderr
+    yield path
+    startplan.abandon()
+    devenv(path, "down")
+
+
+def servers(project: Path) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["name", "cwd"]):
+        cwd = proc.info.get("cwd") or ""
+        if proc.info["name"] in ("postgres", "redis-server") and cwd.startswith(str(project)):
+            found.append(proc)
+    return found
+
+
+def plan(project: Path, name: str) -> dict:
+    return json.loads((project / ".devenv" / "state" / f"{name}{startplan.SUFFIX}").read_text())
+
+
+def lock_is_free(project: Path) -> bool:
+    fd = os.open(Layout(project).ops_lock, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def test_a_start_records_how_it_spawned_each_server(project):
+    pg = plan(project, "postgres")
+    assert pg["argv"][1:] == ["-D", str(project / ".devenv" / "state" / "postgres")]
+    assert pg["pid_file"] == str(project / ".devenv" / "state" / "postgres.pid.json")
+    assert set(pg["reads"]) == {
+        str(project / ".devenv" / "state" / "postgres" / name)
+        for name in ("postgresql.conf", "pg_hba.conf")
+    }
+    assert plan(project, "redis")["argv"][1:] == [
+        str(project / ".devenv" / "state" / "redis" / "redis.conf")
+    ]
+
+
+def test_the_early_servers_are_the_ones_the_start_keeps(project):
+    startplan.spawn_early(str(project))
+    early = startplan.pending()
+    assert set(early) == {"postgres", "redis"}
+    assert not lock_is_free(project)  # held from the spawn on, against another devenv
+    stack = Stack(load_project(project))
+    stack.start(hooks=False)
+    assert startplan.pending() == {}
+    assert stack.adopted == set()  # started by this start, not found running
+    for name, pid in early.items():
+        assert stack.service(name).process.pid == pid
+    assert {s.state.value for s in stack.status().values()} == {"ready"}
+    stack.stop()
+    startplan.abandon()  # the lock: what `up -d`'s operation_lock hands back
+    assert lock_is_free(project)
+
+
+def test_spawning_early_from_a_subfolder_finds_the_project(project):
+    (project / "sub").mkdir()
+    startplan.spawn_early(str(project / "sub"))
+    assert set(startplan.pending()) == {"postgres", "redis"}
+    startplan.abandon()
+    assert servers(project) == []
+    assert not (project / ".devenv" / "state" / "postgres.pid.json").exists()
+    assert lock_is_free(project)
+
+
+def test_nothing_is_spawned_early_after_the_config_changed(project):
+    with open(project / "devenv.toml", "a") as f:
+        f.write("# edited\n")
+    startplan.spawn_early(str(project))
+    assert startplan.pending() == {}
+    assert lock_is_free(project)
+
+
+def test_nothing_is_spawned_early_while_a_record_says_a_server_runs(project):
+    (project / ".devenv" / "state" / "redis.pid.json").write_text('{"pid": 1}')
+    startplan.spawn_early(str(project))
+    assert startplan.pending() == {}
+
+
+def test_a_server_spawned_from_a_stale_plan_is_replaced_by_the_right_one(project):
+    path = project / ".devenv" / "state" / f"postgres{startplan.SUFFIX}"
+    stale = plan(project, "postgres")
+    stale["argv"] += ["-c", "work_mem=77MB"]  # not what devenv spawns
+    path.write_text(json.dumps(stale))
+    log = project / ".devenv" / "logs" / "postgres.log"
+    ready = "database system is ready to accept connections"
+    before = log.read_text().count(ready)
+    up = devenv(project, "up", "-d")
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert log.read_text().count(ready) == before + 2  # the early one, then the right one
+    shown = devenv(project, "psql", "-At", "-c", "SHOW work_mem")
+    assert shown.stdout.strip() == "4MB", shown.stderr
+    assert "-c" not in plan(project, "postgres")["argv"]  # recorded anew
+    assert len([p for p in servers(project) if p.name() == "redis-server"]) == 1
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="DEVENV_SERVICE_USER is read as root only")
+def test_servers_spawned_early_are_stopped_when_the_start_fails_first(project):
+    env = {**os.environ, "DEVENV_SERVICE_USER": "no-such-user-here"}
+    up = devenv(project, "up", "-d", env=env)
+    assert up.returncode != 0
+    assert "no-such-user-here" in up.stderr
+    assert servers(project) == []
+    assert not (project / ".devenv" / "state" / "postgres.pid.json").exists()
+    assert not (project / ".devenv" / "state" / "redis.pid.json").exists()
+    warm = devenv(project, "up", "-d")
+    assert warm.returncode == 0, warm.stdout + warm.stderr
+
+
+def test_a_warm_up_from_the_plans_still_says_ready_and_provisions(project):
+    up = devenv(project, "up", "-d")
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert "postgres | ready in" in up.stdout
+    assert "redis    | ready in" in up.stdout
+    databases = devenv(project, "psql", "-At", "-c", "SELECT datname FROM pg_database")
+    assert "app" in databases.stdout.split()
+
+
+def test_the_early_spawn_loads_no_other_devenv_module_before_spawning(project):
+    """What runs before the servers are spawned imports nothing of devenv but the plan code,
+    and none of the libraries the rest of devenv pays for (pathlib, typing, dataclasses...):
+    the point is to spawn before those imports."""
+    code = (
+        "import sys, subprocess\n"
+        "from devenv.project import startplan\n"
+        "spawned = []\n"
+        "class Spy(subprocess.Popen):\n"
+        "    def __init__(self, *a, **k):\n"
+        "        spawned.append(sorted(sys.modules))\n"
+        "        super().__init__(*a, **k)\n"
+        "subprocess.Popen = Spy\n"
+        f"startplan.spawn_early({str(project)!r})\n"
+        "names = set(spawned[0]) if spawned else set()\n"
+        "startplan.abandon()\n"
+        "print(len(spawned))\n"
+        "print(sorted(n for n in names if n.startswith('devenv')))\n"
+        "print(sorted(names & {'pathlib', 'typing', 'dataclasses', 'argparse', 'psutil'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    count, devenv_modules, heavy = result.stdout.strip().splitlines()
+    assert count == "2"  # postgres and redis
+    assert devenv_modules == "['devenv', 'devenv.project', 'devenv.project.startplan']"
+    assert heavy == "[]"
