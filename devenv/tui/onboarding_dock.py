@@ -26,6 +26,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from devenv.state import State
+
 if TYPE_CHECKING:
     from textual.app import App
 
@@ -40,7 +42,7 @@ if TYPE_CHECKING:
 # without it starts without them.
 
 SCREEN = "onboarding"
-DOWN = frozenset({"stopped", "exited", "crashed"})  # a process the "app" step starts again
+DOWN = frozenset({State.STOPPED, State.EXITED, State.CRASHED})  # the "app" step starts it again
 ALWAYS = frozenset({"quit"})  # the dashboard's actions kept while the onboarding is shown
 
 

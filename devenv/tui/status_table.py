@@ -17,7 +17,7 @@ from devenv.events import (
     ServiceStopped,
     StepDone,
 )
-from devenv.state import Status
+from devenv.state import State, Status
 from devenv.supervisor import events as proc
 from devenv.tui.column_widths import set_column_widths
 
@@ -42,16 +42,16 @@ NUMERIC = frozenset({"pid", "port", "cpu", "rss", "restarts", "uptime"})
 
 # State -> theme variable. Colour is never the only signal: the state is written out.
 STATE_COLOURS = {
-    "ready": "success",
-    "running": "success",
-    "starting": "warning",
-    "waiting": "warning",
-    "backoff": "warning",
-    "failed": "error",
-    "crashed": "error",
-    "exited": "error",
+    State.READY: "success",
+    State.RUNNING: "success",
+    State.STARTING: "warning",
+    State.WAITING: "warning",
+    State.BACKOFF: "warning",
+    State.FAILED: "error",
+    State.CRASHED: "error",
+    State.EXITED: "error",
 }
-DIM_STATES = frozenset({"stopped", "completed"})
+DIM_STATES = frozenset({State.STOPPED, State.COMPLETED})
 
 NONE = "–"
 
@@ -235,6 +235,6 @@ class StatusTable(DataTable):
     def _state_style(self, state: str) -> Style:
         if state in DIM_STATES:
             return Style(dim=True)
-        variable = STATE_COLOURS.get(state)
+        variable = STATE_COLOURS.get(State.of(state))
         colour = self.app.theme_variables.get(variable) if variable else None
         return Style(color=colour, bold=True) if colour else Style()
