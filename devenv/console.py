@@ -10,7 +10,7 @@ import datetime
 import os
 import sys
 import threading
-from typing import TextIO
+from typing import Protocol
 
 from devenv.events import (
     DriftCleared,
@@ -32,6 +32,16 @@ from devenv.events import (
 )
 
 SYSTEM = "system"
+
+
+class Output(Protocol):
+    """What a ConsolePrinter writes to: a text stream (``sys.stdout``), or one that outlives
+    its terminal (``devenv.supervisor.hangup.TerminalOutput``)."""
+
+    def write(self, text: str, /) -> int: ...
+    def flush(self) -> None: ...
+    def isatty(self) -> bool: ...
+    def fileno(self) -> int: ...
 
 
 def describe(event: Event) -> str | None:
@@ -79,7 +89,7 @@ def describe(event: Event) -> str | None:
 class ConsolePrinter:
     """An ``Emit`` that prints events (and raw lines) through honcho's Printer."""
 
-    def __init__(self, output: TextIO = sys.stdout, colour: bool | None = None) -> None:
+    def __init__(self, output: Output = sys.stdout, colour: bool | None = None) -> None:
         from honcho.colour import get_colours
         from honcho.printer import Message, Printer
 
@@ -118,7 +128,7 @@ class ConsolePrinter:
             self.line(event.name if event.name != "devenv" else SYSTEM, text)
 
 
-def _silence(output: TextIO) -> None:
+def _silence(output: Output) -> None:
     """Point ``output``'s file descriptor at /dev/null, so that flushing it at exit is quiet."""
     try:
         fd = output.fileno()
