@@ -223,10 +223,11 @@ def test_a_bad_setting_fails_with_the_log_tail_naming_it(make_project):
 def test_the_recipe_readiness_query_is_what_ready_means(make_project):
     """[readiness] query is run by the probe: one that can never succeed is raised at once."""
     project = make_project("readyquery", readiness={"kind": "sql", "query": "SELECT * FROM nope"})
-    import psycopg2.errors
+    from devenv.services import pgwire
 
-    with pytest.raises(psycopg2.errors.UndefinedTable, match="nope") as caught:
+    with pytest.raises(pgwire.QueryError, match="nope") as caught:
         project.start()
+    assert caught.value.code == "42P01"  # undefined_table
     assert "readiness probe of postgres" in "\n".join(getattr(caught.value, "__notes__", []))
 
 
@@ -694,3 +695,47 @@ def test_stale_lock_files_and_sockets_are_cleaned(make_project):
     assert project.service.find_running() is None
     project.start()
     assert project.query("SELECT 1") == [(1,)]
+
+
+# ---------------------------------------------------------------- pgwire
+
+
+def test_pgwire_reads_what_psycopg2_reads(make_project):
+    """devenv.services.pgwire, which answers a warm start's questions without psycopg2: the
+    same rows (text, NULL as None), the server's errors with their SQLSTATE."""
+    from devenv.services import pgwire
+
+    project = make_project("wire")
+    project.start()
+    service = project.service
+    sql = "SELECT 'é' || 1, NULL::text, true, '' UNION ALL SELECT 'two', 'x', false, 'y'"
+    with service.wire_connect("postgres", "postgres") as conn:
+        rows = conn.query(sql)
+        assert rows == [("é1", None, "t", ""), ("two", "x", "f", "y")]
+        assert [tuple(str(v) for v in row) for row in project.query(sql)] == [
+            ("é1", "None", "True", ""),
+            ("two", "x", "False", "y"),
+        ]
+        with pytest.raises(pgwire.QueryError) as refused:
+            conn.query("SELEC 1")
+        assert refused.value.code == "42601"  # syntax_error
+        assert conn.query("SELECT 2") == [("2",)]  # the session goes on after an error
+    with pytest.raises(pgwire.OperationalError) as no_database:
+        service.wire_connect("postgres", "no_such_database")
+    assert no_database.value.code == "3D000"
+
+
+def test_a_provision_with_everything_in_place_makes_nothing_and_a_dropped_db_comes_back(
+    make_project,
+):
+    project = make_project("settle", DATABASES, {"init.sql": INIT_SQL})
+    project.start()
+    service = project.service
+    service.provision()
+    provisioner_steps = len(project.steps())
+    service.provision()  # settled: no step, nothing made
+    assert len(project.steps()) == provisioner_steps
+    project.query("DROP DATABASE other")
+    service.provision()
+    assert ("other",) in project.query("SELECT datname FROM pg_database")
+    assert project.steps()[-1] == "created database other"

@@ -196,3 +196,20 @@ def test_the_early_spawn_loads_no_other_devenv_module_before_spawning(project):
     assert count == "2"  # postgres and redis
     assert devenv_modules == "['devenv', 'devenv.project', 'devenv.project.startplan']"
     assert heavy == "[]"
+
+
+def test_a_warm_up_with_nothing_to_provision_does_not_import_psycopg2(project):
+    """Readiness and the check that every role and database is in place go through
+    devenv.services.pgwire: psycopg2 (~15 ms to import) is loaded only when there is work."""
+    code = (
+        "import sys\n"
+        "from devenv.cli import main\n"
+        "code = main(['up', '-d'])\n"
+        "print(code, 'psycopg2' in sys.modules, 'psutil' in sys.modules)\n"
+    )
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "0 False False"

@@ -33,6 +33,7 @@ from devenv.config import DatabaseConfig
 from devenv.errors import DevenvError
 from devenv.events import Emit, StepDone
 from devenv.files import write_atomic
+from devenv.services import pgwire
 
 _NOT_INSTALLED = ("0A000", "58P01")  # "extension ... is not available" (15), older: no file
 
@@ -55,6 +56,38 @@ class Provisioner:
         self._connect = connect  # callable(user, dbname) -> psycopg2 connection
         self._emit = emit
         self._record = record  # the verifiers given, see the module's docstring; None: none kept
+
+    def settled(
+        self,
+        connect: Callable[[str, str], pgwire.Connection],
+        databases: Sequence[DatabaseConfig],
+        password: str,
+    ) -> bool:
+        """Whether ``run`` would change nothing (the usual warm start), asked through
+        ``connect(user, dbname)``'s devenv.services.pgwire sessions, so that psycopg2 is not
+        imported to find that out. False as well when it cannot tell (the server asks for a
+        password, an error): then ``run`` does the work and reports what goes wrong."""
+        given = self._read_record(hashlib.sha256(password.encode()).hexdigest())
+        try:
+            with connect(self.superuser, "postgres") as conn:
+                rows = conn.query("SELECT rolname, rolcreatedb, rolpassword FROM pg_authid")
+                names = {row[0] for row in conn.query("SELECT datname FROM pg_database")}
+            createdb = {name: flag == "t" for name, flag, _ in rows}
+            stored = {name: verifier for name, _, verifier in rows}
+            for role in {self.superuser, *(db.owner for db in databases)}:
+                if stored.get(role) is None or given.get(role) != stored[role]:
+                    return False  # run() gives it the password
+            for db in databases:
+                if not createdb.get(db.owner) or db.name not in names:
+                    return False  # run() makes the role, grants CREATEDB, makes the database
+                if db.extensions:
+                    with connect(self.superuser, db.name) as conn:
+                        present = {row[0] for row in conn.query("SELECT extname FROM pg_extension")}
+                    if not set(db.extensions) <= present:
+                        return False
+        except (pgwire.Error, pgwire.NeedsPassword, OSError):
+            return False
+        return True
 
     def run(self, databases: Sequence[DatabaseConfig], password: str) -> None:
         """Make what ``databases`` declare; the superuser and the owners get ``password``."""

@@ -24,7 +24,6 @@ import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from devenv.config import Scalar
@@ -33,6 +32,7 @@ from devenv.events import StepDone
 from devenv.files import write_atomic
 from devenv.project import pidrecord, privileges
 from devenv.resources import render_template, templates_dir
+from devenv.services import pgwire
 from devenv.services.base import Service, ServiceStartError
 from devenv.services.password import project_password
 from devenv.services.pgprovision import Provisioner
@@ -80,7 +80,8 @@ _OWNED = {
 class PostgresService(Service):
     # The connection of the probe that found a server this object spawned ready, kept for
     # provision() (one connection fewer on every start, ~5 ms); None once provision took it.
-    _spare: Any = None
+    _spare: pgwire.Connection | None = None
+    _new_cluster = False  # prepare() made the cluster: provisioning has work to do
     _keep_probe = False  # set while a spawned server starts: keep the next good probe's
 
     # -- files ---------------------------------------------------------------
@@ -98,6 +99,7 @@ class PostgresService(Service):
         self._render()
 
     def _create_cluster(self) -> None:
+        self._new_cluster = True
         user, data = self.ctx.user, self.data_dir
         if data.is_dir() and not data.is_symlink() and not any(data.iterdir()):
             data.rmdir()
@@ -241,8 +243,8 @@ class PostgresService(Service):
         return reads, [self.data_dir / "postmaster.pid", sock, sock.with_name(sock.name + ".lock")]
 
     def while_starting(self) -> None:
-        import psycopg2  # noqa: F401 - ~10 ms, spent while the postmaster starts
-
+        if self._new_cluster:  # it will be provisioned through psycopg2: import it meanwhile
+            import psycopg2  # noqa: F401 - ~15 ms, spent while the postmaster starts
         self._keep_probe = True
 
     def is_ready(self) -> bool:
@@ -254,17 +256,33 @@ class PostgresService(Service):
             return False
         if len(lines) < 8 or lines[7].strip() != "ready":
             return False
-        conn = self.superuser_connect(connect_timeout=1)
+        query = self.ctx.recipe.readiness.get("query", "SELECT 1")
         try:
-            with conn.cursor() as cur:
-                cur.execute(self.ctx.recipe.readiness.get("query", "SELECT 1"))
+            conn: pgwire.Connection | None = self.wire_connect(SUPERUSER, "postgres")
+        except pgwire.NeedsPassword:  # a pg_hba.conf of the recipe's own: libpq logs in
+            return self._ready_by_psycopg2(query)
+        assert conn is not None
+        try:
+            conn.query(query)
             if self._keep_probe:
-                conn.rollback()  # no transaction left open: provision() sets autocommit
                 self._keep_probe, self._spare, conn = False, conn, None
         finally:
             if conn is not None:
                 conn.close()
         return True
+
+    def _ready_by_psycopg2(self, query: str) -> bool:
+        conn = self.superuser_connect(connect_timeout=1)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(query)
+        finally:
+            conn.close()
+        return True
+
+    def wire_connect(self, user: str, dbname: str) -> pgwire.Connection:
+        """A devenv.services.pgwire session over the project's socket (no psycopg2 import)."""
+        return pgwire.Connection(self.ctx.layout.socket(f".s.PGSQL.{self.port}"), user, dbname)
 
     def request_stop(self, pid: int) -> None:
         os.kill(pid, signal.SIGINT)  # fast shutdown
@@ -366,18 +384,20 @@ class PostgresService(Service):
         major = self.ctx.installation.version.major
         record = self.ctx.layout.state / f"{self.name}.passwords.json"
         provisioner = Provisioner(
-            self.name, major, SUPERUSER, self._provision_connect, self.ctx.emit, record=record
+            self.name, major, SUPERUSER, self._connect, self.ctx.emit, record=record
         )
-        provisioner.run(self.ctx.config.databases, self.password)
+        databases, password = self.ctx.config.databases, self.password
+        if not provisioner.settled(self._spare_connect, databases, password):
+            provisioner.run(databases, password)
 
-    def _provision_connect(self, user: str, dbname: str):
-        """``_connect``, that first hands out the start's probe connection when it fits."""
+    def _spare_connect(self, user: str, dbname: str) -> pgwire.Connection:
+        """``wire_connect``, that first hands out the start's probe connection when it fits."""
         spare, self._spare = self._spare, None
         if spare is not None:
-            if user == SUPERUSER and dbname == "postgres" and not spare.closed:
+            if user == SUPERUSER and dbname == "postgres":
                 return spare
             spare.close()
-        return self._connect(user, dbname)
+        return self.wire_connect(user, dbname)
 
     @property
     def password(self) -> str:
