@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from devenv.supervisor.proclog import ProcessLog
     from devenv.supervisor.runner import SupervisorRunner
 
-LinesCallback = Callable[[str, list], None]
+LinesCallback = Callable[[str, list], object]
 PORTS_EVERY = 5  # sampling rounds between two looks at the processes' listening ports
 
 

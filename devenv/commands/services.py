@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ from devenv.config import Config, load_project
 from devenv.errors import UsageError
 
 if TYPE_CHECKING:
+    from devenv.console import ConsolePrinter
     from devenv.services.stack import Stack
 
 
@@ -25,7 +27,7 @@ def _stack(emit=None):
     return Stack(config, emit if emit is not None else ConsolePrinter())
 
 
-def _start(stack, alongside=None) -> None:
+def _start(stack: Stack, alongside: Callable[[], object] | None = None) -> None:
     """Start the services; a failure raises ServiceStartError (ServicesFailed when several
     fail), whose message holds the log tail."""
     from devenv.project.runlock import operation_lock
@@ -36,13 +38,16 @@ def _start(stack, alongside=None) -> None:
 
 def up_detached(args: argparse.Namespace) -> int:
     """Start the services only; return 0 once all are ready."""
-    stack = _stack()
+    from devenv.console import ConsolePrinter
+
+    printer = ConsolePrinter()
+    stack = _stack(printer)
     _start(stack, alongside=lambda: _prepare_environment(stack))
-    _print_urls(stack)
+    _print_urls(stack, printer)
     return 0
 
 
-def _prepare_environment(stack) -> None:
+def _prepare_environment(stack: Stack) -> None:
     # Imported here, in the thread that runs alongside the servers' start-up, not before
     # the servers are spawned.
     from devenv.environment.startup import prepare
@@ -50,7 +55,7 @@ def _prepare_environment(stack) -> None:
     prepare(stack.config, stack.emit, interactive=False)
 
 
-def _print_urls(stack) -> None:
+def _print_urls(stack: Stack, printer: ConsolePrinter) -> None:
     """The services' URLs, with the password masked (this output ends up in CI logs and on
     shared screens); `devenv env` prints them whole."""
     from devenv.services.password import mask_url
@@ -58,7 +63,7 @@ def _print_urls(stack) -> None:
     env = stack.env()
     for key in ("DATABASE_URL", "REDIS_URL"):
         if key in env:
-            stack.emit.line("system", f"{key}={mask_url(env[key])}")
+            printer.line("system", f"{key}={mask_url(env[key])}")
 
 
 def down(args: argparse.Namespace) -> int:
@@ -220,7 +225,7 @@ def env(args: argparse.Namespace) -> int:
     return 0
 
 
-def client(service: str):
+def client(service: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         from devenv.events import ignore
         from devenv.services.stack import client_command
