@@ -16,7 +16,8 @@ the same machine load):
      until the Nth "started (pid" line on its stdout;
    - ``honcho start -f Procfile``, until its Nth "started (pid=" line.
    Each is reported with its overhead above raw; the ratios are devenv's overhead over
-   honcho's. Goal <= 0.3x. Both commands include the interpreter's start-up
+   honcho's. Goals: the command <= 1.0x (issue 11), the core <= 0.3x. Both commands
+   include the interpreter's start-up
    (``python -c pass`` is shown so that share can be read off). 0.3 s after the last
    "started" line (untimed) each gets SIGINT and is waited for; after every variant
    nothing of the run may be left running.
@@ -371,16 +372,16 @@ def start_overhead(bench: Bench, runs: int, results: _bench.Table) -> None:
             f"+{honcho:.1f} ms",
             spread=_bench.spread(times["honcho"]),
         )
-        for name, title in (
-            ("devenv", "python -m devenv up --no-tui"),
-            ("core", "Supervisor in-process (core only)"),
+        for name, title, goal in (
+            ("devenv", "python -m devenv up --no-tui", 1.0),  # issue 11: the whole command
+            ("core", "Supervisor in-process (core only)", 0.3),
         ):
             ratio = over[name] / honcho
             results.row(
                 f"{label} {title}",
                 f"{median[name]:.1f} ms",
                 f"+{over[name]:.1f} ms {ratio:5.2f}x",
-                _bench.goal("<= 0.3x", ratio <= 0.3),
+                _bench.goal(f"<= {goal:.1f}x", ratio <= goal),
                 _bench.spread(times[name]),
             )
     results.row(

@@ -367,11 +367,13 @@ class Service(ABC):
         the connection is closed at once, nothing is sent (PostgreSQL logs nothing of it)."""
         import socket
 
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout):
-                return True
-        except OSError:
-            return False
+        # A socket of its own, not create_connection: no name lookup for a literal address.
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            try:
+                return sock.connect_ex(("127.0.0.1", self.port)) == 0
+            except OSError:
+                return False
 
     def status_of(self, state: State, pid: int | None, restarts: int | None = None) -> Status:
         """The record of this service in ``state`` with ``pid``, as found by the caller."""
