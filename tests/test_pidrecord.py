@@ -117,3 +117,42 @@ def test_works_under_reads_the_folder_and_the_command_line_as_psutil_does(tmp_pa
     by_cwd.kill()
     by_cwd.wait()
     assert not works_under(by_cwd.pid, inside)
+
+
+@needs_proc
+def test_wait_gone_reaps_our_exited_child_and_waits_for_a_live_one(spawned):
+    """devenv.services.base.wait_gone reads /proc: an exited child of ours (a zombie) is gone
+    and reaped; a live process is not gone when the time is up; a pid nobody has is gone."""
+    import os
+
+    from devenv.services.base import wait_gone
+
+    quick = spawned([sys.executable, "-c", "pass"])
+    assert wait_gone(quick.pid, 10.0)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(quick.pid, os.WNOHANG)  # reaped by wait_gone
+    slow = spawned([sys.executable, "-c", "import time; time.sleep(30)"])
+    started = time.monotonic()
+    assert not wait_gone(slow.pid, 0.2)
+    assert time.monotonic() - started >= 0.2
+    assert wait_gone(quick.pid, 1.0)  # gone for good
+
+
+@needs_proc
+def test_wait_gone_waits_for_the_threads_of_a_zombie_leader(spawned):
+    """A threaded server whose main thread exited is a zombie while its other threads still
+    run (and hold its sockets): not gone until they end."""
+    from devenv.services.base import wait_gone
+
+    code = (
+        "import ctypes, threading, time, os\n"
+        "threading.Thread(target=lambda: (time.sleep(1.0), os._exit(0))).start()\n"
+        "ctypes.CDLL(None).pthread_exit(None)\n"  # the leader thread ends, the process not
+    )
+    proc = spawned([sys.executable, "-c", code])
+    deadline = time.monotonic() + 5
+    while psutil.Process(proc.pid).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert not wait_gone(proc.pid, 0.1)  # the leader is a zombie, a thread still runs
+    assert wait_gone(proc.pid, 10.0)

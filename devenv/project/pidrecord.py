@@ -41,11 +41,11 @@ class PidRecord:
 
     def alive(self) -> bool:
         """True when the process is still the one recorded (same pid, same create time)."""
-        if _HAS_PROC:  # as psutil reads it, without its ~10 ms import on every start and stop
+        if HAS_PROC:  # as psutil reads it, without its ~10 ms import on every start and stop
             now = _from_proc(self.pid)
             if now is None or abs(now.create_time - self.create_time) >= 0.01:
                 return False
-            return _proc_state(self.pid) not in (None, "Z")
+            return proc_state(self.pid) not in (None, "Z")
         import psutil
 
         try:
@@ -56,11 +56,12 @@ class PidRecord:
             return False
 
 
-_HAS_PROC = sys.platform == "linux" and os.path.isdir("/proc/self")
+HAS_PROC = sys.platform == "linux" and os.path.isdir("/proc/self")
 
 
-def _proc_state(pid: int) -> str | None:
-    """The state letter of ``pid`` in /proc (``Z`` for a zombie); None when it is gone."""
+def proc_state(pid: int) -> str | None:
+    """Linux (``HAS_PROC``): the state letter of ``pid`` in /proc (``Z`` for a zombie); None
+    when it is gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             stat = f.read()
@@ -127,7 +128,7 @@ def works_under(pid: int, folder: Path) -> bool:
     path on its command line (PostgreSQL's ``-D``), is in it. Servers work in their data
     folder, so this tells a project's server from a copied project's."""
     top = os.path.realpath(folder)
-    if _HAS_PROC:
+    if HAS_PROC:
         try:
             places = [os.readlink(f"/proc/{pid}/cwd")]
             with open(f"/proc/{pid}/cmdline", "rb") as f:

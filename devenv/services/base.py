@@ -400,6 +400,17 @@ def _as_json(value: object) -> object:
 def wait_gone(pid: int, timeout: float) -> bool:
     """Wait up to ``timeout`` seconds for ``pid`` to exit (reaping it if it is our zombie);
     True when it is gone."""
+    if pidrecord.HAS_PROC:  # /proc says it as psutil would, without its ~10 ms import
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = pidrecord.proc_state(pid)
+            if state is None:
+                return True
+            if state == "Z" and _threads(pid) <= 1:  # see below: all its threads are gone
+                _reap(pid)
+                return True
+            time.sleep(READY_POLL_SECONDS)
+        return pidrecord.proc_state(pid) is None
     import psutil
 
     try:
