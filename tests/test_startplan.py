@@ -213,3 +213,19 @@ def test_a_warm_up_with_nothing_to_provision_does_not_import_psycopg2(project):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().splitlines()[-1] == "0 False False"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="another account's file needs root to make")
+def test_a_plan_another_account_wrote_is_never_used(project):
+    """As root the state folder belongs to the service account; a plan it wrote there (which
+    could name any command, run as root) is not spawned."""
+    path = project / ".devenv" / "state" / f"redis{startplan.SUFFIX}"
+    owner = (project / ".devenv" / "state").stat()
+    assert owner.st_uid != 0  # the service account's
+    os.chown(path, owner.st_uid, owner.st_gid)
+    startplan.spawn_early(str(project))
+    assert startplan.pending() == {}
+    os.chown(path, 0, 0)
+    path.chmod(0o666)
+    startplan.spawn_early(str(project))
+    assert startplan.pending() == {}

@@ -105,6 +105,11 @@ def _plans(root: str) -> list[dict]:
     for name in names:
         try:
             with open(os.path.join(state, name), encoding="utf-8") as f:
+                st = os.fstat(f.fileno())
+                # A plan says what to run, and as whom: only one this account wrote (as root,
+                # the state folder belongs to the service account, which could put one there).
+                if st.st_uid != os.geteuid() or st.st_mode & 0o022:
+                    return []
                 plans.append(json.load(f))
         except (OSError, ValueError):
             return []
