@@ -8,6 +8,7 @@ real ``python3 -m http.server`` for the probe tests; nothing stands in for a ser
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import socket
@@ -357,6 +358,30 @@ def test_status_says_starting_for_not_yet_and_raises_a_bug(echo):
     echo.bug = AttributeError("'Recipe' object has no attribute 'readyness'")
     with pytest.raises(AttributeError, match="readyness"):
         echo.status()
+
+
+def test_a_quick_status_takes_a_listening_server_as_ready_and_asks_one_that_is_not(echo):
+    """`devenv status` looks at the port (no client library); only a server that does not
+    accept connections there is asked, with the probe."""
+    echo.start(timeout=20)
+    echo.bug = AttributeError("the probe must not run")
+    assert echo.listening()
+    calls = echo.calls
+    assert echo.status(quick=True).state == "ready"
+    assert echo.calls == calls  # not asked
+
+    echo.bug = None
+    echo.failures = [TimeoutError("timed out")]
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # a port nothing listens on
+    ctx, echo.ctx = echo.ctx, dataclasses.replace(echo.ctx, port=closed.getsockname()[1])
+    try:
+        assert not echo.listening()
+        assert echo.status(quick=True).state == "starting"  # asked: not yet
+        assert echo.calls == calls + 1
+    finally:
+        echo.ctx = ctx
+        closed.close()
 
 
 @pytest.mark.parametrize(

@@ -354,12 +354,12 @@ class Service(ABC):
     def status(self, *, quick: bool = False) -> Status:
         """Its status now: "stopped" when no server of the project runs, else the server is
         asked (``is_ready``): "ready" or "starting". With ``quick`` (``devenv status`` in
-        another terminal), readiness is a look that loads no client library and speaks no
-        protocol: something accepts connections on its port (``listening``)."""
+        another terminal), a server that accepts connections on its port (``listening``: no
+        client library, no protocol) is taken as ready; only one that does not is asked."""
         pid = self.find_running()
         if pid is None:
             return self.status_of(State.STOPPED, None)
-        ready = self.listening() if quick and self.port else self._probe()
+        ready = (quick and bool(self.port) and self.listening()) or self._probe()
         return self.status_of(State.READY if ready else State.STARTING, pid)
 
     def listening(self, timeout: float = 0.5) -> bool:
