@@ -191,6 +191,72 @@ def test_a_running_redis_is_asked(running):
     assert patch.message.endswith(f"you run {local} (patch)")
 
 
+def test_a_server_running_the_binaries_found_is_known_without_asking_it(running):
+    """`devenv status` comes here: the versions are the servers' own, and psycopg2 (~15 ms
+    to import) is not loaded to learn them."""
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from devenv.config import load_config\n"
+        "from devenv.environment.parity import server_version\n"
+        "from devenv.services.stack import Stack\n"
+        "stack = Stack(load_config(Path('devenv.toml')))\n"
+        "print(*(server_version(stack.service(n)) for n in ('postgres', 'redis')))\n"
+        "print('psycopg2' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=running.config.root,
+        capture_output=True,
+        text=True,
+        env=os.environ,
+    )
+    assert result.returncode == 0, result.stderr
+    versions = f"{server_says(running, 'postgres')} {server_says(running, 'redis')}"
+    assert result.stdout.splitlines() == [versions, "False"]
+
+
+@pytest.mark.parametrize("name", ["postgres", "redis"])
+def test_a_server_running_other_binaries_than_those_found_is_asked(running, name, tmp_path):
+    """Binaries found now that the server does not run (a copy here: same bytes, another
+    file) say nothing of the server's version; the server is asked."""
+    from dataclasses import replace
+
+    from devenv.environment.parity import server_version
+    from devenv.services.installations import Installation
+
+    service = running.service(name)
+    found = service.ctx.installation
+    copy = tmp_path / found.server.name
+    shutil.copy2(found.server, copy)
+    other = Installation(tmp_path, V("99.1"), {**found.binaries, "server": copy})
+    elsewhere = type(service)(replace(service.ctx, installation=other))
+    assert server_version(elsewhere) == server_says(running, name)
+    assert server_version(service) == found.version == server_says(running, name)
+
+
+def test_running_version_is_the_installations_only_for_the_file_the_process_runs(tmp_path):
+    from devenv.services.installations import Installation, running_version
+
+    sleep = Path(os.path.realpath(shutil.which("sleep")))
+    copy = tmp_path / "sleep"
+    shutil.copy2(sleep, copy)
+    proc = subprocess.Popen([str(sleep), "30"])
+    try:
+        it = Installation(sleep.parent, V("1.2"), {"server": sleep})
+        assert running_version(it, proc.pid) == V("1.2")
+        through_link = tmp_path / "link"
+        through_link.symlink_to(sleep)
+        assert running_version(Installation(tmp_path, V("1.2"), {"server": through_link}), proc.pid)
+        assert running_version(Installation(tmp_path, V("1.2"), {"server": copy}), proc.pid) is None
+        gone = Installation(tmp_path, V("1.2"), {"server": tmp_path / "nothing"})
+        assert running_version(gone, proc.pid) is None
+    finally:
+        proc.kill()
+        proc.wait()
+    assert running_version(it, proc.pid) is None  # no such process any more
+
+
 def test_a_stopped_service_is_the_binaries_devenv_would_start(tmp_path):
     stack = write_project(tmp_path / "idle", "[services.postgres]\n[services.redis]\n")
     for name in ("postgres", "redis"):

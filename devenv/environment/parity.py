@@ -2,7 +2,8 @@
 
 ``check_parity(stack, venv)`` gives one ``Parity`` per ``[prod]`` key:
 
-- a **service**: the version its running server reports (PostgreSQL's
+- a **service**: the version its running server runs: its binaries' when its
+  process runs the binary devenv found, else what it reports (PostgreSQL's
   ``SHOW server_version`` over the project's socket, Redis's ``INFO server``
   over its socket); when it is not running (or does not answer), the version
   of the binaries devenv would start (``Stack.service(name)``'s installation);
@@ -21,7 +22,8 @@ minor 4). A "major", "minor" or "missing" state is a warning and carries an
 install hint for this machine; a "patch" difference is a note.
 
 Nothing here is imported by the CLI at start-up; psycopg2 is imported only to
-ask a running PostgreSQL, and Redis is asked with devenv.services.resp.
+ask a running PostgreSQL that runs other binaries than those found, and Redis is
+asked with devenv.services.resp.
 """
 
 from __future__ import annotations
@@ -186,15 +188,25 @@ def service_parity(stack: Stack, name: str, prod: Version, *, system: str | None
 def server_version(service: Service) -> Version | None:
     """The version the service's running server reports; None when it is not running or silent.
 
-    PostgreSQL and Redis are asked (a server upgraded in place may differ from
-    the binaries devenv would start now); a service run from a recipe alone has
-    no way to be asked and gives None.
+    When the server's process runs the very binary devenv found (its installation's
+    server file, see ``installations.running_version``), that binary's version is the
+    answer, without a connection (and without psycopg2's import: ``devenv status``
+    comes here). Otherwise PostgreSQL and Redis are asked (a server upgraded in place,
+    or started from other binaries, may differ from those devenv would start now); a
+    service run from a recipe alone has no way to be asked and gives None.
     """
+    from devenv.services.installations import running_version
     from devenv.services.postgres import PostgresService
     from devenv.services.redis import RedisService
 
-    if not isinstance(service, PostgresService | RedisService) or service.find_running() is None:
+    if not isinstance(service, PostgresService | RedisService):
         return None
+    pid = service.find_running()
+    if pid is None:
+        return None
+    known = running_version(service.ctx.installation, pid)
+    if known is not None:
+        return known
     try:
         if isinstance(service, PostgresService):
             text = _postgres_version(service)

@@ -155,6 +155,26 @@ def find_installation(
     return Installation(candidate.bindir, best_version, MappingProxyType(binaries))
 
 
+def running_version(installation: Installation, pid: int) -> Version | None:
+    """``installation.version`` when process ``pid`` runs that installation's server binary
+    (the very file: same device and inode, read through Linux's ``/proc/PID/exe``); None when
+    it runs another file, or when that cannot be told (not Linux, no access, no such process).
+
+    The version was read from that file (cached on its path and stamp) and a running
+    executable cannot be written to, so it is the version the process runs, known without
+    connecting to it. A binary upgraded in place is a new file: the old process then runs
+    a deleted inode, which no path names, and this gives None.
+    """
+    try:
+        running = os.stat(f"/proc/{pid}/exe")
+        binary = os.stat(installation.server)
+    except OSError:
+        return None
+    if (running.st_dev, running.st_ino) != (binary.st_dev, binary.st_ino):
+        return None
+    return installation.version
+
+
 # ---------------------------------------------------------------- install hints
 
 
