@@ -55,6 +55,7 @@ from pathlib import Path
 import _bench
 import psutil
 
+from devenv.state import State, Status
 from devenv.supervisor.core import Supervisor
 from devenv.supervisor.proclog import ProcessLog
 from devenv.supervisor.spec import ProcessSpec
@@ -284,8 +285,8 @@ async def supervisor_once(specs: list[ProcessSpec], logs: Path) -> float:
     """ms from ``run()`` until every process is "running"; then stop and check the exits."""
     all_running: list[float] = []
 
-    def on_change(snapshot: dict[str, dict]) -> None:
-        if not all_running and all(info["state"] == "running" for info in snapshot.values()):
+    def on_change(snapshot: dict[str, Status]) -> None:
+        if not all_running and all(s.state is State.RUNNING for s in snapshot.values()):
             all_running.append(time.perf_counter())
 
     supervisor = Supervisor(

@@ -91,8 +91,8 @@ def _cmd_up(args: argparse.Namespace) -> int:
     if args.detach:
         from devenv.project import startplan
 
-        startplan.spawn_early(os.getcwd())  # the last start's servers, before the imports
         try:
+            startplan.spawn_early(os.getcwd())  # the last start's servers, before the imports
             from devenv.commands.services import up_detached
 
             return up_detached(args)
