@@ -16,6 +16,7 @@ TYPE_CHECKING = False  # typing itself costs ~4 ms to import
 if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable, Sequence
+    from types import SimpleNamespace
 
     Handler = Callable[[argparse.Namespace], int]
 
@@ -269,11 +270,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="surrogateescape")
-    parser = build_parser()
-    args = parse_args(argv, parser)
-    if args.command is None:
-        parser.print_help()
-        return 2
+    args = _typed_often(argv)
+    if args is None:
+        parser = build_parser()
+        args = parse_args(argv, parser)
+        if args.command is None:
+            parser.print_help()
+            return 2
     try:
         if args.directory:
             _change_directory(args.directory)
@@ -300,6 +303,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         from devenv import failure
 
         return failure.report_bug(err, argv)
+
+
+def _typed_often(argv: list[str]) -> SimpleNamespace | None:
+    """``devenv status`` and ``devenv status --json`` as ``parse_args`` parses them, without
+    importing argparse and building the parser (~10 ms: status is typed by hand, and run in
+    loops by scripts); None for any other command line."""
+    if argv not in (["status"], ["status", "--json"]):
+        return None
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        command="status", directory=None, json=len(argv) == 2, func=_lazy("services", "status")
+    )
 
 
 def _change_directory(folder: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -15,6 +14,8 @@ from devenv.config import Config, load_project
 from devenv.errors import UsageError
 
 if TYPE_CHECKING:
+    import argparse  # ~2 ms; the CLI answers `devenv status` without it
+
     from devenv.console import ConsolePrinter
     from devenv.services.stack import Stack
 
