@@ -306,16 +306,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _typed_often(argv: list[str]) -> SimpleNamespace | None:
-    """``devenv status`` and ``devenv status --json`` as ``parse_args`` parses them, without
-    importing argparse and building the parser (~10 ms: status is typed by hand, and run in
-    loops by scripts); None for any other command line."""
-    if argv not in (["status"], ["status", "--json"]):
-        return None
-    from types import SimpleNamespace
+    """``devenv status``, ``devenv status --json`` and ``devenv up -d`` (``--detach``) as
+    ``parse_args`` parses them, without importing argparse and building the parser (~10 ms:
+    these are typed by hand, and run in loops by scripts); None for any other command line."""
+    if argv in (["status"], ["status", "--json"]):
+        from types import SimpleNamespace
 
-    return SimpleNamespace(
-        command="status", directory=None, json=len(argv) == 2, func=_lazy("services", "status")
-    )
+        return SimpleNamespace(
+            command="status", directory=None, json=len(argv) == 2, func=_lazy("services", "status")
+        )
+    if argv in (["up", "-d"], ["up", "--detach"]):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(
+            command="up", directory=None, detach=True, no_tui=False, func=_cmd_up
+        )
+    return None
 
 
 def _change_directory(folder: str) -> None:

@@ -157,3 +157,15 @@ def test_dash_C_with_a_missing_folder_is_a_clear_error(tmp_path):
     result = run("-C", str(tmp_path / "nope"), "status")
     assert result.returncode == 2
     assert result.stderr.strip() == f"devenv: -C {tmp_path / 'nope'}: no such folder"
+
+
+@pytest.mark.parametrize("argv", [["up", "-d"], ["up", "--detach"]])
+def test_up_detached_is_parsed_without_argparse_as_argparse_parses_it(argv):
+    """main() reads `up -d` without building the parser; what it makes is what parse_args
+    makes (the attributes the up command reads)."""
+    from devenv.cli import _typed_often
+
+    fast, parsed = _typed_often(argv), parse_args(argv)
+    for name in ("command", "directory", "detach", "no_tui"):
+        assert getattr(fast, name) == getattr(parsed, name)
+    assert fast.func is parsed.func
