@@ -306,9 +306,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _typed_often(argv: list[str]) -> SimpleNamespace | None:
-    """``devenv status``, ``devenv status --json`` and ``devenv up -d`` (``--detach``) as
-    ``parse_args`` parses them, without importing argparse and building the parser (~10 ms:
-    these are typed by hand, and run in loops by scripts); None for any other command line."""
+    """``devenv status``, ``devenv status --json``, ``devenv up -d`` (``--detach``) and
+    ``devenv down`` as ``parse_args`` parses them, without importing argparse and building
+    the parser (~10 ms: these are typed by hand, and run in loops by scripts); None for any
+    other command line."""
     if argv in (["status"], ["status", "--json"]):
         from types import SimpleNamespace
 
@@ -321,6 +322,10 @@ def _typed_often(argv: list[str]) -> SimpleNamespace | None:
         return SimpleNamespace(
             command="up", directory=None, detach=True, no_tui=False, func=_cmd_up
         )
+    if argv == ["down"]:
+        from types import SimpleNamespace
+
+        return SimpleNamespace(command="down", directory=None, func=_lazy("services", "down"))
     return None
 
 

@@ -169,3 +169,21 @@ def test_up_detached_is_parsed_without_argparse_as_argparse_parses_it(argv):
     for name in ("command", "directory", "detach", "no_tui"):
         assert getattr(fast, name) == getattr(parsed, name)
     assert fast.func is parsed.func
+
+
+def test_down_is_parsed_without_argparse_as_argparse_parses_it(tmp_path):
+    from devenv.cli import _typed_often
+
+    fast, parsed = _typed_often(["down"]), parse_args(["down"])
+    assert (fast.command, fast.directory) == (parsed.command, parsed.directory)
+    (tmp_path / "devenv.toml").write_text('[project]\nname = "shop"\n')
+    code = (
+        "import sys\n"
+        "from devenv.cli import main\n"
+        "print(main(['down']), 'argparse' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "0 False"
