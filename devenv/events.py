@@ -1,13 +1,16 @@
 """What happens, as plain frozen dataclasses named in the past tense.
 
 The core emits these through a callback (``Emit``); the console printer and
-the TUI subscribe. Nothing here knows about either.
+the TUI subscribe. Nothing here knows about either. The project's environment's
+events (installs, drift) are defined in devenv.environment.events and given here
+by name too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 
 @dataclass(frozen=True)
@@ -98,44 +101,25 @@ def ignore(event: Event) -> None:
     """An ``Emit`` that drops everything."""
 
 
-# -- the project's environment (devenv.environment) ------------------------------------------
+# The project's environment's events (SyncStarted, ..., DriftCleared) are defined in
+# devenv.environment.events and given here on first use (PEP 562), so that loading this
+# module does not create them.
+_ENVIRONMENT = frozenset(
+    {"SyncStarted", "SyncStepStarted", "SyncOutput", "SyncFinished", "DriftFound", "DriftCleared"}
+)
 
+if TYPE_CHECKING:  # for type checkers, the names as if defined here
+    from devenv.environment.events import DriftCleared as DriftCleared
+    from devenv.environment.events import DriftFound as DriftFound
+    from devenv.environment.events import SyncFinished as SyncFinished
+    from devenv.environment.events import SyncOutput as SyncOutput
+    from devenv.environment.events import SyncStarted as SyncStarted
+    from devenv.environment.events import SyncStepStarted as SyncStepStarted
+else:
 
-@dataclass(frozen=True)
-class SyncStarted(Event):
-    """An install of the project's dependencies begins; ``name`` is "deps"."""
+    def __getattr__(name: str) -> type[Event]:
+        if name in _ENVIRONMENT:
+            from devenv.environment import events
 
-    steps: tuple[str, ...]  # what will run, one line each ("uv pip sync requirements.lock")
-    reason: str = ""  # "first start: no virtualenv yet", "requirements.lock changed", ...
-
-
-@dataclass(frozen=True)
-class SyncStepStarted(Event):
-    index: int  # 0-based
-    total: int
-    command: str
-
-
-@dataclass(frozen=True)
-class SyncOutput(Event):
-    line: str
-
-
-@dataclass(frozen=True)
-class SyncFinished(Event):
-    ok: bool
-    seconds: float
-    message: str = ""  # why it failed, or what it changed
-
-
-@dataclass(frozen=True)
-class DriftFound(Event):
-    """The lockfiles and the installed packages differ; ``name`` is "deps"."""
-
-    summaries: tuple[str, ...]  # one line per drifted lockfile
-    lockfiles: tuple[str, ...]  # their names, relative to the project root
-
-
-@dataclass(frozen=True)
-class DriftCleared(Event):
-    """Everything installed matches the lockfiles again."""
+            return getattr(events, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

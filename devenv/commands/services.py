@@ -21,11 +21,14 @@ if TYPE_CHECKING:
 
 
 def _stack(emit=None):
-    from devenv.console import ConsolePrinter
     from devenv.services.stack import Stack
 
     config = load_project(Path.cwd())
-    return Stack(config, emit if emit is not None else ConsolePrinter())
+    if emit is None:
+        from devenv.console import ConsolePrinter  # not for status: it prints no event
+
+        emit = ConsolePrinter()
+    return Stack(config, emit)
 
 
 def _start(stack: Stack, alongside: Callable[[], object] | None = None) -> None:
