@@ -3,7 +3,8 @@
 The core emits these through a callback (``Emit``); the console printer and
 the TUI subscribe. Nothing here knows about either. The project's environment's
 events (installs, drift) are defined in devenv.environment.events and given here
-by name too.
+by name too. Every event has a docstring: without one, ``dataclass()`` writes one
+from the class's signature when the module is imported.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ class Event:
 
 @dataclass(frozen=True)
 class ServiceStarting(Event):
+    """A service's server is being started; ``detail`` says which version, on which port."""
+
     detail: str = ""
 
 
@@ -35,6 +38,8 @@ class StepDone(Event):
 
 @dataclass(frozen=True)
 class ServiceReady(Event):
+    """A service's server answers; ``seconds`` since its start began."""
+
     pid: int
     port: int | None
     seconds: float
@@ -43,6 +48,9 @@ class ServiceReady(Event):
 
 @dataclass(frozen=True)
 class ServiceFailed(Event):
+    """A service's server could not be started (or failed): ``message`` says how, ``log_tail``
+    holds its log's last lines."""
+
     message: str
     log_tail: tuple[str, ...] = ()
 
@@ -67,6 +75,8 @@ class ServiceExited(ServiceFailed):
 
 @dataclass(frozen=True)
 class ServiceStopped(Event):
+    """A service's server was stopped (``pid``: the one that ran, if any)."""
+
     pid: int | None = None
 
 
@@ -79,16 +89,22 @@ class Notice(Event):
 
 @dataclass(frozen=True)
 class HookStarted(Event):
+    """An ``after_ready`` hook's command began."""
+
     command: str
 
 
 @dataclass(frozen=True)
 class HookOutput(Event):
+    """One line a hook printed."""
+
     line: str
 
 
 @dataclass(frozen=True)
 class HookFinished(Event):
+    """A hook's command exited with ``returncode`` after ``seconds``."""
+
     command: str
     returncode: int
     seconds: float

@@ -69,3 +69,37 @@ def test_status_imports_neither_argparse_nor_a_client_library(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "0 []"
+
+
+def test_devenv_events_builds_the_environments_events_only_when_asked():
+    code = (
+        "import sys\n"
+        "import devenv.events as events\n"
+        "print('devenv.environment.events' in sys.modules)\n"
+        "from devenv.events import DriftFound, SyncStarted\n"
+        "import devenv.environment.events as env\n"
+        "print(DriftFound is env.DriftFound and SyncStarted is env.SyncStarted)\n"
+        "print(issubclass(DriftFound, events.Event), hasattr(events, 'NoSuchEvent'))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["False", "True", "True False"]
+
+
+@pytest.mark.parametrize(
+    "module", ["devenv.config.model", "devenv.events", "devenv.environment.events"]
+)
+def test_the_records_status_loads_have_their_own_docstrings(module):
+    """Without one, dataclass() works one out from the signature at every import."""
+    import dataclasses
+    import importlib
+
+    loaded = importlib.import_module(module)
+    records = [
+        value
+        for value in vars(loaded).values()
+        if dataclasses.is_dataclass(value) and value.__module__ == module
+    ]
+    assert records
+    assert [r.__name__ for r in records if "__doc__" not in vars(r) or not r.__doc__] == []
+    assert not [r.__name__ for r in records if r.__doc__.startswith(f"{r.__name__}(")]

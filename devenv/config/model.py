@@ -1,4 +1,8 @@
-"""What a loaded config holds: frozen dataclasses, one field per key of devenv.config.schema."""
+"""What a loaded config holds: frozen dataclasses, one field per key of devenv.config.schema.
+
+Every class here has a docstring: without one, ``dataclass()`` writes one from the class's
+signature when the module is imported (~0.1 ms a class, on every command).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ Scalar = str | int | float | bool
 
 @dataclass(frozen=True)
 class ProjectConfig:
+    """[project]: the name, and the Procfile and .env files (absolute paths)."""
+
     name: str
     procfile: Path  # absolute; may not exist when it was not set explicitly
     env_file: Path  # absolute; optional file in honcho's .env format
@@ -23,6 +29,8 @@ class ProjectConfig:
 
 @dataclass(frozen=True)
 class DatabaseConfig:
+    """One [[services.postgres.databases]] entry: a database, its owner role, what to add."""
+
     name: str
     owner: str
     extensions: tuple[str, ...] = ()
@@ -31,6 +39,8 @@ class DatabaseConfig:
 
 @dataclass(frozen=True)
 class ServiceConfig:
+    """[services.NAME]: a native server (PostgreSQL, Redis, a recipe) the project runs."""
+
     name: str
     recipe: Path  # the bundled recipe, or the project's own (absolute)
     bundled: bool
@@ -43,6 +53,8 @@ class ServiceConfig:
 
 @dataclass(frozen=True)
 class Dependency:
+    """One ``depends_on`` entry of a process: a service or process, and when it counts."""
+
     name: str
     kind: Literal["service", "process"]
     condition: Literal["started", "ready", "completed"]
@@ -50,6 +62,8 @@ class Dependency:
 
 @dataclass(frozen=True)
 class ReadyProbe:
+    """A process's ``ready`` probe: when it counts as ready (a URL, a port, a log line)."""
+
     kind: Literal["http", "tcp", "log"]
     target: str | int  # http: URL (may contain $PORT); tcp: port; log: regex
     timeout: float = 30.0
@@ -57,6 +71,8 @@ class ReadyProbe:
 
 @dataclass(frozen=True)
 class ProcessConfig:
+    """[processes.NAME] with its Procfile line: a command devenv supervises."""
+
     name: str
     command: str
     env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -82,12 +98,16 @@ class EnvironmentConfig:
 
 @dataclass(frozen=True)
 class LockfilesConfig:
+    """[lockfiles]: which lockfiles are watched, and the command that syncs each."""
+
     watch: tuple[Path, ...] = ()  # absolute
     sync: Mapping[Path, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
 class FirstChange:
+    """[onboarding.first_change]: the small change a newcomer makes on the first day."""
+
     title: str
     file: Path  # absolute
     hint: str | None = None
@@ -121,11 +141,15 @@ class OnboardingConfig:
 
 @dataclass(frozen=True)
 class HooksConfig:
+    """[hooks]: commands run once the services are ready."""
+
     after_ready: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Config:
+    """A project's whole config, as loaded by ``load_project``; nothing in it changes."""
+
     root: Path  # the project folder (absolute)
     source: Path  # devenv.toml or pyproject.toml (absolute)
     project: ProjectConfig

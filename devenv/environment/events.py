@@ -23,6 +23,8 @@ class SyncStarted(Event):
 
 @dataclass(frozen=True)
 class SyncStepStarted(Event):
+    """One step (``command``) of an install began: step ``index`` of ``total``."""
+
     index: int  # 0-based
     total: int
     command: str
@@ -30,11 +32,15 @@ class SyncStepStarted(Event):
 
 @dataclass(frozen=True)
 class SyncOutput(Event):
+    """One line an install step printed."""
+
     line: str
 
 
 @dataclass(frozen=True)
 class SyncFinished(Event):
+    """An install ended: ``ok``, how long it took, and ``message``."""
+
     ok: bool
     seconds: float
     message: str = ""  # why it failed, or what it changed

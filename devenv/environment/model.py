@@ -49,6 +49,8 @@ class Lockfile:
 
 @dataclass(frozen=True)
 class Wrong:
+    """A package installed in another version than the lockfile pins."""
+
     name: str
     locked: str
     installed: str
