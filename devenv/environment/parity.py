@@ -29,7 +29,6 @@ asked with devenv.services.resp.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -320,6 +319,8 @@ def node_parity(
 
 def node_version(root: Path, *, path: str | None = None) -> Version | None:
     """``node --version`` of the node a process of the project would run; None without one."""
+    import shutil  # ~3 ms with the compression modules it loads; node is not always in [prod]
+
     search = os.pathsep.join(
         [str(root / "node_modules" / ".bin"), os.environ.get("PATH", "") if path is None else path]
     )
@@ -368,6 +369,8 @@ def hint(
 
 
 def _node_hint(prod: Version, *, system: str | None, path: str | None) -> str:
+    import shutil
+
     from devenv.services.installations import install_hint
     from devenv.services.recipes import Recipe
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -180,6 +179,8 @@ def running_version(installation: Installation, pid: int) -> Version | None:
 
 def _managers(system: str, path: str | None) -> list[str]:
     """The package managers of this machine: brew on macOS; apt-get, then dnf, on Linux."""
+    import shutil  # ~3 ms with the compression modules it loads; only hints need it
+
     order = ("brew",) if system == "macos" else ("apt", "dnf")
     return [manager for manager in order if shutil.which(_MANAGER_COMMAND[manager], path=path)]
 
