@@ -5,6 +5,9 @@ Run: .venv/bin/python benchmarks/status.py [RUNS]
 A project with PostgreSQL and Redis is started (`devenv up -d`), then `python -c pass`,
 `devenv status` and `devenv status --json` run in turns, RUNS times each (default 10), and
 the medians are compared. Goal: `devenv status` within 30 ms of `python -c pass`.
+Alongside them runs the *floor*: one `python -c "import ..."` of every module outside
+devenv that `devenv status` loads (pathlib, dataclasses, tomllib, socket, ...), which no
+change inside devenv's own code can go below; what status spends above it is devenv's.
 Then where its time goes: the same steps timed inside one process (medians), and
 `python -X importtime -m devenv status` in the project says more of the imports.
 """
@@ -45,6 +48,17 @@ S._deps_status(stack.config), S._parity_status(stack)
 marks.append(time.perf_counter())
 print(json.dumps([(b - a) * 1000 for a, b in zip(marks, marks[1:])]))
 """
+# The modules outside devenv that `devenv status` loads, as one import statement.
+FLOOR = """
+import io, sys
+from contextlib import redirect_stdout
+before = set(sys.modules)
+from devenv.cli import main
+with redirect_stdout(io.StringIO()):
+    main(["status"])
+names = sorted(m for m in set(sys.modules) - before if m.split(".")[0] != "devenv")
+print("import " + ", ".join(names))
+"""
 PHASE_NAMES = (
     "import devenv.cli",
     "import devenv.config",
@@ -62,7 +76,9 @@ class Bench(_bench.BaseBench):
         self.project = self.base / "shop"
         self.project.mkdir()
         (self.project / "devenv.toml").write_text(
-            '[project]\nname = "shop"\n\n[services.postgres]\n\n[services.redis]\n'
+            '[project]\nname = "shop"\n\n[services.postgres]\n\n[services.redis]\n\n'
+            # [prod] has status compare the running servers' versions (the parity lines)
+            '[prod]\npostgres = "15"\nredis = "7"\n'
         )
 
     def devenv(self, *args: str) -> list[str]:
@@ -84,8 +100,12 @@ def main() -> None:
     bench = Bench()
     try:
         _bench.run(bench.devenv("up", "-d"), "devenv up -d", cwd=bench.project, env=bench.env)
+        floor = _bench.run(
+            [sys.executable, "-c", FLOOR], "the floor's modules", cwd=bench.project, env=bench.env
+        ).stdout.strip()
         argvs = {
             "python -c pass": [sys.executable, "-c", "pass"],
+            "floor: its imports": [sys.executable, "-c", floor],
             "devenv status": bench.devenv("status"),
             "devenv status --json": bench.devenv("status", "--json"),
         }
@@ -121,6 +141,14 @@ def main() -> None:
         "",
         _bench.spread(times["python -c pass"]),
     )
+    floor = statistics.median(times["floor: its imports"])
+    table.row(
+        "floor: its imports",
+        f"{floor:.1f} ms",
+        f"+{floor - baseline:.1f} ms {floor / baseline:.2f}x",
+        "(not devenv's)",
+        _bench.spread(times["floor: its imports"]),
+    )
     for name in ("devenv status", "devenv status --json"):
         ms = statistics.median(times[name])
         over = ms - baseline
@@ -132,6 +160,10 @@ def main() -> None:
             _bench.spread(times[name]),
         )
     table.print()
+    print(
+        f"\nabove the floor, devenv's own: +{statistics.median(times['devenv status']) - floor:.1f}"
+        " ms (its modules, building their classes, and the work)"
+    )
     print("\nwhere `devenv status` spends it (one process, medians):")
     for index, name in enumerate(PHASE_NAMES):
         print(f"  {name:<36} {statistics.median(run[index] for run in phases):6.1f} ms")
