@@ -13,22 +13,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from devenv.records import Record
 
-@dataclass(frozen=True)
-class Event:
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Event(Record):
     """Base class: ``name`` is the service, process or hook it is about."""
 
     name: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ServiceStarting(Event):
     """A service's server is being started; ``detail`` says which version, on which port."""
 
     detail: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class StepDone(Event):
     """One bootstrap step finished (initdb, template copy, created database, ...)."""
 
@@ -36,7 +38,7 @@ class StepDone(Event):
     seconds: float = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ServiceReady(Event):
     """A service's server answers; ``seconds`` since its start began."""
 
@@ -46,7 +48,7 @@ class ServiceReady(Event):
     adopted: bool = False  # it was already running (a previous devenv left it)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ServiceFailed(Event):
     """A service's server could not be started (or failed): ``message`` says how, ``log_tail``
     holds its log's last lines."""
@@ -55,7 +57,7 @@ class ServiceFailed(Event):
     log_tail: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ServiceExited(ServiceFailed):
     """A running service's server died without being asked to stop (or could not be started
     again after it did); devenv.services.watch emits it under ``devenv up``.
@@ -73,35 +75,35 @@ class ServiceExited(ServiceFailed):
     attempt: int = 0  # restart number, in the current window, that ``restart_in`` announces
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ServiceStopped(Event):
     """A service's server was stopped (``pid``: the one that ran, if any)."""
 
     pid: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Notice(Event):
     """Something the user should read once (a port moved, running as another user, ...)."""
 
     message: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class HookStarted(Event):
     """An ``after_ready`` hook's command began."""
 
     command: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class HookOutput(Event):
     """One line a hook printed."""
 
     line: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class HookFinished(Event):
     """A hook's command exited with ``returncode`` after ``seconds``."""
 

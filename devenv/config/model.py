@@ -14,12 +14,13 @@ from typing import Literal
 
 from devenv.config.schema import DEFAULT_SHIP
 from devenv.config.versions import Version, VersionConstraint
+from devenv.records import Record
 
 Scalar = str | int | float | bool
 
 
-@dataclass(frozen=True)
-class ProjectConfig:
+@dataclass(frozen=True, eq=False, repr=False)
+class ProjectConfig(Record):
     """[project]: the name, and the Procfile and .env files (absolute paths)."""
 
     name: str
@@ -27,8 +28,8 @@ class ProjectConfig:
     env_file: Path  # absolute; optional file in honcho's .env format
 
 
-@dataclass(frozen=True)
-class DatabaseConfig:
+@dataclass(frozen=True, eq=False, repr=False)
+class DatabaseConfig(Record):
     """One [[services.postgres.databases]] entry: a database, its owner role, what to add."""
 
     name: str
@@ -37,8 +38,8 @@ class DatabaseConfig:
     init_sql: Path | None = None  # absolute
 
 
-@dataclass(frozen=True)
-class ServiceConfig:
+@dataclass(frozen=True, eq=False, repr=False)
+class ServiceConfig(Record):
     """[services.NAME]: a native server (PostgreSQL, Redis, a recipe) the project runs."""
 
     name: str
@@ -51,8 +52,8 @@ class ServiceConfig:
     databases: tuple[DatabaseConfig, ...] = ()
 
 
-@dataclass(frozen=True)
-class Dependency:
+@dataclass(frozen=True, eq=False, repr=False)
+class Dependency(Record):
     """One ``depends_on`` entry of a process: a service or process, and when it counts."""
 
     name: str
@@ -60,8 +61,8 @@ class Dependency:
     condition: Literal["started", "ready", "completed"]
 
 
-@dataclass(frozen=True)
-class ReadyProbe:
+@dataclass(frozen=True, eq=False, repr=False)
+class ReadyProbe(Record):
     """A process's ``ready`` probe: when it counts as ready (a URL, a port, a log line)."""
 
     kind: Literal["http", "tcp", "log"]
@@ -69,8 +70,8 @@ class ReadyProbe:
     timeout: float = 30.0
 
 
-@dataclass(frozen=True)
-class ProcessConfig:
+@dataclass(frozen=True, eq=False, repr=False)
+class ProcessConfig(Record):
     """[processes.NAME] with its Procfile line: a command devenv supervises."""
 
     name: str
@@ -87,8 +88,8 @@ class ProcessConfig:
     restart_on: tuple[Path, ...] | None = None
 
 
-@dataclass(frozen=True)
-class EnvironmentConfig:
+@dataclass(frozen=True, eq=False, repr=False)
+class EnvironmentConfig(Record):
     """[environment]: the project's own virtualenv, and what to do when it drifts."""
 
     venv: Path  # absolute; default <root>/.venv
@@ -96,16 +97,16 @@ class EnvironmentConfig:
     on_drift: Literal["ask", "warn", "sync"] | None = None  # None: ask in the TUI, warn elsewhere
 
 
-@dataclass(frozen=True)
-class LockfilesConfig:
+@dataclass(frozen=True, eq=False, repr=False)
+class LockfilesConfig(Record):
     """[lockfiles]: which lockfiles are watched, and the command that syncs each."""
 
     watch: tuple[Path, ...] = ()  # absolute
     sync: Mapping[Path, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
-@dataclass(frozen=True)
-class FirstChange:
+@dataclass(frozen=True, eq=False, repr=False)
+class FirstChange(Record):
     """[onboarding.first_change]: the small change a newcomer makes on the first day."""
 
     title: str
@@ -113,8 +114,8 @@ class FirstChange:
     hint: str | None = None
 
 
-@dataclass(frozen=True)
-class OnboardingStep:
+@dataclass(frozen=True, eq=False, repr=False)
+class OnboardingStep(Record):
     """A project's own onboarding step ([[onboarding.step]]): done when ``check`` exits 0."""
 
     id: str
@@ -124,8 +125,8 @@ class OnboardingStep:
     hint: str | None = None
 
 
-@dataclass(frozen=True)
-class OnboardingConfig:
+@dataclass(frozen=True, eq=False, repr=False)
+class OnboardingConfig(Record):
     """[onboarding]; its keys and the built-in steps are in devenv.config.onboarding."""
 
     test: str | None  # None only when the "tests" step is not in ``steps``
@@ -139,15 +140,15 @@ class OnboardingConfig:
     own_steps: tuple[OnboardingStep, ...] = ()
 
 
-@dataclass(frozen=True)
-class HooksConfig:
+@dataclass(frozen=True, eq=False, repr=False)
+class HooksConfig(Record):
     """[hooks]: commands run once the services are ready."""
 
     after_ready: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Config:
+@dataclass(frozen=True, eq=False, repr=False)
+class Config(Record):
     """A project's whole config, as loaded by ``load_project``; nothing in it changes."""
 
     root: Path  # the project folder (absolute)

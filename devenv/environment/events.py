@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from devenv.events import Event
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class SyncStarted(Event):
     """An install of the project's dependencies begins; ``name`` is "deps"."""
 
@@ -21,7 +21,7 @@ class SyncStarted(Event):
     reason: str = ""  # "first start: no virtualenv yet", "requirements.lock changed", ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class SyncStepStarted(Event):
     """One step (``command``) of an install began: step ``index`` of ``total``."""
 
@@ -30,14 +30,14 @@ class SyncStepStarted(Event):
     command: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class SyncOutput(Event):
     """One line an install step printed."""
 
     line: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class SyncFinished(Event):
     """An install ended: ``ok``, how long it took, and ``message``."""
 
@@ -46,7 +46,7 @@ class SyncFinished(Event):
     message: str = ""  # why it failed, or what it changed
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class DriftFound(Event):
     """The lockfiles and the installed packages differ; ``name`` is "deps"."""
 
@@ -54,6 +54,6 @@ class DriftFound(Event):
     lockfiles: tuple[str, ...]  # their names, relative to the project root
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class DriftCleared(Event):
     """Everything installed matches the lockfiles again."""

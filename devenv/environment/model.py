@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from devenv.records import Record
+
 Ecosystem = Literal["python", "node"]
 DriftState = Literal["in-sync", "drift", "not-installed", "unknown"]
 
 
-@dataclass(frozen=True)
-class Locked:
+@dataclass(frozen=True, eq=False, repr=False)
+class Locked(Record):
     """One package a lockfile asks for.
 
     ``name`` is normalised (packaging's ``canonicalize_name`` for Python;
@@ -34,8 +36,8 @@ class Locked:
     local: bool = False  # a local path (``-e .``, a workspace): the project's own code
 
 
-@dataclass(frozen=True)
-class Lockfile:
+@dataclass(frozen=True, eq=False, repr=False)
+class Lockfile(Record):
     """A lockfile read: which ecosystem and tool it belongs to, and its packages."""
 
     path: Path
@@ -47,8 +49,8 @@ class Lockfile:
     includes: tuple[Path, ...] = ()
 
 
-@dataclass(frozen=True)
-class Wrong:
+@dataclass(frozen=True, eq=False, repr=False)
+class Wrong(Record):
     """A package installed in another version than the lockfile pins."""
 
     name: str
@@ -56,8 +58,8 @@ class Wrong:
     installed: str
 
 
-@dataclass(frozen=True)
-class Drift:
+@dataclass(frozen=True, eq=False, repr=False)
+class Drift(Record):
     """One lockfile compared with what is installed (``devenv status --json``'s ``deps``)."""
 
     lockfile: Path
