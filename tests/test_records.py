@@ -16,6 +16,8 @@ MODULES = [
     "devenv.environment.events",
     "devenv.config.model",
     "devenv.environment.model",
+    "devenv.environment.parity",
+    "devenv.services.installations",
 ]
 
 

@@ -37,6 +37,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
 from devenv.config.versions import Version
+from devenv.records import Record
 
 if TYPE_CHECKING:
     from devenv.config.versions import VersionConstraint
@@ -75,8 +76,8 @@ _NOTHING = {
 }
 
 
-@dataclass(frozen=True)
-class Parity:
+@dataclass(frozen=True, eq=False, repr=False)
+class Parity(Record):
     """One ``[prod]`` entry compared: ``prod`` as written, ``local`` as found (None: nothing).
 
     ``hint`` says what to do about a "major", "minor" or "missing" state (an

@@ -23,6 +23,7 @@ from typing import Any
 from devenv.config.versions import Version, VersionConstraint
 from devenv.errors import DevenvError
 from devenv.files import write_atomic
+from devenv.records import Record
 from devenv.services.recipes import MANAGERS, Recipe
 from devenv.xdg import cache_dir
 
@@ -35,8 +36,8 @@ class MissingBinary(DevenvError):
     """A service's server is not installed, or not in a version the project allows."""
 
 
-@dataclass(frozen=True)
-class Installation:
+@dataclass(frozen=True, eq=False, repr=False)
+class Installation(Record):
     """Where a server lives: its bindir, its version, and the recipe's binaries found there."""
 
     bindir: Path
@@ -48,8 +49,10 @@ class Installation:
         return self.binaries["server"]
 
 
-@dataclass(frozen=True)
-class _Candidate:
+@dataclass(frozen=True, eq=False, repr=False)
+class _Candidate(Record):
+    """A folder holding a recipe's server: the installation's bindir, and the server in it."""
+
     bindir: Path
     server: Path
 
