@@ -6,7 +6,11 @@ rest the same way for all of them: the server runs in its own session (so a
 Ctrl-C in the terminal does not reach it and it outlives ``devenv up -d``),
 its output is appended to ``.devenv/logs/<name>.log``, its pid and create
 time are recorded so the next devenv can adopt it, and readiness is polled
-every few milliseconds, never with a sleep of a fixed length.
+every few milliseconds, never with a sleep of a fixed length. A subclass that
+names its files (``early_start_files``) also gets its spawn recorded as a plan,
+from which the next ``devenv up -d`` spawns it before loading devenv
+(devenv.project.startplan); ``start`` keeps that server only when the plan is
+still exactly what it would spawn.
 """
 
 from __future__ import annotations
