@@ -246,7 +246,9 @@ def _protect_passthrough(argv: list[str]) -> list[str]:
     return argv
 
 
-def parse_args(argv: Sequence[str], parser: argparse.ArgumentParser | None = None):
+def parse_args(
+    argv: Sequence[str], parser: argparse.ArgumentParser | None = None
+) -> argparse.Namespace:
     """Parse ``argv`` (without the program name) as the ``devenv`` command does."""
     parser = parser or build_parser()
     args = parser.parse_args(_protect_passthrough(list(argv)))
@@ -270,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="surrogateescape")
-    args = _typed_often(argv)
+    args: argparse.Namespace | SimpleNamespace | None = _typed_often(argv)
     if args is None:
         parser = build_parser()
         args = parse_args(argv, parser)

@@ -28,11 +28,12 @@ def up_foreground(args: argparse.Namespace) -> int:
     config = load_project(Path.cwd())
     printer = ConsolePrinter(TerminalOutput(sys.stdout))  # a closed terminal fails no print
     deadline = Deadline()
-    session = Session(
-        config,
-        on_event=printer,
-        on_lines=lambda name, batch: [printer.line(name, line.text) for line in batch],
-    )
+
+    def on_lines(name: str, batch: list) -> None:  # proclog lines, each with its .text
+        for line in batch:
+            printer.line(name, line.text)
+
+    session = Session(config, on_event=printer, on_lines=on_lines)
     stop = threading.Event()
     seen: list[str] = []
     grace = grace_for(process.stop_timeout for process in config.processes.values())

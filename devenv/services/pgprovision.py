@@ -35,6 +35,10 @@ from devenv.events import Emit, StepDone
 from devenv.files import write_atomic
 from devenv.services import pgwire
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from psycopg2.extensions import cursor as Cursor
+
 _NOT_INSTALLED = ("0A000", "58P01")  # "extension ... is not available" (15), older: no file
 
 
@@ -148,7 +152,7 @@ class Provisioner:
                 self._write_record(digest, given)
 
     @staticmethod
-    def _give_password(cur, role: str, password: str) -> str:
+    def _give_password(cur: Cursor, role: str, password: str) -> str:
         """``ALTER ROLE role PASSWORD``, with the SCRAM verifier libpq computes here; returns
         the verifier."""
         from psycopg2 import sql

@@ -37,6 +37,10 @@ from devenv.services.password import project_password
 from devenv.services.pgprovision import Provisioner
 from devenv.services.pgtemplate import TemplateCache
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as Connection
+
 SUPERUSER = "postgres"
 INITDB_ARGS = ("-N", "-A", "trust", "-U", SUPERUSER, "-E", "UTF8", "--locale=C")
 # fsync off keeps a commit to a write() into the page cache: it survives a crash of
@@ -129,7 +133,8 @@ class PostgresService(Service):
     def _bootstrap(self, target: Path) -> None:
         """Fill ``target`` (which does not exist) with a fresh cluster: cached, else initdb."""
         major = self.ctx.installation.version.major
-        cache: TemplateCache | None = TemplateCache(major, INITDB_ARGS, self.binary("server"))
+        cache = TemplateCache(major, INITDB_ARGS, self.binary("server"))
+        cached = True
         with contextlib.ExitStack() as stack:
             try:
                 if self._copy_template(cache, target):
@@ -138,9 +143,9 @@ class PostgresService(Service):
                 if self._copy_template(cache, target, lock=False):  # someone else just made it
                     return
             except OSError:
-                cache = None  # no cache here: only slower
+                cached = False  # no cache here: only slower
             self._initdb(target)
-            if cache is not None:
+            if cached:
                 with contextlib.suppress(OSError):
                     cache.store(target)
 
@@ -355,11 +360,11 @@ class PostgresService(Service):
 
     # -- inside the server ---------------------------------------------------
 
-    def superuser_connect(self, dbname: str = "postgres", connect_timeout: int = 5):
+    def superuser_connect(self, dbname: str = "postgres", connect_timeout: int = 5) -> Connection:
         """A psycopg2 connection as the superuser, over this project's socket."""
         return self._connect(SUPERUSER, dbname, connect_timeout)
 
-    def _connect(self, user: str, dbname: str, connect_timeout: int = 5):
+    def _connect(self, user: str, dbname: str, connect_timeout: int = 5) -> Connection:
         import psycopg2
 
         return psycopg2.connect(
