@@ -231,11 +231,14 @@ def _postgres_version(service: PostgresService) -> str:
     try:
         with conn.cursor() as cur:
             cur.execute("SHOW server_version")  # "15.18 (Debian 15.18-0+deb12u1)"
-            return str(cur.fetchone()[0])
+            row = cur.fetchone()
     except psycopg2.Error as err:
         raise _NotAnswering(str(err)) from None
     finally:
         conn.close()
+    if row is None:
+        raise _NotAnswering("no answer to SHOW server_version")
+    return str(row[0])
 
 
 def _redis_version(service: RedisService) -> str:
