@@ -266,12 +266,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv == ["--version"]:  # what argparse's version action prints, without loading it
         print(f"devenv {__version__}")
         return 0
-    from devenv.errors import DevenvError
-
     # A path that is not UTF-8 (a folder named in Latin-1) is printed as its bytes, not an error.
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="surrogateescape")
+    if argv in (["status"], ["status", "--json"]):
+        from devenv.commands import status_fast
+
+        code = status_fast.answer(len(argv) == 2)  # from the last status's record, if it holds
+        if code is not None:
+            return code
+    from devenv.errors import DevenvError
+
     args: argparse.Namespace | SimpleNamespace | None = _typed_often(argv)
     if args is None:
         parser = build_parser()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -112,10 +111,23 @@ def down(args: argparse.Namespace) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
+    from devenv.commands import status_view
+
+    report = status_report()
+    print(status_view.render_json(report) if args.json else status_view.render_text(report))
+    return 0
+
+
+def status_report() -> dict:
+    """``devenv status``'s report for the project around the working folder, gathered in full
+    (see devenv.commands.status_view); also recorded for the fast path when the project has
+    a state folder (devenv.commands.status_record)."""
+    from devenv.commands.status_record import record_report
     from devenv.events import ignore
     from devenv.project.runlock import foreground_pid
     from devenv.supervisor import procstate
 
+    began_ns = time.time_ns()
     stack = _stack(ignore)
     # One look at each server that loads no client library: this command is typed by hand,
     # and psycopg2's import alone would double its time.
@@ -124,43 +136,21 @@ def status(args: argparse.Namespace) -> int:
     processes = _process_status(procstate.read(stack.layout), running)
     deps = _deps_status(stack.config)
     parity = _parity_status(stack)
-    if args.json:
-        payload = {
-            "services": services,
-            "processes": processes,
-            "deps": {name: drift.as_json() for name, drift in deps.items()},
-            "parity": {name: p.as_json() for name, p in parity.items()},
-            "devenv": {"pid": running},
-        }
-        print(json.dumps(payload, indent=2))
-        return 0
-    print(f"{'NAME':<12} {'STATE':<9} {'PID':>7} {'PORT':>6}  VERSION / RESTARTS, UPTIME")
-    for name, info in services.items():
-        pid = info.get("pid") or "-"
-        port = info.get("port") or "-"
-        print(f"{name:<12} {info['state']:<9} {pid!s:>7} {port!s:>6}  {info.get('version') or '-'}")
-        if info.get("error"):
-            print(f"  {info['error']}")
-    for name, info in processes.items():
-        pid = info.get("pid") or "-"
-        port = info.get("port") or "-"
-        uptime = f"{info['uptime']:.0f}s" if info.get("uptime") is not None else "-"
-        extra = f"{info.get('restarts') or 0} restarts, up {uptime}"
-        cpu, rss = _number(info.get("cpu_percent")), _number(info.get("rss"))
-        if cpu is not None and rss is not None:
-            extra += f", {cpu:.0f}% cpu, {rss / 2**20:.0f} MiB"
-        print(f"{name:<12} {info['state']!s:<9} {pid!s:>7} {port!s:>6}  {extra}")
     if deps:
         from devenv.environment.drift import summary
-
-        print()
-        for drift in deps.values():
-            print(summary(drift))
-    if parity:
-        print()
-        for p in parity.values():
-            print(p.message)
-    return 0
+    report = {
+        "services": services,
+        "processes": processes,
+        "deps": {name: drift.as_json() for name, drift in deps.items()},
+        "parity": {name: p.as_json() for name, p in parity.items()},
+        "devenv": {"pid": running},
+        "lines": {
+            "deps": [summary(drift) for drift in deps.values()],
+            "parity": [p.message for p in parity.values()],
+        },
+    }
+    record_report(stack, report, deps, parity, began_ns)
+    return report
 
 
 def _parity_status(stack: Stack) -> dict:
@@ -190,6 +180,7 @@ def _process_status(recorded: dict[str, dict], devenv_pid: int | None) -> dict[s
     when the record is a killed devenv's that the running one has not replaced yet."""
     from dataclasses import replace
 
+    from devenv.commands.status_view import number
     from devenv.state import State, Status
 
     now = time.time()
@@ -201,20 +192,10 @@ def _process_status(recorded: dict[str, dict], devenv_pid: int | None) -> dict[s
         writer = info.get("recorded_by")
         if devenv_pid is None or (isinstance(writer, int) and writer != devenv_pid):
             status = replace(status, state=State.STOPPED, pid=None)
-        started = _number(status.started_at)
+        started = number(status.started_at)
         uptime = round(now - started, 1) if status.pid and started is not None else None
         result[name] = {**status.as_json(), "uptime": uptime}
     return result
-
-
-def _number(value: object) -> float | None:
-    """A recorded number, or None when the record holds something else."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return None
 
 
 def env(args: argparse.Namespace) -> int:
