@@ -155,6 +155,16 @@ def test_up_killed_down_edited_each_said_as_the_full_status_says_it(project):
     cli = project.devenv("status").stdout
     assert cli == project.devenv("status", DEVENV_STATUS_FULL="1").stdout
 
+    # PostgreSQL running without its pid record: the full path adopts it (and records it).
+    (project.root / ".devenv" / "state" / "postgres.pid.json").unlink()
+    out = project.falls_back()
+    assert json.loads(out["full True"])["services"]["postgres"]["state"] == "ready"
+    project.fast_equals_full()
+    (project.root / ".devenv" / "state" / "redis.pid.json").unlink()  # its socket answers
+    out = project.falls_back()
+    assert json.loads(out["full True"])["services"]["redis"]["state"] == "ready"
+    project.fast_equals_full()
+
     # Redis killed with SIGKILL: its pid record is stale, which the full path removes.
     redis_pid = shown["services"]["redis"]["pid"]
     os.kill(redis_pid, signal.SIGKILL)

@@ -157,6 +157,8 @@ def _report(record: dict, root: str) -> dict:
     pids = {}
     for name, known in record["services"].items():
         pid = _running(known["pid_file"], root)
+        if pid is None and any(_may_adopt(kind, path) for kind, path in known["adopts"]):
+            raise _Doubt  # the full status may find a server running without a pid record
         pids[name] = pid
         port = known["port"]
         if pid is not None:
@@ -241,6 +243,31 @@ def _running(pid_file: str, root: str) -> int | None:
     if _alive(*found) and _works_under(found[0], os.path.realpath(root)):
         return found[0]
     raise _Doubt
+
+
+def _may_adopt(kind: str, path: str) -> bool:
+    """Whether the full status could adopt a server through ``path`` (see status_record):
+    a postmaster.pid whose first line names a live process, a socket that accepts."""
+    if kind == "postmaster":
+        try:
+            with open(path, encoding="locale") as f:
+                pid = int(f.readline().strip())
+        except (OSError, ValueError):
+            return False
+        return os.path.exists(f"/proc/{pid}")
+    if kind == "socket":
+        if not os.path.exists(path):
+            return False
+        import _socket
+        import errno
+
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        try:
+            sock.settimeout(0.5)
+            return sock.connect_ex(path) != errno.ECONNREFUSED
+        finally:
+            sock.close()
+    return True
 
 
 def _works_under(pid: int, top: str) -> bool:

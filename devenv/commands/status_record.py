@@ -32,6 +32,7 @@ from devenv.commands import status_fast
 if TYPE_CHECKING:
     from devenv.environment.drift import Drift
     from devenv.environment.parity import Parity
+    from devenv.services.base import Service
     from devenv.services.recipes import Recipe
     from devenv.services.stack import Stack
 
@@ -91,8 +92,12 @@ def _record(
             return None
         inputs += found
         inputs += [str(path) for path in service.ctx.installation.binaries.values()]
+        adopts = _adopts(service)
+        if adopts is None:
+            return None
         remembered = stack.ports.remembered(name)
         services[name] = {
+            "adopts": adopts,
             "pid_file": str(service.pid_file),
             "data_dir": str(service.data_dir),
             "log": str(service.log_file),
@@ -136,6 +141,24 @@ def _record(
         "parity_variants": variants,
         "lines": report["lines"],
     }
+
+
+def _adopts(service: Service) -> list[list[str]] | None:
+    """What ``service.find_running`` looks at when it has no pid record (it may adopt a server
+    running without one): ``["postmaster", path]`` (PostgreSQL's postmaster.pid names a live
+    process), ``["socket", path]`` (Redis's socket accepts a connection); None for a service
+    class whose ``find_running`` the fast path does not know."""
+    from devenv.services.base import Service
+    from devenv.services.postgres import PostgresService
+    from devenv.services.redis import RedisService
+
+    if isinstance(service, PostgresService):
+        return [["postmaster", str(service.data_dir / "postmaster.pid")]]
+    if isinstance(service, RedisService):
+        return [["socket", str(service.socket_path)]]
+    if type(service).find_running is Service.find_running:
+        return []
+    return None
 
 
 def _config_paths(value: object) -> list[str]:
