@@ -111,6 +111,18 @@ def _cmd_up(args: argparse.Namespace) -> int:
     return up_foreground(args)
 
 
+def _cmd_down(args: argparse.Namespace) -> int:
+    from devenv.project import startplan
+
+    try:
+        startplan.stop_early(os.getcwd())  # the servers shut down while devenv loads
+        from devenv.commands.services import down
+
+        return down(args)
+    finally:
+        startplan.abandon()  # the operation lock, if `down` did not get as far as taking it
+
+
 def _add_commands(sub: argparse._SubParsersAction) -> None:
     import argparse
 
@@ -126,7 +138,7 @@ def _add_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_up)
 
     p = sub.add_parser("down", help="stop everything this project runs (never deletes data)")
-    p.set_defaults(func=_lazy("services", "down"))
+    p.set_defaults(func=_cmd_down)
 
     p = sub.add_parser("status", help="services and processes with state, pid, port")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -333,7 +345,7 @@ def _typed_often(argv: list[str]) -> SimpleNamespace | None:
     if argv == ["down"]:
         from types import SimpleNamespace
 
-        return SimpleNamespace(command="down", directory=None, func=_lazy("services", "down"))
+        return SimpleNamespace(command="down", directory=None, func=_cmd_down)
     return None
 
 

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -17,6 +18,7 @@ import pytest
 from devenv.config import load_project
 from devenv.project import startplan
 from devenv.project.layout import Layout
+from devenv.project.pidrecord import proc_state
 from devenv.services.stack import Stack
 from tests.cli import devenv as run_devenv
 
@@ -232,3 +234,58 @@ def test_a_plan_another_account_wrote_is_never_used(project):
     path.chmod(0o666)
     startplan.spawn_early(str(project))
     assert startplan.pending() == {}
+
+
+def up(project: Path) -> dict[str, int]:
+    """`devenv up -d`; the servers' pids by service."""
+    result = devenv(project, "up", "-d")
+    assert result.returncode == 0, result.stdout + result.stderr
+    state = project / ".devenv" / "state"
+    return {name: json.loads((state / f"{name}.pid.json").read_text())["pid"] for name in SERVICES}
+
+
+SERVICES = ("postgres", "redis")
+
+
+def test_down_asks_the_servers_to_stop_before_loading_devenv_and_still_says_so(project):
+    pids = up(project)
+    startplan.stop_early(str(project))
+    assert not lock_is_free(project)
+    deadline = time.monotonic() + 10
+    while any(proc_state(pid) not in (None, "Z") for pid in pids.values()):  # they go
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    events: list = []
+    stack = Stack(load_project(project), events.append)
+    assert sorted(stack.stop()) == ["postgres", "redis"]
+    assert {(type(e).__name__, e.name, e.pid) for e in events} == {
+        ("ServiceStopped", name, pid) for name, pid in pids.items()
+    }
+    assert servers(project) == []
+    assert not (project / ".devenv" / "state" / "postgres.pid.json").exists()
+    startplan.abandon()
+    assert lock_is_free(project)
+
+
+def test_down_from_the_cli_names_what_it_stopped(project):
+    pids = up(project)
+    down = devenv(project, "down")
+    assert down.returncode == 0, down.stdout + down.stderr
+    for name, pid in pids.items():
+        assert f"| stopped (pid {pid})" in down.stdout
+        assert f"{name:<9}| stopped" in down.stdout or f"{name} | stopped" in down.stdout
+    assert servers(project) == []
+    assert devenv(project, "down").stdout.strip().endswith("nothing was running")
+
+
+def test_nothing_is_stopped_early_while_a_foreground_devenv_runs_the_project(project):
+    pids = up(project)
+    stack_file = Layout(project).stack_file
+    stack_file.write_text('{"pid": 1, "create_time": 0}')  # as a foreground `devenv up` has
+    try:
+        startplan.stop_early(str(project))
+        assert lock_is_free(project)
+        assert all(psutil.pid_exists(pid) for pid in pids.values())
+        assert startplan.stopped(project / ".devenv" / "state" / "postgres.pid.json") is None
+    finally:
+        stack_file.unlink()

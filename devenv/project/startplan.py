@@ -45,6 +45,7 @@ class Early:
 
 
 _early: dict[str, Early] = {}  # by pid file, not yet taken
+_stopped: dict[str, int] = {}  # pids stop_early signalled, by pid file, not yet seen by stop()
 _lock: tuple[str, int] | None = None  # (path, fd) of the operation lock taken early
 
 
@@ -197,6 +198,45 @@ def _spawn(plan: dict) -> None:
             **plan["popen"],
         )
     _early[plan["pid_file"]] = Early(plan, proc, time.monotonic())
+
+
+def stop_early(start: str) -> None:
+    """``devenv down``: signal the servers the plans name to stop (as their Service would:
+    ``stop_signal``), before devenv loads, so that their shutdown overlaps its imports.
+    Only when every plan is trusted and the config unchanged, and nothing else of the
+    project runs (no foreground devenv, no process records: those stop first, in order);
+    the operation lock is taken as for an early start. ``Service.stop`` then finishes the
+    job (``stopped``). Never raises."""
+    global _lock
+    try:
+        root = _project_root(start)
+        if root is None:
+            return
+        plans = _plans(root)
+        config = stamp(config_file(root))
+        if not plans or any(plan["config"] != config or config is None for plan in plans):
+            return
+        if any(os.path.lexists(path) for plan in plans for path in plan["quiet"]):
+            return
+        locks = {plan["lock"] for plan in plans}
+        if len(locks) != 1 or (_lock := _take_lock(locks.pop())) is None:
+            return
+        from pathlib import Path  # loaded already by the CLI (devenv.errors)
+
+        from devenv.project import pidrecord
+
+        for plan in plans:
+            record = pidrecord.read_alive(Path(plan["pid_file"]), works_in=Path(root))
+            if record is not None:
+                os.kill(record.pid, plan["stop_signal"])
+                _stopped[plan["pid_file"]] = record.pid
+    except Exception:  # only a head start: `down` itself decides and reports
+        pass
+
+
+def stopped(pid_file: Where) -> int | None:
+    """The pid ``stop_early`` asked to stop whose pid file is ``pid_file``, once."""
+    return _stopped.pop(str(pid_file), None)
 
 
 def take(pid_file: Where) -> Early | None:

@@ -138,6 +138,10 @@ class Service(ABC):
         says which do); anything else is raised at once, by ``start`` and by ``status``."""
         return readiness.not_yet(error)
 
+    # The signal that asks the server to shut down cleanly, for ``devenv down``'s early stop
+    # (devenv.project.startplan.stop_early), which cannot talk to it as request_stop may.
+    stop_signal: int = signal.SIGTERM
+
     def request_stop(self, pid: int) -> None:
         """Ask the server to shut down cleanly."""
         os.kill(pid, signal.SIGTERM)
@@ -280,6 +284,10 @@ class Service(ABC):
             "runtime": [str(layout.runtime), user.uid],
             "lock": str(layout.ops_lock),
             "config": startplan.stamp(startplan.config_file(layout.root)),
+            "stop_signal": int(self.stop_signal),
+            # what runs alongside the servers and must stop first (devenv.project.runlock,
+            # devenv.supervisor.procstate): while one is there, `down` stops nothing early
+            "quiet": [str(layout.stack_file), str(layout.base / "processes.json")],
         }
 
     def early_start_files(self) -> tuple[list[Path], list[Path]] | None:
@@ -317,12 +325,19 @@ class Service(ABC):
 
     def stop(self, timeout: float = 10.0) -> bool:
         """Stop the server if it runs; True when it was running. Never deletes data."""
+        asked = startplan.stopped(self.pid_file)  # signalled before devenv loaded, or None
         pid = self.find_running()
+        if pid is None and asked is not None:  # gone already: stopped by that signal
+            self.pid_file.unlink(missing_ok=True)
+            self.clean_stale()
+            self.ctx.emit(ServiceStopped(self.name, asked))
+            return True
         if pid is None:
             self.clean_stale()
             return False
         try:
-            self.request_stop(pid)
+            if pid != asked:
+                self.request_stop(pid)
         except (OSError, DevenvError):
             os.kill(pid, signal.SIGTERM)
         if not wait_gone(pid, timeout):

@@ -292,8 +292,10 @@ class PostgresService(Service):
         """A devenv.services.pgwire session over the project's socket (no psycopg2 import)."""
         return pgwire.Connection(self.ctx.layout.socket(f".s.PGSQL.{self.port}"), user, dbname)
 
+    stop_signal = signal.SIGINT  # fast shutdown
+
     def request_stop(self, pid: int) -> None:
-        os.kill(pid, signal.SIGINT)  # fast shutdown
+        os.kill(pid, self.stop_signal)
 
     def find_running(self) -> int | None:
         pid = super().find_running()
