@@ -15,6 +15,9 @@ early spawn takes the project's operation lock, which ``operation_lock`` then
 takes over). A stale plan costs time, never a server the ordinary path would
 not run: the early servers nobody took are stopped (``abandon``).
 
+``devenv down`` uses the same plans the other way (``stop_early``): it signals the
+recorded servers to stop before loading devenv, and ``Service.stop`` finishes the job.
+
 Only ``os``, ``json``, ``contextlib`` and ``subprocess`` are imported before the spawn.
 """
 
