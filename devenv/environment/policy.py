@@ -24,11 +24,11 @@ NODE_COMMANDS = frozenset({"node", "npm", "npx", "yarn", "pnpm", "corepack"})
 
 
 def drift_action(configured: str | None, *, interactive: bool) -> Action:
-    if configured in ("ask", "warn", "sync"):
-        if configured == "ask" and not interactive:
-            return "warn"  # nobody to ask: say it
-        return configured  # type: ignore[return-value]
-    return "ask" if interactive else "warn"
+    match configured:
+        case "warn" | "sync":
+            return configured
+        case _:  # "ask" or unset; without a person to ask, say it
+            return "ask" if interactive else "warn"
 
 
 def to_install(drifts: Mapping[Path, Drift], action: Action) -> tuple[Path, ...]:
