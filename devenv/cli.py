@@ -313,14 +313,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 141  # as a shell reports SIGPIPE
     except OSError as err:
-        from devenv import failure
+        from devenv import errors as failure
 
         if err.filename is None:
             return failure.report_bug(err, argv)
         print(f"devenv: {failure.describe_os_error(err)}", file=sys.stderr)
         return 1
     except Exception as err:  # anything else is a bug: one line, and the trace in a file
-        from devenv import failure
+        from devenv import errors as failure
 
         return failure.report_bug(err, argv)
 

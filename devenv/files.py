@@ -1,12 +1,17 @@
-"""Writing a file so that its readers see the old contents or the new, never half of either.
+"""Where devenv keeps its own files, and how it writes every file it keeps.
 
-The one way every file devenv keeps is written (ports, pid records, state files, the configs it
-renders, the password): a temp file beside the target (the same folder, so the rename is atomic)
-with a name no other writer uses, created with ``O_EXCL | O_NOFOLLOW`` and given its mode and
-owner before a byte is written, then ``os.replace`` (or ``os.link`` for :func:`write_new`). When
-anything fails the temp file is removed and the target is as it was.
+Writing: a file's readers see the old contents or the new, never half of either. The one way
+every file devenv keeps is written (ports, pid records, state files, the configs it renders, the
+password): a temp file beside the target (the same folder, so the rename is atomic) with a name
+no other writer uses, created with ``O_EXCL | O_NOFOLLOW`` and given its mode and owner before a
+byte is written, then ``os.replace`` (or ``os.link`` for :func:`write_new`). When anything fails
+the temp file is removed and the target is as it was. No ``tempfile`` here: its import costs
+milliseconds on every ``devenv up``.
 
-No ``tempfile`` here: its import costs milliseconds on every ``devenv up``.
+Folders outside any project (``cache_dir``, ``state_dir``, ``runtime_dir``) are where the XDG
+Base Directory spec puts them. Each is read from the environment at the call (tests and users
+may set it at any time); a relative value is ignored, as the spec says. Nothing here creates a
+folder.
 """
 
 from __future__ import annotations
@@ -102,3 +107,29 @@ def _create_temp(target: Path, mode: int) -> tuple[Path, int]:
 def _remove(tmp: Path) -> None:
     with contextlib.suppress(OSError):
         os.unlink(tmp)
+
+
+# -- devenv's folders outside any project (XDG) ---------------------------------------------
+def _home(variable: str, *default: str) -> Path:
+    value = os.environ.get(variable, "")
+    return Path(value) if os.path.isabs(value) else Path.home().joinpath(*default)
+
+
+def cache_dir() -> Path:
+    """devenv's cache, rebuilt when lost: ``$XDG_CACHE_HOME/devenv``, else ``~/.cache/devenv``."""
+    return _home("XDG_CACHE_HOME", ".cache") / "devenv"
+
+
+def state_dir() -> Path:
+    """devenv's state kept across runs: ``$XDG_STATE_HOME/devenv``, else
+    ``~/.local/state/devenv``."""
+    return _home("XDG_STATE_HOME", ".local", "state") / "devenv"
+
+
+def runtime_dir() -> Path | None:
+    """``$XDG_RUNTIME_DIR`` when it names a folder this user can write in, else None
+    (the caller picks its fallback: sockets need short paths)."""
+    value = os.environ.get("XDG_RUNTIME_DIR", "")
+    if os.path.isabs(value) and os.path.isdir(value) and os.access(value, os.W_OK):
+        return Path(value)
+    return None

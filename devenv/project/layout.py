@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devenv.errors import DevenvError
-from devenv.xdg import runtime_dir
+from devenv.files import runtime_dir
 
 SOCKET_PATH_LIMIT = 100  # bytes; macOS allows 104 including the final NUL
 

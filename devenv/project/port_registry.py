@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from devenv.files import write_atomic
-from devenv.xdg import state_dir
+from devenv.files import state_dir
 
 PROCESSES_KEY = "processes"  # the ports.json entry for the Procfile's base PORT
 

@@ -25,7 +25,7 @@ from devenv.errors import DevenvError
 from devenv.files import write_atomic
 from devenv.records import Record
 from devenv.services.recipes import MANAGERS, Recipe
-from devenv.xdg import cache_dir
+from devenv.files import cache_dir
 
 PROBE_TIMEOUT = 10.0
 _MANAGER_COMMAND = {"apt": "apt-get", "dnf": "dnf", "brew": "brew"}

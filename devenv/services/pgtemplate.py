@@ -24,7 +24,7 @@ import subprocess
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from devenv.xdg import cache_dir
+from devenv.files import cache_dir
 
 MARKER = "complete.json"
 CLUSTER = "cluster"

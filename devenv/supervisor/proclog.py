@@ -168,8 +168,7 @@ class ProcessLog:
         try:
             self._open()
         except OSError as err:
-            from devenv.errors import DevenvError
-            from devenv.failure import describe_os_error
+            from devenv.errors import DevenvError, describe_os_error
 
             raise DevenvError(
                 f"cannot write the log of {self.name}: {describe_os_error(err)}"

@@ -1,8 +1,8 @@
-"""devenv.xdg: devenv's folders outside any project, from the environment at the call."""
+"""devenv.files: devenv's folders outside any project, from the environment at the call."""
 
 from __future__ import annotations
 
-from devenv.xdg import cache_dir, runtime_dir, state_dir
+from devenv.files import cache_dir, runtime_dir, state_dir
 
 
 def test_the_variables_name_the_folders(monkeypatch, tmp_path):
