@@ -27,7 +27,6 @@ import sys
 
 FORMAT = 1
 RECORD = "status.json"
-CONFIG_NAMES = ("devenv.toml", "pyproject.toml")
 FORCE_FULL = "DEVENV_STATUS_FULL"  # set (non-empty): always the full status (tests, benchmarks)
 _STATE = os.path.join(".devenv", "state")
 
@@ -100,7 +99,9 @@ def fast_report() -> dict | None:
     if not (sys.platform == "linux" and os.path.isdir("/proc/self")):
         return None
     cwd = os.path.realpath(os.getcwd())
-    root = _project_root(cwd)
+    from devenv.project.startplan import project_root
+
+    root = project_root(cwd)
     if root is None:
         return None
     record = _read_record(os.path.join(root, _STATE, RECORD))
@@ -124,18 +125,6 @@ def fast_report() -> dict | None:
         return _report(record, root)
     except (_Doubt, KeyError, TypeError, AttributeError, ValueError):
         return None
-
-
-def _project_root(start: str) -> str | None:
-    """The nearest folder up from ``start`` with a config file (startplan finds it so)."""
-    folder = start
-    while True:
-        if any(os.path.exists(os.path.join(folder, name)) for name in CONFIG_NAMES):
-            return folder
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return None
-        folder = parent
 
 
 def _read_record(path: str) -> dict | None:

@@ -87,7 +87,7 @@ def forget(state_dir: Where, name: str) -> None:
         os.unlink(plan_path(state_dir, name))
 
 
-def _project_root(start: str) -> str | None:
+def project_root(start: str) -> str | None:
     """The nearest folder up from ``start`` with a config file, as devenv.config finds it."""
     folder = os.path.realpath(start)
     while True:
@@ -120,6 +120,14 @@ def _plans(root: str) -> list[dict]:
     return plans
 
 
+def _found(start: str) -> tuple[str, list[dict], list[int] | None] | None:
+    """The project around ``start``: its root, its trusted plans and its config's stamp."""
+    root = project_root(start)
+    if root is None:
+        return None
+    return root, _plans(root), stamp(config_file(root))
+
+
 def _usable(plan: dict, config: list[int] | None) -> bool:
     """Whether ``plan`` may be spawned now: the same config and files, nothing left running."""
     try:
@@ -138,11 +146,10 @@ def spawn_early(start: str) -> None:
     is usable (else spawn nothing: the ordinary start does it all). Never raises."""
     global _lock
     try:
-        root = _project_root(start)
-        if root is None:
+        found = _found(start)
+        if found is None:
             return
-        plans = _plans(root)
-        config = stamp(config_file(root))
+        _, plans, config = found
         if not plans or not all(_usable(plan, config) for plan in plans):
             return
         locks = {plan["lock"] for plan in plans}
@@ -212,11 +219,10 @@ def stop_early(start: str) -> None:
     job (``stopped``). Never raises."""
     global _lock
     try:
-        root = _project_root(start)
-        if root is None:
+        found = _found(start)
+        if found is None:
             return
-        plans = _plans(root)
-        config = stamp(config_file(root))
+        root, plans, config = found
         if not plans or any(plan["config"] != config or config is None for plan in plans):
             return
         if any(os.path.lexists(path) for plan in plans for path in plan["quiet"]):
