@@ -106,11 +106,11 @@ def _leftover_group(entry: Mapping) -> int | None:
     reuses a pid that is in use as a process group id. A leader with another
     create time is a stranger, never signalled.
     """
-    import psutil
-
     pid, created = entry.get("pid"), entry.get("create_time")
     if not pid or created is None:
         return None
+    import psutil
+
     pgid = int(entry.get("pgid") or pid)
     try:
         leader = psutil.Process(pgid)
@@ -137,10 +137,12 @@ def stop_leftovers(layout: Layout, grace: float = 5.0) -> list[str]:
     Each recorded group gets SIGTERM, then SIGKILL after ``grace`` seconds.
     A recycled pid is never signalled (see ``_leftover_group``).
     """
-    import psutil
-
     groups = leftovers(layout)
     path(layout).unlink(missing_ok=True)  # status must not show them as ours meanwhile
+    if not groups:
+        return []  # the usual case (the last devenv stopped cleanly): psutil is not loaded
+    import psutil
+
     procs = [proc for pgid in groups.values() for proc in living_members(pgid)]
     for pgid in groups.values():
         _signal_group(pgid, signal.SIGTERM)
