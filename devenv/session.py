@@ -41,7 +41,7 @@ from devenv.events import (
     ServiceStarting,
     ServiceStopped,
 )
-from devenv.services.stack import Stack
+from devenv.project.layout import Layout
 from devenv.state import State, Status
 from devenv.supervisor import procstate
 
@@ -49,9 +49,11 @@ if TYPE_CHECKING:
     from devenv.environment.sync import Sync
     from devenv.environment.watch import DriftWatcher
     from devenv.project.runlock import ForegroundLock
+    from devenv.services.stack import Stack
     from devenv.services.watch import ServiceWatcher
     from devenv.supervisor.proclog import ProcessLog
     from devenv.supervisor.runner import SupervisorRunner
+    from devenv.supervisor.stats import StatsSampler
 
 LinesCallback = Callable[[str, list], object]
 PORTS_EVERY = 5  # sampling rounds between two looks at the processes' listening ports
@@ -109,8 +111,11 @@ class Session:
         self.on_lines = on_lines
         self.log_ring = log_ring
         self.sample_every = sample_every
-        self.stack = Stack(config, self._heard)
-        self.layout = self.stack.layout
+        # The services' Stack is built when first needed: a project without services (or
+        # hooks) starts its processes without loading devenv.services at all.
+        self._stack: Stack | None = None
+        self._stack_lock = threading.Lock()
+        self.layout = Layout(config.root)
         self.runner: SupervisorRunner | None = None
         self.logs: dict[str, ProcessLog] = {}
         self.stats: dict[str, dict] = {}
@@ -134,6 +139,24 @@ class Session:
         self.services: ServiceWatcher | None = None  # while the services are kept up
         self._services_lock = threading.Lock()  # the supervisor hears every change, none lost
 
+    @property
+    def stack(self) -> Stack:
+        """The project's services (devenv.services.stack.Stack), built on first use."""
+        with self._stack_lock:
+            if self._stack is None:
+                from devenv.services.stack import Stack
+
+                self._stack = Stack(self.config, self._heard)
+            return self._stack
+
+    def _service_names(self) -> list[str]:
+        """The services' names, as ``stack.names`` says them, without building the Stack."""
+        return list(self.config.services)
+
+    def _services_env(self) -> dict[str, str]:
+        """``stack.env()``: every service's variables ({} without services, Stack not built)."""
+        return self.stack.env() if self.config.services else {}
+
     # -- starting --------------------------------------------------------------------
 
     def start(self) -> None:
@@ -146,7 +169,10 @@ class Session:
                 message = f"stopped what a killed devenv left running: {', '.join(left)}"
                 self.on_event(Notice("devenv", message))
             with operation_lock(self.layout):
-                self.stack.start(alongside=self._prepare_environment)
+                if self.config.services or self.config.hooks.after_ready:
+                    self.stack.start(alongside=self._prepare_environment)
+                else:  # what Stack.start does then, without loading the services
+                    self._prepare_environment()
             self._service_status = self._services_now()
             self._watch_services()
             self._watch_drift()
@@ -156,9 +182,9 @@ class Session:
             raise
 
     def _watch_services(self) -> None:
-        from devenv.services.watch import ServiceWatcher
+        if self._service_names():
+            from devenv.services.watch import ServiceWatcher
 
-        if self.stack.names:
             self.services = ServiceWatcher(
                 self.stack, on_down=self._service_down, on_up=self._service_up
             ).watch()
@@ -181,6 +207,9 @@ class Session:
                 self.runner.service_ready(name, text)
 
     def _prepare_environment(self) -> None:
+        if not self.project_env.lockfiles:
+            self.drifts = {}  # what prepare says then, without loading it
+            return
         from devenv.environment.startup import prepare
 
         self.drifts = prepare(
@@ -217,10 +246,10 @@ class Session:
         return check_parity(self.stack, self.project_env.venv)
 
     def _watch_drift(self) -> None:
-        from devenv.environment.watch import DriftWatcher
-
         env = self.project_env
         if env.lockfiles:
+            from devenv.environment.watch import DriftWatcher
+
             self._watcher = DriftWatcher(env, self._on_drift).start()
             self._watcher.changed()  # a change between the first check and the watch is not lost
 
@@ -304,7 +333,7 @@ class Session:
             runner.restart_process(name)
 
     def _start_processes(self) -> None:
-        from devenv.project.ports import allocate_block
+        from devenv.project.ports import PortBook, allocate_block
         from devenv.supervisor.core import Supervisor
         from devenv.supervisor.proclog import ProcessLog
         from devenv.supervisor.runner import SupervisorRunner
@@ -312,12 +341,16 @@ class Session:
 
         base_port = None
         if self.config.processes and not explicit_base_port(self.config):
-            allocation = allocate_block(self.stack.ports, port_offsets(self.config))
+            # PortBook holds only its file's path: the Stack's, or one of its own.
+            book = (
+                self._stack.ports if self._stack is not None else PortBook(self.layout.ports_file)
+            )
+            allocation = allocate_block(book, port_offsets(self.config))
             if allocation.notice:
                 self.on_event(Notice("devenv", allocation.notice))
             base_port = allocation.port
         specs = build_specs(
-            self.config, self.stack.env(), self._activated_environ(), base_port=base_port
+            self.config, self._services_env(), self._activated_environ(), base_port=base_port
         )
         if not specs:
             return
@@ -386,12 +419,14 @@ class Session:
             self._writer(self._processes)
 
     def _sample_loop(self) -> None:
-        from devenv.supervisor.stats import StatsSampler
-
-        sampler = StatsSampler()
+        sampler: StatsSampler | None = None
         ports: dict[str, list[int]] = {}
         rounds = 0
         while not self._sampling.wait(self.sample_every):
+            if sampler is None:  # loaded after the first wait, not while the processes spawn
+                from devenv.supervisor.stats import StatsSampler
+
+                sampler = StatsSampler()
             snapshot = self._processes
             pids = {name: status.pid for name, status in snapshot.items() if status.pid}
             watcher = self.services
@@ -444,12 +479,15 @@ class Session:
             progress(StopStep("processes", tuple(self._process_names)))
             self.runner.stop()
         self._writer.clear()
-        ours = [name for name in self.stack.names if name not in self.stack.adopted]
-        if ours:
+        # Without services (and a Stack never built for hooks) there is nothing to stop here.
+        stack = self.stack if self.config.services or self._stack is not None else None
+        ours = [n for n in stack.names if n not in stack.adopted] if stack is not None else []
+        if stack is not None and ours:
             progress(StopStep("services", tuple(ours)))
             with operation_lock(self.layout):
-                self.stack.stop(ours)
-        left = [n for n in sorted(self.stack.adopted) if self._still_running(n)]
+                stack.stop(ours)
+        adopted = stack.adopted if stack is not None else set()
+        left = [n for n in sorted(adopted) if self._still_running(n)]
         if left:
             self.on_event(
                 Notice(
@@ -488,7 +526,7 @@ class Session:
 
     def names(self) -> list[str]:
         processes = self._process_names if self._has_processes() else []
-        return [*self.stack.names, *processes]
+        return [*self._service_names(), *processes]
 
     def _has_processes(self) -> bool:
         return self.runner is not None and bool(self._process_names)
@@ -522,10 +560,10 @@ class Session:
             watched = watcher.snapshot()
             return {
                 name: watched.get(name) or self.stack.service(name).status_of(State.STOPPED, None)
-                for name in self.stack.names
+                for name in self._service_names()
             }
         result: dict[str, Status] = {}
-        for name in self.stack.names:
+        for name in self._service_names():
             try:
                 service = self.stack.service(name)
                 pid = service.find_running()
@@ -541,7 +579,7 @@ class Session:
         return result
 
     def urls(self) -> dict[str, str]:
-        env = self.stack.env()
+        env = self._services_env()
         return {key: env[key] for key in ("DATABASE_URL", "REDIS_URL") if key in env}
 
     def client_argv(self, service: str) -> tuple[list[str], dict[str, str]]:

@@ -21,7 +21,6 @@ from devenv.config import load_project
 
 def up_foreground(args: argparse.Namespace) -> int:
     from devenv.console import ConsolePrinter
-    from devenv.services.password import mask_url
     from devenv.session import Session
     from devenv.supervisor.hangup import Deadline, TerminalOutput, grace_for
 
@@ -55,9 +54,13 @@ def up_foreground(args: argparse.Namespace) -> int:
         signal.signal(sig, on_signal)
     session.start()
     try:
-        for key, value in session.urls().items():  # `devenv env` prints them whole
-            printer.line("system", f"{key}={mask_url(value)}")
-        if session.runner is None and not session.stack.names:
+        urls = session.urls()
+        if urls:  # services only: without them devenv.services is not loaded
+            from devenv.services.password import mask_url
+
+            for key, value in urls.items():  # `devenv env` prints them whole
+                printer.line("system", f"{key}={mask_url(value)}")
+        if session.runner is None and not config.services:
             printer.line(
                 "system",
                 "nothing to supervise: no services in "
