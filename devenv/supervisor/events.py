@@ -1,5 +1,8 @@
 """What happens to supervised processes: frozen dataclasses, past tense, ``name`` = "web.1".
 
+Each is declared as devenv.events' are (devenv.records: eq, hash and repr written once, and
+a docstring each), as cheap to import, and behaves as a plain ``@dataclass(frozen=True)``.
+
 Every state change of a process is one of these, passed to the supervisor's
 ``emit``. ``state`` (a class attribute) is the state the process is in after
 the event, ``None`` for an event that changes no state. An exit emits
@@ -18,7 +21,7 @@ from devenv.events import Event
 from devenv.state import State
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ProcessWaiting(Event):
     """It waits for its dependencies (``waiting_for``: "migrate completed", "postgres ready")."""
 
@@ -26,19 +29,23 @@ class ProcessWaiting(Event):
     waiting_for: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ProcessStarting(Event):
+    """It is being spawned: ``command`` is what its shell runs."""
+
     state: ClassVar[State | None] = State.STARTING
     command: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ProcessStarted(Event):
+    """It was spawned and runs as ``pid`` (the leader of its own process group)."""
+
     state: ClassVar[State | None] = State.RUNNING
     pid: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ProcessReady(Event):
     """Its readiness probe passed, ``seconds`` after it was started (only with a probe)."""
 
@@ -47,7 +54,7 @@ class ProcessReady(Event):
     seconds: float = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ProcessProbeTimedOut(Event):
     """The probe did not pass within its timeout: it stays "running", never "ready"."""
 
@@ -56,7 +63,7 @@ class ProcessProbeTimedOut(Event):
     timeout: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ProcessExited(Event):
     """The process exited (``returncode`` < 0: killed by that signal; 127: it could not start)."""
 
@@ -65,14 +72,14 @@ class ProcessExited(Event):
     returncode: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ProcessCompleted(Event):
     """It exited with code 0 and is not restarted (a one-off task such as a migration)."""
 
     state: ClassVar[State | None] = State.COMPLETED
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ProcessRestarting(Event):
     """Restart number ``attempt`` (in the current window) comes after ``delay`` seconds."""
 
@@ -81,7 +88,7 @@ class ProcessRestarting(Event):
     delay: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ProcessCrashed(Event):
     """It kept failing: ``restarts`` restarts in a row, none lasting; it is not spawned again."""
 
@@ -89,7 +96,7 @@ class ProcessCrashed(Event):
     restarts: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ProcessDependencyFailed(Event):
     """It will not start: ``dependency`` crashed or exited (``reason`` says which, for people)."""
 
@@ -98,7 +105,7 @@ class ProcessDependencyFailed(Event):
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ProcessStopped(Event):
     """Stopped on request (the user, or devenv stopping); never restarted on its own."""
 
@@ -106,7 +113,7 @@ class ProcessStopped(Event):
     pid: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class ProcessSignalled(Event):
     """The user sent ``signal`` ("SIGHUP") to its process group."""
 
