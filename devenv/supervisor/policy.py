@@ -12,6 +12,8 @@ import signal
 from dataclasses import dataclass
 from typing import Literal
 
+from devenv.records import Record
+
 BACKOFF_START = 0.5  # seconds before the first restart
 BACKOFF_CAP = 30.0  # the delay doubles up to this
 STABLE_AFTER = 10.0  # a process up this long has its restart count reset
@@ -39,8 +41,8 @@ def wants_restart(policy: str, returncode: int) -> bool:
     return returncode != 0  # "on-failure", the default
 
 
-@dataclass(frozen=True)
-class Decision:
+@dataclass(frozen=True, eq=False, repr=False)  # Record: a frozen dataclass's, cheaper
+class Decision(Record):
     """What follows an exit.
 
     ``restarts`` is the count within the current window after this decision

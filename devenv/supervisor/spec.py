@@ -18,12 +18,13 @@ from types import MappingProxyType
 from devenv.config import Config, Dependency, ReadyProbe
 from devenv.config.dotenv import Dotenv
 from devenv.errors import ConfigError
+from devenv.records import Record
 
 DEFAULT_BASE_PORT = 5000  # honcho's and foreman's
 
 
-@dataclass(frozen=True)
-class ProcessSpec:
+@dataclass(frozen=True, eq=False, repr=False)  # Record: a frozen dataclass's, cheaper
+class ProcessSpec(Record):
     """One process to supervise (an instance of a Procfile process type)."""
 
     name: str  # "web.1"
