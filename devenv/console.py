@@ -13,8 +13,6 @@ import threading
 from typing import Protocol
 
 from devenv.events import (
-    DriftCleared,
-    DriftFound,
     Event,
     HookFinished,
     HookOutput,
@@ -25,10 +23,6 @@ from devenv.events import (
     ServiceStarting,
     ServiceStopped,
     StepDone,
-    SyncFinished,
-    SyncOutput,
-    SyncStarted,
-    SyncStepStarted,
 )
 
 SYSTEM = "system"
@@ -66,6 +60,26 @@ def describe(event: Event) -> str | None:
             return line
         case HookFinished(command=command, returncode=code, seconds=seconds):
             return f"`{command}` exited with {code} ({seconds * 1000:.0f} ms)"
+    if type(event).__module__ == "devenv.environment.events":
+        return _describe_environment(event)
+    # Process events print nothing here: the supervisor writes each one into the
+    # process's own log, and those lines reach the console with the process's output.
+    return None
+
+
+def _describe_environment(event: Event) -> str | None:
+    """The environment's events (installs, drift): their classes load only when one comes
+    (a project without lockfiles never has one)."""
+    from devenv.environment.events import (
+        DriftCleared,
+        DriftFound,
+        SyncFinished,
+        SyncOutput,
+        SyncStarted,
+        SyncStepStarted,
+    )
+
+    match event:
         case SyncStarted(steps=steps, reason=reason):
             why = f" ({reason})" if reason else ""
             return f"installing the project's packages{why}: {len(steps)} step(s)"
@@ -81,8 +95,6 @@ def describe(event: Event) -> str | None:
             return f"dependencies drifted: {'; '.join(summaries)}. `devenv sync` installs them"
         case DriftCleared():
             return "dependencies in sync with the lockfiles again"
-    # Process events print nothing here: the supervisor writes each one into the
-    # process's own log, and those lines reach the console with the process's output.
     return None
 
 

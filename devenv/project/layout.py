@@ -11,7 +11,6 @@ deep, so they live in a short per-project runtime folder
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from dataclasses import dataclass
@@ -87,6 +86,8 @@ class Layout:
     @property
     def runtime(self) -> Path:
         """The short folder for this project's sockets (mode 0700)."""
+        import hashlib  # ~2 ms, and only the runtime folder's name needs it
+
         digest = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:12]
         return _runtime_base() / f"devenv-{digest}"
 
