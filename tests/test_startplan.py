@@ -289,3 +289,47 @@ def test_nothing_is_stopped_early_while_a_foreground_devenv_runs_the_project(pro
         assert startplan.stopped(project / ".devenv" / "state" / "postgres.pid.json") is None
     finally:
         stack_file.unlink()
+
+
+def test_a_finished_up_d_ends_its_process_at_once_with_its_whole_output(project, tmp_path):
+    """Run for its own command line, `up -d` ends the process once it is done (no interpreter
+    teardown): what it printed is all there, in a file too (block-buffered), and the exit code
+    is the command's. With a thread of someone else's still running, main() returns as
+    before and the ordinary exit follows."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    out = tmp_path / "up.out"
+    with open(out, "w") as f:
+        result = subprocess.run(
+            [sys.executable, "-m", "devenv", "up", "-d"], cwd=project, env=env, stdout=f
+        )
+    assert result.returncode == 0
+    lines = out.read_text().splitlines()
+    assert "DATABASE_URL=postgresql://app:***@" in lines[-2]
+    assert "REDIS_URL=redis://:***@" in lines[-1]
+    assert devenv(project, "down").returncode == 0
+
+    code = (
+        "import sys, threading\n"
+        "sys.argv = ['devenv'] + sys.argv[1:]\n"
+        "from devenv.cli import main\n"
+        "if sys.argv[-1] == '-d':\n"
+        "    print('without a thread', main(), flush=True)\n"
+        "    sys.exit(0)\n"
+        "waiting = threading.Event()\n"
+        "threading.Thread(target=waiting.wait).start()\n"
+        "sys.argv[-1] = '-d'\n"
+        "print('with a thread', main(), flush=True)\n"
+        "waiting.set()\n"
+    )
+    alone = subprocess.run(
+        [sys.executable, "-c", code, "up", "-d"], cwd=project, env=env, capture_output=True
+    )
+    assert alone.returncode == 0, alone.stderr
+    assert b"without a thread" not in alone.stdout  # main() ended the process itself
+    assert b"REDIS_URL=" in alone.stdout
+    assert devenv(project, "down").returncode == 0
+    beside = subprocess.run(
+        [sys.executable, "-c", code, "up", "-x"], cwd=project, env=env, capture_output=True
+    )
+    assert beside.returncode == 0, beside.stderr
+    assert beside.stdout.decode().splitlines()[-1] == "with a thread 0"
