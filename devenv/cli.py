@@ -120,7 +120,9 @@ def _cmd_down(args: argparse.Namespace) -> int:
         startplan.stop_early(os.getcwd())  # the servers shut down while devenv loads
         from devenv.commands.services import down
 
-        return down(args)
+        code = down(args)
+        _done.append(code)  # nothing left to finish: main may end the process at once
+        return code
     finally:
         startplan.abandon()  # the operation lock, if `down` did not get as far as taking it
 
@@ -277,8 +279,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one devenv command; returns the exit code (README, "Commands": 0 done, 1 failed,
     2 a usage or configuration mistake, 3 not there yet, 70 a bug in devenv).
 
-    Run for the process's own command line (``argv`` None), a ``devenv up -d`` that
-    succeeded ends the process here, after writing its output (``_exit_now``)."""
+    Run for the process's own command line (``argv`` None), a ``devenv up -d`` or
+    ``devenv down`` that succeeded ends the process here, after writing its output
+    (``_exit_now``)."""
     _done.clear()
     code = _main(argv)
     if argv is None and _done:
@@ -286,9 +289,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-# The code of a finished `up -d`: its servers run detached, its threads have joined, its
-# files are closed. The interpreter's teardown would only free every module (~11 ms of a
-# warm start that takes ~130 ms in all).
+# The code of a finished `up -d` or `down`: its servers run detached or are gone, its
+# threads have joined, its files are closed. The interpreter's teardown would only free
+# every module (~11 ms of a warm start that takes ~130 ms in all).
 _done: list[int] = []
 
 

@@ -292,9 +292,9 @@ def test_nothing_is_stopped_early_while_a_foreground_devenv_runs_the_project(pro
 
 
 def test_a_finished_up_d_ends_its_process_at_once_with_its_whole_output(project, tmp_path):
-    """Run for its own command line, `up -d` ends the process once it is done (no interpreter
-    teardown): what it printed is all there, in a file too (block-buffered), and the exit code
-    is the command's. With a thread of someone else's still running, main() returns as
+    """Run for its own command line, `up -d` (and `down`) ends the process once it is done (no
+    interpreter teardown): what it printed is all there, in a file too (block-buffered), and
+    the exit code is the command's. With a thread of someone else's still running, main() returns as
     before and the ordinary exit follows."""
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     out = tmp_path / "up.out"
@@ -306,7 +306,14 @@ def test_a_finished_up_d_ends_its_process_at_once_with_its_whole_output(project,
     lines = out.read_text().splitlines()
     assert "DATABASE_URL=postgresql://app:***@" in lines[-2]
     assert "REDIS_URL=redis://:***@" in lines[-1]
-    assert devenv(project, "down").returncode == 0
+    with open(out, "w") as f:  # `down` ends its process the same way
+        result = subprocess.run(
+            [sys.executable, "-m", "devenv", "down"], cwd=project, env=env, stdout=f
+        )
+    assert result.returncode == 0
+    stopped = sorted(line.split()[1] for line in out.read_text().splitlines())
+    assert stopped == ["postgres", "redis"], out.read_text()
+    assert servers(project) == []
 
     code = (
         "import sys, threading\n"
