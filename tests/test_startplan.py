@@ -340,3 +340,32 @@ def test_a_finished_up_d_ends_its_process_at_once_with_its_whole_output(project,
     )
     assert beside.returncode == 0, beside.stderr
     assert beside.stdout.decode().splitlines()[-1] == "with a thread 0"
+
+
+def test_an_early_postgresql_is_logged_into_while_devenv_loads(project):
+    """PostgreSQL's plan has a probe: the early start logs in once the server says it is
+    ready, and hands that session over once (is_ready uses it); Redis's plan has none."""
+    layout = Layout(project)
+    startplan.spawn_early(str(project))
+    taken = []
+    try:
+        early = startplan.take(layout.state / "postgres.pid.json")
+        redis = startplan.take(layout.state / "redis.pid.json")
+        taken = [e for e in (early, redis) if e is not None]
+        assert early is not None and early.probed is not None
+        assert early.probed.wait(30)
+        conn = early.connection()
+        assert conn is not None
+        try:
+            assert conn.query("SELECT current_user") == [("postgres",)]
+        finally:
+            conn.close()
+        assert early.connection() is None  # once
+        assert redis is not None and redis.probed is None and redis.connection() is None
+    finally:
+        for taken_early in taken:  # as abandon() stops those nobody took
+            taken_early.proc.terminate()
+            taken_early.proc.wait(10)
+            os.unlink(taken_early.plan["pid_file"])
+        startplan.abandon()
+    assert servers(project) == []

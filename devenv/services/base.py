@@ -79,6 +79,7 @@ class Service(ABC):
         # The server this object spawned, kept so that its exit status can be read (and it is
         # reaped: pid 1 may reap no zombies); None when it runs adopted, or not at all.
         self.process: subprocess.Popen | None = None
+        self.early: startplan.Early | None = None  # the server it took from an early start
 
     # -- paths -------------------------------------------------------------
 
@@ -181,6 +182,7 @@ class Service(ABC):
         early = self._take_early()
         if early is not None:
             proc, started = early.proc, early.spawned_at
+            self.early = early  # its probe's session, if any, is for is_ready
             self.ctx.emit(ServiceStarting(self.name, f"version {self.version}, port {self.port}"))
         else:
             pid = self.find_running()
@@ -245,9 +247,11 @@ class Service(ABC):
             self.prepare()  # as before any spawn; with nothing changed it writes nothing
             same = _as_json(self.spawn_plan()) == early.plan
         except BaseException:
+            early.drop_connection()
             self._stop_early(early.proc)
             raise
         if not same:
+            early.drop_connection()
             self._stop_early(early.proc)
             startplan.forget(self.ctx.layout.state, self.name)
             return None
@@ -288,7 +292,13 @@ class Service(ABC):
             # what runs alongside the servers and must stop first (devenv.project.runlock,
             # devenv.supervisor.procstate): while one is there, `down` stops nothing early
             "quiet": [str(layout.stack_file), str(layout.base / "processes.json")],
+            "probe": self.early_probe(),
         }
+
+    def early_probe(self) -> dict | None:
+        """For an early start: what the plan's ``probe`` says startplan.Early may do while
+        devenv loads (see there); None, the default, nothing."""
+        return None
 
     def early_start_files(self) -> tuple[list[Path], list[Path]] | None:
         """For an early start (devenv.project.startplan): the files the server reads (the plan

@@ -250,6 +250,16 @@ class PostgresService(Service):
         reads = [self.data_dir / "postgresql.conf", self.data_dir / "pg_hba.conf"]
         return reads, [self.data_dir / "postmaster.pid", sock, sock.with_name(sock.name + ".lock")]
 
+    def early_probe(self) -> dict:
+        # The login is_ready makes, made by the early start while devenv loads.
+        return {
+            "kind": "pgwire",
+            "ready_file": str(self.data_dir / "postmaster.pid"),
+            "socket": str(self.ctx.layout.socket(f".s.PGSQL.{self.port}")),
+            "user": SUPERUSER,
+            "dbname": "postgres",
+        }
+
     def while_starting(self) -> None:
         if self._new_cluster:  # it will be provisioned through psycopg2: import it meanwhile
             import psycopg2  # noqa: F401 - ~15 ms, spent while the postmaster starts
@@ -266,7 +276,9 @@ class PostgresService(Service):
             return False
         query = self.ctx.recipe.readiness.get("query", "SELECT 1")
         try:
-            conn: pgwire.Connection | None = self.wire_connect(SUPERUSER, "postgres")
+            conn = self.early.connection() if self.early is not None else None
+            if conn is None:
+                conn = self.wire_connect(SUPERUSER, "postgres")
         except pgwire.NeedsPassword:  # a pg_hba.conf of the recipe's own: libpq logs in
             return self._ready_by_psycopg2(query)
         assert conn is not None
