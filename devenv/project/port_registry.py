@@ -24,8 +24,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from devenv.files import write_atomic
-from devenv.files import state_dir
+from devenv.files import state_dir, write_atomic
 
 PROCESSES_KEY = "processes"  # the ports.json entry for the Procfile's base PORT
 

@@ -22,10 +22,9 @@ from typing import Any
 
 from devenv.config.versions import Version, VersionConstraint
 from devenv.errors import DevenvError
-from devenv.files import write_atomic
+from devenv.files import cache_dir, write_atomic
 from devenv.records import Record
 from devenv.services.recipes import MANAGERS, Recipe
-from devenv.files import cache_dir
 
 PROBE_TIMEOUT = 10.0
 _MANAGER_COMMAND = {"apt": "apt-get", "dnf": "dnf", "brew": "brew"}
