@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 
     Where = str | os.PathLike[str]  # a path, as os.* takes it
 
+# What a plan (a file anything may have damaged) or the machine's state (a server gone, a
+# folder moved) can raise on the way: the head start is dropped and the ordinary path decides
+# and reports. Anything else is a bug in this module and is let out.
+NOT_NOW = (OSError, ValueError, LookupError, TypeError, AttributeError)
 SUFFIX = ".plan.json"
 CONFIG_NAMES = ("devenv.toml", "pyproject.toml")
 _STATE = os.path.join(".devenv", "state")
@@ -72,6 +76,8 @@ class Early:
     def _login(self, probe: dict) -> None:
         import time
 
+        from devenv.services import pgwire
+
         deadline = time.monotonic() + PROBE_SECONDS
         try:
             while not self._claimed and time.monotonic() < deadline:
@@ -83,8 +89,6 @@ class Early:
                 if len(lines) >= 8 and lines[7].strip() == "ready":
                     from pathlib import Path
 
-                    from devenv.services import pgwire
-
                     conn = pgwire.Connection(Path(probe["socket"]), probe["user"], probe["dbname"])
                     assert self._guard is not None
                     with self._guard:
@@ -95,7 +99,8 @@ class Early:
                         conn.close()
                     return
                 time.sleep(PROBE_POLL_SECONDS)
-        except Exception:  # a head start only: the Service's own probe decides and reports
+        except (*NOT_NOW, pgwire.Error, pgwire.NeedsPassword):  # a head start only: the
+            # Service's own probe decides and reports
             return
         finally:
             assert self.probed is not None
@@ -242,7 +247,7 @@ def spawn_early(start: str) -> None:
 
         for early in _early.values():
             pidrecord.write(early.plan["pid_file"], pidrecord.PidRecord.of(early.proc.pid))
-    except Exception:  # a plan is only a head start: the ordinary start decides and reports
+    except NOT_NOW:  # a plan is only a head start: the ordinary start decides and reports
         abandon()
 
 
@@ -315,7 +320,7 @@ def stop_early(start: str) -> None:
             if record is not None:
                 os.kill(record.pid, plan["stop_signal"])
                 _stopped[plan["pid_file"]] = record.pid
-    except Exception:  # only a head start: `down` itself decides and reports
+    except NOT_NOW:  # only a head start: `down` itself decides and reports
         pass
 
 
