@@ -324,7 +324,12 @@ def _main(argv: Sequence[str] | None) -> int:
     if argv in (["status"], ["status", "--json"]):
         from devenv.commands import status_fast
 
-        code = status_fast.answer(len(argv) == 2)  # from the last status's record, if it holds
+        try:
+            code = status_fast.answer(len(argv) == 2)  # from the last status's record, if it holds
+        except Exception as err:  # a bug in the shortcut: reported as every bug is
+            from devenv.errors import report_bug
+
+            return report_bug(err, argv)
         if code is not None:
             return code
     from devenv.errors import DevenvError

@@ -75,9 +75,11 @@ def answer(as_json: bool) -> int | None:
     run."""
     if os.environ.get(FORCE_FULL):
         return None
+    from devenv.project.startplan import NOT_NOW
+
     try:
         report = fast_report()
-    except Exception:  # a record is only a shortcut: the full status decides and reports
+    except NOT_NOW:  # a record is only a shortcut: the full status decides and reports
         return None
     if report is None:
         return None

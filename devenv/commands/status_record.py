@@ -28,6 +28,7 @@ import os
 from typing import TYPE_CHECKING
 
 from devenv.commands import status_fast
+from devenv.project.startplan import NOT_NOW
 
 if TYPE_CHECKING:
     from devenv.environment.drift import Drift
@@ -52,7 +53,7 @@ def record_report(
     target = os.path.join(state, status_fast.RECORD)
     try:
         record = _record(stack, report, deps, parity)
-    except Exception:  # a record is only a shortcut: without it the next status is full
+    except NOT_NOW:  # a record is only a shortcut: without it the next status is full
         record = None
     if record is not None and not _racy(record["stamps"], began_ns):
         from devenv.files import write_atomic

@@ -120,7 +120,7 @@ class Early:
         """Close the early probe's session, if any, and let it open none."""
         conn = self.connection()
         if conn is not None:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(OSError):  # the server went away: nothing to close
                 conn.close()
 
 
