@@ -94,9 +94,14 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
         try:
             startplan.spawn_early(os.getcwd())  # the last start's servers, before the imports
-            from devenv.commands.services import up_detached
+            from devenv.services import warmstart
 
-            code = up_detached(args)
+            if warmstart.finish(os.getcwd()):  # nothing changed: done from the last start's record
+                code = 0
+            else:
+                from devenv.commands.services import up_detached
+
+                code = up_detached(args)
             _done.append(code)  # nothing left to finish: main may end the process at once
             return code
         finally:

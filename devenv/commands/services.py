@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import argparse  # ~2 ms; the CLI answers `devenv status` without it
 
     from devenv.console import ConsolePrinter
+    from devenv.events import Event
     from devenv.services.stack import Stack
 
 
@@ -30,23 +31,25 @@ def _stack(emit=None):
     return Stack(config, emit)
 
 
-def _start(stack: Stack, alongside: Callable[[], object] | None = None) -> None:
-    """Start the services; a failure raises ServiceStartError (ServicesFailed when several
-    fail), whose message holds the log tail."""
-    from devenv.project.runlock import operation_lock
-
-    with operation_lock(stack.layout):
-        stack.start(alongside=alongside)
-
-
 def up_detached(args: argparse.Namespace) -> int:
-    """Start the services only; return 0 once all are ready."""
+    """Start the services only; return 0 once all are ready. A plain start is recorded for
+    the next warm one (devenv.services.warmstart)."""
     from devenv.console import ConsolePrinter
+    from devenv.project.runlock import operation_lock
+    from devenv.services import warmstart
 
     printer = ConsolePrinter()
-    stack = _stack(printer)
-    _start(stack, alongside=lambda: _prepare_environment(stack))
-    _print_urls(stack, printer)
+    seen: list[Event] = []
+
+    def emit(event: Event) -> None:
+        seen.append(event)
+        printer(event)
+
+    stack = _stack(emit)
+    with operation_lock(stack.layout):
+        stack.start(alongside=lambda: _prepare_environment(stack))
+        urls = _print_urls(stack, printer)
+        warmstart.remember(stack, seen, urls)
     return 0
 
 
@@ -60,15 +63,17 @@ def _prepare_environment(stack: Stack) -> None:
     prepare(stack.config, stack.emit, interactive=False)
 
 
-def _print_urls(stack: Stack, printer: ConsolePrinter) -> None:
-    """The services' URLs, with the password masked (this output ends up in CI logs and on
-    shared screens); `devenv env` prints them whole."""
+def _print_urls(stack: Stack, printer: ConsolePrinter) -> list[tuple[str, str]]:
+    """Print the services' URLs, with the password masked (this output ends up in CI logs and
+    on shared screens; `devenv env` prints them whole); return them as printed."""
     from devenv.services.password import mask_url
 
     env = stack.env()
-    for key in ("DATABASE_URL", "REDIS_URL"):
-        if key in env:
-            printer.line("system", f"{key}={mask_url(env[key])}")
+    names = ("DATABASE_URL", "REDIS_URL")
+    urls: list[tuple[str, str]] = [(key, mask_url(env[key])) for key in names if key in env]
+    for key, masked in urls:
+        printer.line("system", f"{key}={masked}")
+    return urls
 
 
 def down(args: argparse.Namespace) -> int:

@@ -354,6 +354,18 @@ def take(pid_file: Where) -> Early | None:
     return _early.pop(str(pid_file), None)
 
 
+def spawned() -> dict[str, Early]:
+    """The servers spawned early that no Service has taken yet, by service name."""
+    return {early.plan["name"]: early for early in _early.values()}
+
+
+def keep_all() -> None:
+    """The servers spawned early are ready and stay (a finished warm start,
+    devenv.services.warmstart): nothing here stops them any more. The operation lock is
+    still held: ``abandon`` lets go of it."""
+    _early.clear()
+
+
 def pending() -> dict[str, int]:
     """{service: pid} of the servers spawned early that no Service has taken yet."""
     return {early.plan["name"]: early.proc.pid for early in _early.values()}

@@ -300,6 +300,14 @@ class Service(ABC):
         devenv loads (see there); None, the default, nothing."""
         return None
 
+    def warm_finish(self) -> dict | None:
+        """For the next warm ``up -d`` (devenv.services.warmstart), asked once this server is
+        ready and provisioned: ``{"ready": how to tell the next one is ready, "checks": the
+        server's answers that mean nothing is left to provision, "reads": files besides the
+        common ones whose change may change the start}``. None, the default: this service
+        always starts the ordinary way."""
+        return None
+
     def early_start_files(self) -> tuple[list[Path], list[Path]] | None:
         """For an early start (devenv.project.startplan): the files the server reads (the plan
         is used only while they are unchanged) and those whose existence means a server of

@@ -86,6 +86,18 @@ def _candidates(recipe: Recipe, path: str, system: str) -> list[_Candidate]:
     return found
 
 
+def searched_folders(recipe: Recipe, path: str | None = None) -> list[Path]:
+    """The folders whose entries decide what ``find_installation`` finds: PATH's, and for each
+    of the recipe's search globs the folder before its first wildcard (a new version's folder
+    appears in it). A record of a start stamps them (devenv.services.warmstart)."""
+    path = os.environ.get("PATH", os.defpath) if path is None else path
+    folders = [Path(entry) for entry in path.split(os.pathsep) if entry]
+    for pattern in recipe.search.get(_system(None), ()):
+        fixed = pattern.split("*", 1)[0].split("?", 1)[0].split("[", 1)[0]
+        folders.append(Path(os.path.dirname(fixed) or "."))
+    return folders
+
+
 def _bindir(recipe: Recipe, folder: Path, server: Path) -> Path:
     """The folder of the server's real file when the other binaries live there too.
 

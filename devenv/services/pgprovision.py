@@ -42,6 +42,20 @@ if TYPE_CHECKING:
 _NOT_INSTALLED = ("0A000", "58P01")  # "extension ... is not available" (15), older: no file
 
 
+def state_queries(databases: Sequence[DatabaseConfig]) -> list[tuple[str, str]]:
+    """(database, query) pairs whose answers hold everything ``Provisioner.settled`` reads:
+    each role's CREATEDB flag and a digest of its password verifier, the databases, the
+    extensions of each database that wants some. The same answers, with the same config,
+    password file and record, mean ``settled`` is still true (devenv.services.warmstart)."""
+    queries = [
+        ("postgres", "SELECT rolname, rolcreatedb, md5(rolpassword) FROM pg_authid ORDER BY 1"),
+        ("postgres", "SELECT datname FROM pg_database ORDER BY 1"),
+    ]
+    extensions = "SELECT extname FROM pg_extension ORDER BY 1"
+    queries += [(db.name, extensions) for db in databases if db.extensions]
+    return queries
+
+
 class Provisioner:
     """Makes a service's databases, as ``superuser`` through ``connect(user, dbname)``."""
 

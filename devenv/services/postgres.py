@@ -34,7 +34,7 @@ from devenv.resources import render_template, templates_dir
 from devenv.services import pgwire
 from devenv.services.base import Service, ServiceStartError
 from devenv.services.password import project_password
-from devenv.services.pgprovision import Provisioner
+from devenv.services.pgprovision import Provisioner, state_queries
 from devenv.services.pgtemplate import TemplateCache
 
 TYPE_CHECKING = False
@@ -260,6 +260,18 @@ class PostgresService(Service):
             "dbname": "postgres",
         }
 
+    def warm_finish(self) -> dict | None:
+        # The answers Provisioner.settled reads, as they are now that it is settled: the next
+        # warm start that gets the same ones has nothing to provision either.
+        checks = []
+        try:
+            for dbname, sql in state_queries(self.ctx.config.databases):
+                with self.wire_connect(SUPERUSER, dbname) as conn:
+                    checks.append({"dbname": dbname, "sql": sql, "rows": conn.query(sql)})
+        except (pgwire.Error, pgwire.NeedsPassword, OSError):
+            return None  # a hba of the recipe's own, or gone meanwhile: start the ordinary way
+        return {"ready": {"kind": "pgwire"}, "checks": checks, "reads": [str(self._passwords)]}
+
     def while_starting(self) -> None:
         if self._new_cluster:  # it will be provisioned through psycopg2: import it meanwhile
             import psycopg2  # noqa: F401 - ~15 ms, spent while the postmaster starts
@@ -404,13 +416,17 @@ class PostgresService(Service):
             finally:
                 conn.close()
         major = self.ctx.installation.version.major
-        record = self.ctx.layout.state / f"{self.name}.passwords.json"
         provisioner = Provisioner(
-            self.name, major, SUPERUSER, self._connect, self.ctx.emit, record=record
+            self.name, major, SUPERUSER, self._connect, self.ctx.emit, record=self._passwords
         )
         databases, password = self.ctx.config.databases, self.password
         if not provisioner.settled(self._spare_connect, databases, password):
             provisioner.run(databases, password)
+
+    @property
+    def _passwords(self) -> Path:
+        """The record of the verifiers given (see devenv.services.pgprovision)."""
+        return self.ctx.layout.state / f"{self.name}.passwords.json"
 
     def _spare_connect(self, user: str, dbname: str) -> pgwire.Connection:
         """``wire_connect``, that first hands out the start's probe connection when it fits."""

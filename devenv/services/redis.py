@@ -142,6 +142,14 @@ class RedisService(Service):
     def early_start_files(self) -> tuple[list[Path], list[Path]]:
         return [self.conf_file], [self.socket_path]
 
+    def warm_finish(self) -> dict | None:
+        # PING after AUTH with the project's password: provision() found the server wants that
+        # one (redis.conf and .devenv/password are stamped by the record).
+        if self._server_password() != self.password:
+            return None
+        ready = {"kind": "resp", "socket": str(self.socket_path)}
+        return {"ready": ready, "checks": [], "reads": []}
+
     def is_ready(self) -> bool:
         return self._command("PING") == "PONG"
 
