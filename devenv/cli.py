@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from types import SimpleNamespace
 
+    from devenv.errors import DevenvError
+
     Handler = Callable[[argparse.Namespace], int]
 
 
@@ -337,8 +339,6 @@ def _main(argv: Sequence[str] | None) -> int:
             return report_bug(err, argv)
         if code is not None:
             return code
-    from devenv.errors import DevenvError
-
     args: argparse.Namespace | SimpleNamespace | None = _typed_often(argv)
     if args is None:
         parser = build_parser()
@@ -350,7 +350,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.directory:
             _change_directory(args.directory)
         return args.func(args)
-    except DevenvError as err:
+    except _devenv_error() as err:  # evaluated only when something is raised
         print(f"devenv: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
@@ -372,6 +372,14 @@ def _main(argv: Sequence[str] | None) -> int:
         from devenv import errors as failure
 
         return failure.report_bug(err, argv)
+
+
+def _devenv_error() -> type[DevenvError]:
+    """DevenvError, imported when an error is to be told apart: devenv.errors loads pathlib
+    (~4 ms), which a warm `up -d` would otherwise pay before spawning its servers."""
+    from devenv.errors import DevenvError
+
+    return DevenvError
 
 
 def _typed_often(argv: list[str]) -> SimpleNamespace | None:

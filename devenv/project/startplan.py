@@ -263,6 +263,8 @@ def spawn_early(start: str) -> None:
             return
         for plan in plans:
             _spawn(plan)
+        for early in _early.values():  # after every spawn: a probe's thread slows the next
+            early.probe_early()
         from devenv.project import pidrecord
 
         for early in _early.values():
@@ -307,8 +309,7 @@ def _spawn(plan: dict) -> None:
             start_new_session=True,
             **plan["popen"],
         )
-    early = _early[plan["pid_file"]] = Early(plan, proc, time.monotonic())
-    early.probe_early()
+    _early[plan["pid_file"]] = Early(plan, proc, time.monotonic())
 
 
 def stop_early(start: str) -> None:

@@ -74,6 +74,7 @@ def finish(start: str) -> bool:
     try:
         if record is None or not _current(record, early, root):
             return False
+        import devenv.console  # noqa: F401 - for _print, loaded while the servers start
         ready = _wait_ready(record["services"], early)
     except (*startplan.NOT_NOW, *not_ready):
         return False
