@@ -12,9 +12,16 @@ from pathlib import Path
 import psutil
 import pytest
 
-from devenv.project.pidrecord import PidRecord, _from_proc
+from devenv.project import procfs
+from devenv.project.pidrecord import PidRecord
 
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="no /proc here")
+
+
+def from_proc(pid: int) -> PidRecord | None:
+    """The record from what /proc says (devenv.project.procfs), as PidRecord.of makes it."""
+    found = procfs.started(pid)
+    return PidRecord(pid, found[0], found[1]) if found is not None else None
 
 
 def _as_psutil_makes_it(pid: int) -> PidRecord:
@@ -23,7 +30,7 @@ def _as_psutil_makes_it(pid: int) -> PidRecord:
 
 
 def _check_against_psutil(proc: subprocess.Popen) -> None:
-    found = _from_proc(proc.pid)
+    found = from_proc(proc.pid)
     assert found is not None
     assert found == _as_psutil_makes_it(proc.pid)
     assert found == PidRecord.of(proc.pid)
@@ -69,15 +76,15 @@ def test_a_server_that_rewrote_its_title_gets_the_record_psutil_makes(tmp_path, 
     while b"\0--port\0" in cmdline.read_bytes():  # not retitled yet
         assert time.monotonic() < deadline, "redis-server never rewrote its title"
         time.sleep(0.005)
-    assert _from_proc(proc.pid).argv0.startswith(server)  # the whole title, as psutil says
+    assert from_proc(proc.pid).argv0.startswith(server)  # the whole title, as psutil says
     _check_against_psutil(proc)
 
 
 @needs_proc
-def test_a_process_that_is_gone_gives_no_record_from_proc():
+def test_a_process_that_is_gone_gives_no_recordfrom_proc():
     proc = subprocess.Popen(["true"])
     proc.wait()
-    assert _from_proc(proc.pid) is None
+    assert from_proc(proc.pid) is None
 
 
 @needs_proc

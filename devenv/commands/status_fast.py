@@ -25,6 +25,9 @@ import json
 import os
 import sys
 
+from devenv.project import procfs
+from devenv.project.stamps import VOLATILE, environ_digest, stamp
+
 FORMAT = 1
 RECORD = "status.json"
 FORCE_FULL = "DEVENV_STATUS_FULL"  # set (non-empty): always the full status (tests, benchmarks)
@@ -35,28 +38,9 @@ class _Doubt(Exception):
     """The record cannot answer this: the full status must."""
 
 
-def stamp(path: str | os.PathLike[str]) -> list[int] | None:
-    """mtime (ns), size, inode and ctime (ns) of ``path`` (following links); None when absent."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return [st.st_mtime_ns, st.st_size, st.st_ino, st.st_ctime_ns]
-
-
 def environment_digest() -> str:
-    """A digest of the whole environment (the config may expand any variable; PATH finds
-    the servers): the values themselves are not written to disk."""
-    try:
-        from _blake2 import blake2b  # what hashlib.blake2b is, without hashlib's ~5 ms
-    except ImportError:  # another Python implementation
-        from hashlib import blake2b
-
-    digest = blake2b(digest_size=16)
-    for key in sorted(os.environ):
-        if key != FORCE_FULL:
-            digest.update(os.fsencode(key) + b"=" + os.fsencode(os.environ[key]) + b"\0")
-    return digest.hexdigest()
+    """The environment's digest (devenv.project.stamps), FORCE_FULL left out too."""
+    return environ_digest(leave_out=VOLATILE | {FORCE_FULL})
 
 
 def runs_binary(pid: int, server: str) -> bool:
@@ -98,7 +82,7 @@ def answer(as_json: bool) -> int | None:
 
 def fast_report() -> dict | None:
     """The report (devenv.commands.status_view) from the record; None when it cannot be used."""
-    if not (sys.platform == "linux" and os.path.isdir("/proc/self")):
+    if not procfs.HAS_PROC:
         return None
     cwd = os.path.realpath(os.getcwd())
     from devenv.project.startplan import project_root
@@ -204,19 +188,8 @@ def _pid_record(path: str) -> tuple[int, float] | None:
 
 def _alive(pid: int, create_time: float) -> bool:
     """PidRecord.alive through /proc: the same process (create time), not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-        with open("/proc/stat", "rb") as f:
-            btime = next(float(line.split()[1]) for line in f if line.startswith(b"btime"))
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            f.read()
-        fields = stat[stat.rfind(b")") + 2 :].split()
-        now = float(fields[19]) / os.sysconf("SC_CLK_TCK") + btime
-        state = fields[0].decode()
-    except (OSError, StopIteration, ValueError, IndexError):
-        return False
-    return abs(now - create_time) < 0.01 and state != "Z"
+    now = procfs.started(pid)
+    return now is not None and abs(now[0] - create_time) < 0.01 and now[2] != "Z"
 
 
 def _alive_pid(path: str) -> int | None:
@@ -231,7 +204,7 @@ def _running(pid_file: str, root: str) -> int | None:
     found = _pid_record(pid_file)
     if found is None:
         return None
-    if _alive(*found) and _works_under(found[0], os.path.realpath(root)):
+    if _alive(*found) and procfs.works_under(found[0], os.path.realpath(root)):
         return found[0]
     raise _Doubt
 
@@ -259,26 +232,6 @@ def _may_adopt(kind: str, path: str) -> bool:
         finally:
             sock.close()
     return True
-
-
-def _works_under(pid: int, top: str) -> bool:
-    try:
-        places = [os.readlink(f"/proc/{pid}/cwd")]
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            data = f.read().decode(sys.getfilesystemencoding(), "surrogateescape")
-    except OSError:
-        return False
-    places += data.split("\x00" if "\x00" in data else " ")
-    return any(_inside(place, top) for place in places)
-
-
-def _inside(place: str, top: str) -> bool:
-    if not place.startswith("/"):
-        return False
-    try:
-        return os.path.commonpath([os.path.realpath(place), top]) == top
-    except ValueError:
-        return False
 
 
 def _running_port(data_dir: str) -> int | None:

@@ -28,6 +28,7 @@ import os
 from typing import TYPE_CHECKING
 
 from devenv.commands import status_fast
+from devenv.project.stamps import stamp
 from devenv.project.startplan import NOT_NOW
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ def _record(
         "root": os.path.realpath(config.root),
         "euid": os.geteuid(),
         "env": status_fast.environment_digest(),
-        "stamps": {str(path): status_fast.stamp(path) for path in inputs},
+        "stamps": {str(path): stamp(path) for path in inputs},
         "stack_file": str(layout.stack_file),
         "processes_file": str(layout.base / "processes.json"),
         "services": services,

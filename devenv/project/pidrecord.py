@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from devenv.files import write_atomic
+from devenv.project import procfs
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,9 @@ class PidRecord:
 
     def alive(self) -> bool:
         """True when the process is still the one recorded (same pid, same create time)."""
-        if HAS_PROC:  # as psutil reads it, without its ~10 ms import on every start and stop
-            now = _from_proc(self.pid)
-            if now is None or abs(now.create_time - self.create_time) >= 0.01:
-                return False
-            return proc_state(self.pid) not in (None, "Z")
+        if procfs.HAS_PROC:  # as psutil reads it, without its ~10 ms import
+            now = procfs.started(self.pid)
+            return now is not None and abs(now[0] - self.create_time) < 0.01 and now[2] != "Z"
         import psutil
 
         try:
@@ -56,43 +54,9 @@ class PidRecord:
             return False
 
 
-HAS_PROC = sys.platform == "linux" and os.path.isdir("/proc/self")
-
-
-def proc_state(pid: int) -> str | None:
-    """Linux (``HAS_PROC``): the state letter of ``pid`` in /proc (``Z`` for a zombie); None
-    when it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-        return stat[stat.rfind(b")") + 2 :].split()[0].decode()
-    except (OSError, IndexError):
-        return None
-
-
 def _from_proc(pid: int) -> PidRecord | None:
-    """Linux: the record psutil would make, from /proc as psutil reads it (create time = the
-    boot time plus the start time in clock ticks; argv[0] of the command line, split as
-    psutil splits a rewritten process title). None without /proc or when it cannot be read."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-        with open("/proc/stat", "rb") as f:
-            btime = next(float(line.split()[1]) for line in f if line.startswith(b"btime"))
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            data = f.read().decode(sys.getfilesystemencoding(), "surrogateescape")
-        start_ticks = float(stat[stat.rfind(b")") + 2 :].split()[19])  # field 22, starttime
-        create_time = start_ticks / os.sysconf("SC_CLK_TCK") + btime
-    except (OSError, StopIteration, ValueError, IndexError):
-        return None
-    argv0 = ""
-    if data:
-        sep = "\x00" if data.endswith("\x00") else " "
-        argv = data.removesuffix(sep).split(sep)
-        if sep == "\x00" and len(argv) == 1 and " " in argv[0]:
-            argv = argv[0].split(" ")
-        argv0 = argv[0]
-    return PidRecord(pid, create_time, argv0)
+    found = procfs.started(pid) if procfs.HAS_PROC else None
+    return PidRecord(pid, found[0], found[1]) if found is not None else None
 
 
 def write(path: Path, record: PidRecord) -> None:
@@ -128,15 +92,8 @@ def works_under(pid: int, folder: Path) -> bool:
     path on its command line (PostgreSQL's ``-D``), is in it. Servers work in their data
     folder, so this tells a project's server from a copied project's."""
     top = os.path.realpath(folder)
-    if HAS_PROC:
-        try:
-            places = [os.readlink(f"/proc/{pid}/cwd")]
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                data = f.read().decode(sys.getfilesystemencoding(), "surrogateescape")
-        except OSError:  # gone, a zombie, or another user's (psutil's AccessDenied)
-            return False
-        places += data.split("\x00" if "\x00" in data else " ")  # a rewritten title: spaces
-        return any(_inside(place, top) for place in places)
+    if procfs.HAS_PROC:
+        return procfs.works_under(pid, top)
     import psutil
 
     try:
@@ -144,13 +101,4 @@ def works_under(pid: int, folder: Path) -> bool:
         places = [proc.cwd(), *proc.cmdline()]
     except psutil.Error:
         return False
-    return any(_inside(place, top) for place in places)
-
-
-def _inside(place: str, top: str) -> bool:
-    if not place.startswith("/"):
-        return False
-    try:
-        return os.path.commonpath([os.path.realpath(place), top]) == top
-    except ValueError:
-        return False
+    return any(procfs.inside(place, top) for place in places)

@@ -135,6 +135,7 @@ def give_to(path: Path, user: ServiceUser) -> None:
     if not is_root() or user.uid == 0:
         return
     for root, dirs, files in os.walk(path):
-        os.chown(root, user.uid, user.gid)
-        for name in dirs + files:
-            os.lchown(os.path.join(root, name), user.uid, user.gid)
+        for each in (root, *(os.path.join(root, name) for name in dirs + files)):
+            st = os.lstat(each)
+            if (st.st_uid, st.st_gid) != (user.uid, user.gid):  # else its ctime stays: a
+                os.lchown(each, user.uid, user.gid)  # stamp (devenv.project.stamps) holds

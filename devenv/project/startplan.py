@@ -27,11 +27,12 @@ import contextlib
 import json
 import os
 
+from devenv.project.stamps import stamp
+
 TYPE_CHECKING = False  # typing costs ~4 ms to import, before the spawn
 if TYPE_CHECKING:
     import subprocess
     import threading
-    from collections.abc import Mapping
 
     from devenv.services import pgwire
 
@@ -131,34 +132,6 @@ PROBE_POLL_SECONDS = 0.002  # between two reads of its ready file: the read cost
 _early: dict[str, Early] = {}  # by pid file, not yet taken
 _stopped: dict[str, int] = {}  # pids stop_early signalled, by pid file, not yet seen by stop()
 _lock: tuple[str, int] | None = None  # (path, fd) of the operation lock taken early
-
-
-def stamp(path: Where) -> list[int] | None:
-    """What tells a file's version apart cheaply: mtime (ns), size, inode; None when absent."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return [st.st_mtime_ns, st.st_size, st.st_ino]
-
-
-# Variables a shell changes from one command to the next (bash's ``_``, the folder before the
-# last ``cd``): left out of environ_digest so that they alone never cost a warm start.
-VOLATILE = frozenset({"_", "OLDPWD"})
-
-
-def environ_digest(environ: Mapping[str, str] | None = None) -> str:
-    """A digest of ``environ`` (default: this process's environment) but VOLATILE: what a
-    record of a start keeps to know the environment is the same as then (PATH, the service
-    account, every ``$VAR`` a config may expand), without keeping the values themselves."""
-    import hashlib
-
-    environ = os.environ if environ is None else environ
-    digest = hashlib.sha256()
-    for key in sorted(environ):
-        if key not in VOLATILE:
-            digest.update(f"{key}\0{environ[key]}\0".encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()
 
 
 def config_file(root: Where) -> str:

@@ -30,7 +30,7 @@ from pathlib import Path
 from devenv.config import ServiceConfig
 from devenv.errors import DevenvError
 from devenv.events import Emit, ServiceReady, ServiceStarting, ServiceStopped, ignore
-from devenv.project import pidrecord, startplan
+from devenv.project import pidrecord, procfs, stamps, startplan
 from devenv.project.layout import Layout
 from devenv.project.privileges import ServiceUser
 from devenv.services import readiness
@@ -283,11 +283,11 @@ class Service(ABC):
             "log": str(self.log_file),
             "pid_file": str(self.pid_file),
             "port": self.port,
-            "reads": {str(path): startplan.stamp(path) for path in reads},
+            "reads": {str(path): stamps.stamp(path) for path in reads},
             "leftovers": [str(path) for path in leftovers],
             "runtime": [str(layout.runtime), user.uid],
             "lock": str(layout.ops_lock),
-            "config": startplan.stamp(startplan.config_file(layout.root)),
+            "config": stamps.stamp(startplan.config_file(layout.root)),
             "stop_signal": int(self.stop_signal),
             # what runs alongside the servers and must stop first (devenv.project.runlock,
             # devenv.supervisor.procstate): while one is there, `down` stops nothing early
@@ -437,17 +437,17 @@ def _as_json(value: object) -> object:
 def wait_gone(pid: int, timeout: float) -> bool:
     """Wait up to ``timeout`` seconds for ``pid`` to exit (reaping it if it is our zombie);
     True when it is gone."""
-    if pidrecord.HAS_PROC:  # /proc says it as psutil would, without its ~10 ms import
+    if procfs.HAS_PROC:  # /proc says it as psutil would, without its ~10 ms import
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            state = pidrecord.proc_state(pid)
+            state = procfs.state(pid)
             if state is None:
                 return True
             if state == "Z" and _threads(pid) <= 1:  # see below: all its threads are gone
                 _reap(pid)
                 return True
             time.sleep(READY_POLL_SECONDS)
-        return pidrecord.proc_state(pid) is None
+        return procfs.state(pid) is None
     import psutil
 
     try:

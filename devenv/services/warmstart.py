@@ -12,7 +12,7 @@ the next one finishes from the record (``finish``) when everything the
 ordinary start depends on is as it was:
 
 - the config file, the plans (``startplan``), the environment
-  (``startplan.environ_digest``: PATH, the service account, every ``$VAR``),
+  (``stamps.environ_digest``: PATH, the service account, every ``$VAR``),
   the recipes, templates and server binaries, the folders the binaries are
   looked for in, devenv's own version, the project's password and its record
   of the passwords given: each stamped;
@@ -35,7 +35,7 @@ import json
 import os
 import time
 
-from devenv.project import startplan
+from devenv.project import stamps, startplan
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -75,6 +75,7 @@ def finish(start: str) -> bool:
         if record is None or not _current(record, early, root):
             return False
         import devenv.console  # noqa: F401 - for _print, loaded while the servers start
+
         ready = _wait_ready(record["services"], early)
     except (*startplan.NOT_NOW, *not_ready):
         return False
@@ -104,11 +105,11 @@ def _current(record: dict, early: dict[str, startplan.Early], root: str) -> bool
     plans = {plan["name"]: plan for plan in record["plans"]}
     if plans.keys() != early.keys() or any(early[n].plan != plans[n] for n in plans):
         return False
-    if record["environ"] != startplan.environ_digest():
+    if record["environ"] != stamps.environ_digest():
         return False
-    if record["config"] != startplan.stamp(startplan.config_file(root)):
+    if record["config"] != stamps.stamp(startplan.config_file(root)):
         return False
-    return all(startplan.stamp(path) == want for path, want in record["reads"].items())
+    return all(stamps.stamp(path) == want for path, want in record["reads"].items())
 
 
 def _wait_ready(services: list[dict], early: dict[str, startplan.Early]) -> dict[str, float] | None:
@@ -243,7 +244,7 @@ def _describe(stack: Stack, seen: Sequence[Event], urls: list[tuple[str, str]]) 
             starting[event.name] = event.detail
         elif not (isinstance(event, ServiceReady) and not event.adopted):
             return None  # something was made, lent, adopted or said: not plain
-    services, plans, reads = [], [], {_VERSION_FILE: startplan.stamp(_VERSION_FILE)}
+    services, plans, reads = [], [], {_VERSION_FILE: stamps.stamp(_VERSION_FILE)}
     for name in stack.names:
         service = stack.service(name)
         plan = service.spawn_plan()
@@ -266,12 +267,12 @@ def _describe(stack: Stack, seen: Sequence[Event], urls: list[tuple[str, str]]) 
             }
         )
         for read in [*_common_reads(service), *finish["reads"]]:
-            reads[str(read)] = startplan.stamp(read)
+            reads[str(read)] = stamps.stamp(read)
     return json.loads(
         json.dumps(
             {
-                "config": startplan.stamp(startplan.config_file(stack.layout.root)),
-                "environ": startplan.environ_digest(),
+                "config": stamps.stamp(startplan.config_file(stack.layout.root)),
+                "environ": stamps.environ_digest(),
                 "reads": reads,
                 "plans": plans,
                 "notices": notices,
