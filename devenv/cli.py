@@ -125,9 +125,14 @@ def _cmd_down(args: argparse.Namespace) -> int:
 
     try:
         startplan.stop_early(os.getcwd())  # the servers shut down while devenv loads
-        from devenv.commands.services import down
+        from devenv.services import warmstart
 
-        code = down(args)
+        if warmstart.finish_down(os.getcwd()):  # they were all there was: done once they are gone
+            code = 0
+        else:
+            from devenv.commands.services import down
+
+            code = down(args)
         _done.append(code)  # nothing left to finish: main may end the process at once
         return code
     finally:

@@ -220,3 +220,65 @@ def test_a_project_with_hooks_is_never_finished_from_a_record(reachable_dir):
         assert not record_file(path).exists()
     finally:
         run_devenv(path, "down")
+
+
+def down_early(project: Path) -> bool:
+    """What `devenv down` does first, in this process: signal early, then finish if it can;
+    the lock is let go."""
+    try:
+        startplan.stop_early(str(project))
+        return warmstart.finish_down(str(project))
+    finally:
+        startplan.abandon()
+
+
+def test_down_of_a_recorded_project_finishes_without_loading_devenv(project):
+    from devenv.project.layout import Layout
+
+    devenv(project, "up", "-d")
+    code = (
+        "import sys\n"
+        "from devenv.cli import main\n"
+        "code = main(['down'])\n"
+        "heavy = ('devenv.config', 'devenv.services.stack', 'devenv.services.redis')\n"
+        "print(code, *(name in sys.modules for name in heavy))\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key != PYTEST_SAYS}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "0 False False False"
+    assert re.search(r"postgres \| stopped \(pid \d+\)", result.stdout)
+    assert re.search(r"redis +\| stopped \(pid \d+\)", result.stdout)
+    assert servers(project) == []
+    assert list((project / ".devenv" / "state").glob("*.pid.json")) == []
+    assert not Layout(project).runtime.exists()  # its sockets are gone, and so is it
+    assert finish(project)  # and the next start is a warm one again
+
+
+def test_down_with_another_service_on_record_is_the_ordinary_one(project):
+    devenv(project, "up", "-d")
+    other = project / ".devenv" / "state" / "memcached.pid.json"
+    other.write_text('{"pid": 999999, "create_time": 1.0}')
+    assert not down_early(project)  # a record of something the record does not know
+    assert other.exists()
+    devenv(project, "down")  # the ordinary stop finishes what the early signal began
+    assert servers(project) == []
+
+
+def test_down_without_a_record_is_the_ordinary_one(project):
+    devenv(project, "up", "-d")
+    record_file(project).unlink()
+    assert not down_early(project)
+    devenv(project, "down")
+    assert servers(project) == []
+
+
+def test_down_after_the_config_changed_is_the_ordinary_one(project):
+    devenv(project, "up", "-d")
+    config = project / "devenv.toml"
+    config.write_text(config.read_text() + "\n")
+    assert not down_early(project)
+    devenv(project, "down")
+    assert servers(project) == []

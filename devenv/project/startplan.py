@@ -318,6 +318,11 @@ def stop_early(start: str) -> None:
         pass
 
 
+def signalled() -> dict[str, int]:
+    """{pid file: pid} of the servers ``stop_early`` asked to stop, not yet seen by a stop."""
+    return dict(_stopped)
+
+
 def stopped(pid_file: Where) -> int | None:
     """The pid ``stop_early`` asked to stop whose pid file is ``pid_file``, once."""
     return _stopped.pop(str(pid_file), None)

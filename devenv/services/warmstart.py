@@ -39,7 +39,7 @@ from devenv.project import stamps, startplan
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Sequence
 
     from devenv.events import Event
     from devenv.services.base import Service
@@ -206,6 +206,89 @@ def _print(record: dict, early: dict[str, startplan.Early], ready: dict[str, flo
         printer(ServiceReady(service["name"], server.proc.pid, service["port"], seconds))
     for key, masked in record["urls"]:
         printer.line(SYSTEM, f"{key}={masked}")
+
+
+# -- a stop -------------------------------------------------------------------
+
+
+def finish_down(start: str) -> bool:
+    """Finish ``devenv down`` for the project around ``start`` once the servers
+    ``startplan.stop_early`` signalled are gone, when they are every service the project has:
+    the record is of this config (same services, all with plans), every pid record is one of
+    theirs, and each server left nothing behind (then the ordinary stop cleans up). Print what
+    the ordinary stop would, True; else False, nothing changed. Never raises for a record."""
+    asked = startplan.signalled()
+    root = startplan.project_root(start) if asked else None
+    if root is None:
+        return False
+    record = _read(root)
+    try:
+        if record is None or record["config"] != stamps.stamp(startplan.config_file(root)):
+            return False
+        plans = {plan["pid_file"]: plan for plan in record["plans"]}
+        state = os.path.join(root, ".devenv", "state")
+        on_record = {os.path.join(state, n) for n in os.listdir(state) if n.endswith(".pid.json")}
+        if plans.keys() != asked.keys() or on_record != plans.keys():
+            return False
+        _hurry(record["services"])
+        if not _all_gone(asked.values(), time.monotonic() + WAIT_SECONDS):
+            return False
+        if any(os.path.lexists(path) for plan in plans.values() for path in plan["leftovers"]):
+            return False
+        for pid_file in plans:
+            os.unlink(pid_file)
+            startplan.stopped(pid_file)
+        with contextlib.suppress(OSError):  # sockets of another kind left: `down` says nothing
+            os.rmdir(next(iter(plans.values()))["runtime"][0])
+    except startplan.NOT_NOW:
+        return False
+    import sys
+
+    from devenv.console import ConsolePrinter
+    from devenv.events import ServiceStopped
+
+    printer = ConsolePrinter(sys.stdout)
+    for plan in plans.values():
+        printer(ServiceStopped(plan["name"], asked[plan["pid_file"]]))
+    return True
+
+
+def _hurry(services: list[dict]) -> None:
+    """Ask Redis for the SHUTDOWN stop_early's signal asked for: it acts on a signal only at
+    its next cron tick (up to 100 ms later), on the command at once. Its socket is in the
+    project's private runtime folder; if it does not answer, the signal does the job."""
+    from devenv.services import resp
+
+    for service in services:
+        ready = service["ready"]
+        if ready["kind"] != "resp":
+            continue
+        try:
+            with open(ready["password_file"], encoding="utf-8") as f:
+                password = f.read().strip()
+            resp.command(ready["socket"], "SHUTDOWN", password=password)
+        except (OSError, resp.RespError, resp.ConnectionClosed):
+            pass  # closed on us (the normal outcome), gone already, or refused: the signal acts
+
+
+def _all_gone(pids: Iterable[int], deadline: float) -> bool:
+    """Wait until none of ``pids`` runs (a zombie nobody reaps counts as gone, as for
+    devenv.services.base.wait_gone, once its threads are); False at ``deadline``."""
+    from devenv.project import procfs
+
+    left = set(pids)
+    while left and time.monotonic() < deadline:
+        left = {pid for pid in left if procfs.state(pid) not in (None, "Z") or _threads(pid) > 1}
+        if left:
+            time.sleep(POLL_SECONDS)
+    return not left
+
+
+def _threads(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/task"))
+    except OSError:
+        return 0
 
 
 # -- the record -----------------------------------------------------------------
