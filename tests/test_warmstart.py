@@ -282,3 +282,12 @@ def test_down_after_the_config_changed_is_the_ordinary_one(project):
     assert not down_early(project)
     devenv(project, "down")
     assert servers(project) == []
+
+
+def test_an_up_d_while_the_servers_run_keeps_the_record(project):
+    devenv(project, "up", "-d")
+    before = record_file(project).read_text()
+    assert "already running" in devenv(project, "up", "-d").stdout
+    assert record_file(project).read_text() == before
+    devenv(project, "down")
+    assert finish(project)

@@ -296,10 +296,18 @@ def _threads(pid: int) -> int:
 
 def remember(stack: Stack, seen: Sequence[Event], urls: list[tuple[str, str]]) -> None:
     """After an ordinary ``up -d`` that succeeded: record it for the next warm one when it was
-    plain (``seen``: every event it emitted; ``urls``: the lines it printed, masked), else
-    drop any record (the next start is an ordinary one). Call it while the servers run."""
+    plain (``seen``: every event it emitted; ``urls``: the lines it printed, masked), leave
+    it as it is when the servers were all running already and nothing was made, else drop
+    it (the next start is an ordinary one). Call it while the servers run."""
+    from devenv.events import Notice, ServiceReady
     from devenv.files import write_atomic
 
+    def adopted(event: Event) -> bool:
+        return isinstance(event, ServiceReady) and event.adopted
+
+    quiet = all(adopted(e) or (isinstance(e, Notice) and e.name == "devenv") for e in seen)
+    if quiet and any(adopted(e) for e in seen):
+        return  # the servers were running already and nothing was made: the record holds
     path = record_path(stack.layout.root)
     record = _describe(stack, seen, urls)
     if record is None:
