@@ -115,9 +115,15 @@ def _cmd_up(args: argparse.Namespace) -> int:
         from devenv.tui import run_tui
 
         return run_tui(load_project(Path.cwd()))
-    from devenv.commands.up import up_foreground
+    from devenv.project import procplan
 
-    return up_foreground(args)
+    try:
+        procplan.spawn_early(os.getcwd())  # the last start's processes, before the imports
+        from devenv.commands.up import up_foreground
+
+        return up_foreground(args)
+    finally:
+        procplan.abandon()  # those the start did not take (it failed before them)
 
 
 def _cmd_down(args: argparse.Namespace) -> int:

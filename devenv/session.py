@@ -49,11 +49,14 @@ from devenv.supervisor import procstate
 if TYPE_CHECKING:
     from devenv.environment.sync import Sync
     from devenv.environment.watch import DriftWatcher
+    from devenv.project.procplan import HeldLock
     from devenv.project.runlock import ForegroundLock
     from devenv.services.stack import Stack
     from devenv.services.watch import ServiceWatcher
+    from devenv.supervisor.child import Child
     from devenv.supervisor.proclog import ProcessLog
     from devenv.supervisor.runner import SupervisorRunner
+    from devenv.supervisor.spec import ProcessSpec
     from devenv.supervisor.stats import StatsSampler
 
 LinesCallback = Callable[[str, list], object]
@@ -95,6 +98,22 @@ class StopStep(Record):
         return "stopped"
 
 
+async def _spawn_early_first(spec: ProcessSpec) -> Child:
+    """The supervisor's spawn while processes spawned before devenv loaded wait to be taken
+    (devenv.project.procplan): such a one is adopted, the others are spawned as always."""
+    from devenv.project import procplan
+    from devenv.supervisor.child import adopt, spawn_shell
+
+    proc = procplan.take(spec.name)
+    if proc is None:
+        return await spawn_shell(spec)
+    try:
+        return await adopt(proc, spec.stop_timeout)
+    except BaseException:
+        procplan.stop(proc)  # no orphan: it is nobody's now
+        raise
+
+
 class Session:
     def __init__(
         self,
@@ -120,7 +139,7 @@ class Session:
         self.runner: SupervisorRunner | None = None
         self.logs: dict[str, ProcessLog] = {}
         self.stats: dict[str, dict] = {}
-        self._lock: ForegroundLock | None = None
+        self._lock: ForegroundLock | HeldLock | None = None
         self._writer = procstate.StateWriter(self.layout)
         self._write_lock = threading.Lock()
         self._service_status: dict[str, Status] = {}
@@ -161,9 +180,12 @@ class Session:
     # -- starting --------------------------------------------------------------------
 
     def start(self) -> None:
+        from devenv.project import procplan
         from devenv.project.runlock import ForegroundLock, operation_lock
 
-        self._lock = ForegroundLock(self.layout).acquire()
+        # Held already when processes were spawned before devenv loaded (procplan).
+        held = procplan.hand_over_lock(self.layout.lock_file, self.layout.stack_file)
+        self._lock = held or ForegroundLock(self.layout).acquire()
         try:
             left = procstate.stop_leftovers(self.layout)
             if left:
@@ -334,6 +356,7 @@ class Session:
             runner.restart_process(name)
 
     def _start_processes(self) -> None:
+        from devenv.project import procplan
         from devenv.project.ports import PortBook, allocate_block
         from devenv.supervisor.core import Supervisor
         from devenv.supervisor.proclog import ProcessLog
@@ -341,7 +364,13 @@ class Session:
         from devenv.supervisor.spec import build_specs, explicit_base_port, port_offsets
 
         base_port = None
-        if self.config.processes and not explicit_base_port(self.config):
+        plain = True  # the ports are the remembered ones, as the last start had them
+        early = procplan.pending()
+        if early:
+            # Their ports are taken by them now; they were checked free before the spawn and
+            # are the block allocate_block gives (procplan.base_port).
+            base_port = procplan.base_port()
+        elif self.config.processes and not explicit_base_port(self.config):
             # PortBook holds only its file's path: the Stack's, or one of its own.
             book = (
                 self._stack.ports if self._stack is not None else PortBook(self.layout.ports_file)
@@ -349,11 +378,15 @@ class Session:
             allocation = allocate_block(book, port_offsets(self.config))
             if allocation.notice:
                 self.on_event(Notice("devenv", allocation.notice))
+                plain = False
             base_port = allocation.port
         specs = build_specs(
             self.config, self._services_env(), self._activated_environ(), base_port=base_port
         )
+        if early:
+            procplan.keep_matching(specs, self.on_event)
         if not specs:
+            procplan.forget(self.config.root)
             return
         self._process_names = [spec.name for spec in specs]
         # Stack.start makes .devenv's folders (Layout.ensure) only when there are services;
@@ -392,6 +425,7 @@ class Session:
                 log_for=log_for,
                 services_ready=frozenset(ready),
                 on_change=on_change,
+                spawn=_spawn_early_first if procplan.pending() else None,
             )
             self._processes = supervisor.snapshot()  # before its first change
             return supervisor
@@ -403,6 +437,12 @@ class Session:
             target=self._sample_loop, name="devenv-stats", daemon=True
         )
         self._sampler_thread.start()
+        if plain and procplan.eligible(self.config, specs):
+            offsets = port_offsets(self.config)
+            ports = [] if base_port is None else [base_port + offset for offset in offsets]
+            procplan.record(self.config, self.layout, specs, base_port, ports)
+        else:
+            procplan.forget(self.config.root)
 
     def _activated_environ(self) -> dict[str, str]:
         from devenv.environment.activation import activate
@@ -479,6 +519,9 @@ class Session:
         if self.runner is not None:
             progress(StopStep("processes", tuple(self._process_names)))
             self.runner.stop()
+        from devenv.project import procplan
+
+        procplan.stop_pending()  # spawned before devenv loaded, and never taken
         self._writer.clear()
         # Without services (and a Stack never built for hooks) there is nothing to stop here.
         stack = self.stack if self.config.services or self._stack is not None else None

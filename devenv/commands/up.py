@@ -6,6 +6,10 @@ Ctrl-C kills the processes at once. After SIGTERM or SIGHUP, whatever still runs
 devenv.supervisor.hangup.GRACE seconds later is killed and devenv exits: nobody may be
 there to press Ctrl-C again (devenv.supervisor.hangup.grace_for: longer when a process's
 stop_timeout asks for more). The work itself is devenv.session's.
+
+When processes were spawned before devenv loaded (devenv.project.procplan), their "started"
+lines are printed already: the console takes their names first (the same colours and width)
+and does not print those lines again.
 """
 
 from __future__ import annotations
@@ -21,15 +25,23 @@ from devenv.config import load_project
 
 def up_foreground(args: argparse.Namespace) -> int:
     from devenv.console import ConsolePrinter
+    from devenv.project import procplan
     from devenv.session import Session
     from devenv.supervisor.hangup import Deadline, TerminalOutput, grace_for
 
     config = load_project(Path.cwd())
     printer = ConsolePrinter(TerminalOutput(sys.stdout))  # a closed terminal fails no print
     deadline = Deadline()
+    printed = procplan.printed()
+    for name in printed:
+        printer.line(name, "")  # prints nothing: the name's colour and width, in their order
+    said = {name: f"started (pid {pid})" for name, pid in printed.items()}
 
     def on_lines(name: str, batch: list) -> None:  # proclog lines, each with its .text
         for line in batch:
+            if said.get(name) == line.text:
+                del said[name]  # printed before devenv loaded
+                continue
             printer.line(name, line.text)
 
     session = Session(config, on_event=printer, on_lines=on_lines)

@@ -13,6 +13,7 @@ imported here: the CLI loads this on every command and must stay fast.
 from devenv.config.discovery import (
     CONFIG_FILE,
     LOCKFILE_NAMES,
+    LOCKFILE_PATTERNS,
     PYPROJECT_FILE,
     PYPROJECT_PREFIX,
     bundled_service_names,
@@ -48,6 +49,7 @@ __all__ = [
     "DATABASES_SERVICE",
     "DEFAULT_SHIP",
     "LOCKFILE_NAMES",
+    "LOCKFILE_PATTERNS",
     "PROD_RUNTIMES",
     "PYPROJECT_FILE",
     "PYPROJECT_PREFIX",

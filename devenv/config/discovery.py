@@ -27,6 +27,8 @@ LOCKFILE_NAMES = (
     "Cargo.lock",
     "go.sum",
 )
+# Lockfiles found by their name's shape (fnmatch patterns), beside LOCKFILE_NAMES.
+LOCKFILE_PATTERNS = ("requirements*.lock", "requirements*.txt")
 
 
 def bundled_service_names() -> frozenset[str]:
@@ -60,9 +62,9 @@ def find_config(start: Path) -> Path:
 def detect_lockfiles(root: Path) -> list[Path]:
     """The lockfiles that exist in ``root``, sorted by name."""
     found = [root / name for name in LOCKFILE_NAMES]
-    found += root.glob("requirements*.lock")
-    # Ranges too: such a file is installed all the same, and reported as not reproducible.
-    found += root.glob("requirements*.txt")
+    # requirements*.txt with ranges too: installed all the same, reported as not reproducible.
+    for pattern in LOCKFILE_PATTERNS:
+        found += root.glob(pattern)
     return sorted((path for path in found if path.is_file()), key=lambda path: path.name)
 
 

@@ -2,6 +2,8 @@
 
 ``Child`` is the seam the supervisor sees; ``spawn_shell`` makes the real one
 and ``ShellChild`` stops a whole tree, strays that left the group included.
+``adopt`` makes one of a process spawned before the loop ran (devenv.project.procplan's
+head start): an ``AdoptedChild`` is read, awaited and stopped as a ShellChild is.
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ import os
 import signal
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from devenv.supervisor.groups import living_members
 from devenv.supervisor.spec import ProcessSpec
+
+if TYPE_CHECKING:
+    import subprocess
 
 READ_CHUNK = 64 * 1024
 KILL_WAIT = 2.0  # after SIGKILL, how long an exit may take before the supervisor gives up on it
@@ -60,8 +65,9 @@ class _ExitProtocol(asyncio.subprocess.SubprocessStreamProtocol):
             self.exited.set_result(None)
 
 
-class ShellChild:
-    """A command run by ``/bin/sh -c`` in a new session, so in its own process group.
+class GroupChild:
+    """A command run by ``/bin/sh -c`` in a new session, so in its own process group; how it
+    was spawned, and how its output and exit come, are a subclass's (ShellChild, AdoptedChild).
 
     ``wait()`` returns once the leader has exited *and* its group is empty:
     after the leader exits on its own, what it left in its group is killed
@@ -73,15 +79,8 @@ class ShellChild:
     group of a leader that then exited on its own is not found.
     """
 
-    def __init__(
-        self,
-        transport: asyncio.SubprocessTransport,
-        protocol: _ExitProtocol,
-        stop_timeout: float,
-    ) -> None:
-        self._transport = transport
-        self._protocol = protocol
-        self.pid: int = transport.get_pid()
+    def __init__(self, pid: int, stop_timeout: float) -> None:
+        self.pid = pid
         self.pgid = self.pid  # start_new_session: the child called setsid()
         self._stop_timeout = stop_timeout
         self._term_at: float | None = None
@@ -90,20 +89,19 @@ class ShellChild:
         self._strays: dict[int, Any] = {}  # pid -> psutil.Process that left the group
 
     async def read(self, n: int) -> bytes:
-        stdout = self._protocol.stdout
-        assert stdout is not None
-        return await stdout.read(n)
+        raise NotImplementedError
+
+    async def _exited(self) -> int:
+        """The leader's exit code, once it has exited."""
+        raise NotImplementedError
 
     async def wait(self) -> int:
-        await asyncio.shield(self._protocol.exited)
+        returncode = await self._exited()
         await self._clear_group()
-        returncode = self._transport.get_returncode()
-        assert returncode is not None
         return returncode
 
     def close(self) -> None:
         """Let go of the pipe (a stray that left the group may still hold its other end)."""
-        self._transport.close()
 
     def signal_group(self, sig: int) -> None:
         if self._gone:
@@ -178,6 +176,88 @@ class ShellChild:
                 await asyncio.sleep(GROUP_POLL)
         finally:
             self._gone = True
+
+
+class ShellChild(GroupChild):
+    """A GroupChild spawned through asyncio (``spawn_shell``)."""
+
+    def __init__(
+        self,
+        transport: asyncio.SubprocessTransport,
+        protocol: _ExitProtocol,
+        stop_timeout: float,
+    ) -> None:
+        super().__init__(transport.get_pid(), stop_timeout)
+        self._transport = transport
+        self._protocol = protocol
+
+    async def read(self, n: int) -> bytes:
+        stdout = self._protocol.stdout
+        assert stdout is not None
+        return await stdout.read(n)
+
+    async def _exited(self) -> int:
+        await asyncio.shield(self._protocol.exited)
+        returncode = self._transport.get_returncode()
+        assert returncode is not None
+        return returncode
+
+    def close(self) -> None:
+        self._transport.close()
+
+
+class AdoptedChild(GroupChild):
+    """A GroupChild spawned before the loop ran, by ``subprocess.Popen`` with
+    ``start_new_session=True`` and its output (stdout and stderr) on ``proc.stdout``, a pipe.
+    Made by ``adopt``."""
+
+    def __init__(
+        self,
+        proc: subprocess.Popen[bytes],
+        stop_timeout: float,
+        reader: asyncio.StreamReader,
+        transport: asyncio.BaseTransport,
+        exited: asyncio.Future[int],
+    ) -> None:
+        super().__init__(proc.pid, stop_timeout)
+        self._reader = reader
+        self._transport = transport
+        self._exit = exited
+
+    async def read(self, n: int) -> bytes:
+        return await self._reader.read(n)
+
+    async def _exited(self) -> int:
+        return await asyncio.shield(self._exit)
+
+    def close(self) -> None:
+        self._transport.close()
+
+
+async def adopt(proc: subprocess.Popen[bytes], stop_timeout: float) -> AdoptedChild:
+    """``proc`` as a Child of the running loop: its pipe read on the loop, its exit awaited
+    from a thread of its own (``Popen.wait`` reaps it, as asyncio's child watcher would)."""
+    import threading
+
+    loop = asyncio.get_running_loop()
+    assert proc.stdout is not None
+    reader = asyncio.StreamReader(limit=READ_CHUNK, loop=loop)
+    transport, _ = await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader, loop=loop), proc.stdout
+    )
+    exited: asyncio.Future[int] = loop.create_future()
+
+    def settle(code: int) -> None:
+        if not exited.done():
+            exited.set_result(code)
+
+    def reap() -> None:
+        code = proc.wait()
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+            loop.call_soon_threadsafe(settle, code)
+
+    threading.Thread(target=reap, name=f"devenv-wait-{proc.pid}", daemon=True).start()
+    return AdoptedChild(proc, stop_timeout, reader, transport, exited)
 
 
 async def spawn_shell(spec: ProcessSpec) -> ShellChild:
