@@ -44,7 +44,7 @@ stack.status(quick=True)
 marks.append(time.perf_counter())
 from devenv.project.runlock import foreground_pid
 from devenv.supervisor import procstate
-S._process_status(procstate.read(stack.layout), foreground_pid(stack.layout))
+S.process_status(procstate.read(stack.layout), foreground_pid(stack.layout))
 marks.append(time.perf_counter())
 S._deps_status(stack.config), S._parity_status(stack)
 marks.append(time.perf_counter())

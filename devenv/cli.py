@@ -350,7 +350,7 @@ def _main(argv: Sequence[str] | None) -> int:
             return report_bug(err, argv)
         if code is not None:
             return code
-    args: argparse.Namespace | SimpleNamespace | None = _typed_often(argv)
+    args: argparse.Namespace | SimpleNamespace | None = typed_often(argv)
     if args is None:
         parser = build_parser()
         args = parse_args(argv, parser)
@@ -393,7 +393,7 @@ def _devenv_error() -> type[DevenvError]:
     return DevenvError
 
 
-def _typed_often(argv: list[str]) -> SimpleNamespace | None:
+def typed_often(argv: list[str]) -> SimpleNamespace | None:
     """``devenv status``, ``devenv status --json``, ``devenv up -d`` (``--detach``) and
     ``devenv down`` as ``parse_args`` parses them, without importing argparse and building
     the parser (~10 ms: these are typed by hand, and run in loops by scripts); None for any

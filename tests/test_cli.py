@@ -163,18 +163,18 @@ def test_dash_C_with_a_missing_folder_is_a_clear_error(tmp_path):
 def test_up_detached_is_parsed_without_argparse_as_argparse_parses_it(argv):
     """main() reads `up -d` without building the parser; what it makes is what parse_args
     makes (the attributes the up command reads)."""
-    from devenv.cli import _typed_often
+    from devenv.cli import typed_often
 
-    fast, parsed = _typed_often(argv), parse_args(argv)
+    fast, parsed = typed_often(argv), parse_args(argv)
     for name in ("command", "directory", "detach", "no_tui"):
         assert getattr(fast, name) == getattr(parsed, name)
     assert fast.func is parsed.func
 
 
 def test_down_is_parsed_without_argparse_as_argparse_parses_it(tmp_path):
-    from devenv.cli import _typed_often
+    from devenv.cli import typed_often
 
-    fast, parsed = _typed_often(["down"]), parse_args(["down"])
+    fast, parsed = typed_often(["down"]), parse_args(["down"])
     assert (fast.command, fast.directory) == (parsed.command, parsed.directory)
     (tmp_path / "devenv.toml").write_text('[project]\nname = "shop"\n')
     code = (

@@ -308,10 +308,9 @@ def test_processes_of_a_running_session_and_after_it(reachable_dir):
 def test_the_process_entries_equal_the_state_models(entry, devenv_pid, monkeypatch):
     """status_fast.process_status spells out Status.of_process_record(...).as_json()."""
     monkeypatch.setattr(time, "time", lambda: 1_900_000_000.0)
-    from devenv.commands.services import _process_status  # the twin
-    from devenv.commands.status_fast import process_status
+    from devenv.commands import services, status_fast
 
     record = {"web.1": {**entry, "pid": entry.get("pid", 42)}, "bad": "not a dict"}
-    assert json.dumps(process_status(record, devenv_pid)) == json.dumps(
-        _process_status(record, devenv_pid)
+    assert json.dumps(status_fast.process_status(record, devenv_pid)) == json.dumps(
+        services.process_status(record, devenv_pid)  # the twin
     )

@@ -138,7 +138,7 @@ def status_report() -> dict:
     # and psycopg2's import alone would double its time.
     services = {name: status.as_json() for name, status in stack.status(quick=True).items()}
     running = foreground_pid(stack.layout)
-    processes = _process_status(procstate.read(stack.layout), running)
+    processes = process_status(procstate.read(stack.layout), running)
     deps = _deps_status(stack.config)
     parity = _parity_status(stack)
     if deps:
@@ -180,7 +180,7 @@ def _deps_status(config: Config) -> dict:
     return {path.relative_to(config.root).as_posix(): drift for path, drift in check(env).items()}
 
 
-def _process_status(recorded: dict[str, dict], devenv_pid: int | None) -> dict[str, dict]:
+def process_status(recorded: dict[str, dict], devenv_pid: int | None) -> dict[str, dict]:
     """The processes as the running devenv last wrote them; all 'stopped' when none runs, or
     when the record is a killed devenv's that the running one has not replaced yet."""
     from dataclasses import replace

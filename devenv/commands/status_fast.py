@@ -310,7 +310,7 @@ _SAMPLED = ("cpu_percent", "rss", "ports", "uptime")
 
 
 def process_status(recorded: dict[str, dict], devenv_pid: int | None) -> dict[str, dict]:
-    """commands.services._process_status with Status.of_process_record(...).as_json() spelled
+    """commands.services.process_status with Status.of_process_record(...).as_json() spelled
     out (devenv.state is a dataclass module); a test holds the two equal."""
     import time
 

@@ -37,7 +37,7 @@ class DevenvCommands(Provider):
 
     @property
     def _app(self) -> DevenvApp:
-        return self.app  # type: ignore[return-value]
+        return self.app  # type: ignore[return-value] # Provider.app is an App; ours is a DevenvApp
 
     def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
         app = self._app
