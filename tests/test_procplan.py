@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import pty
 import re
 import signal
 import subprocess
@@ -53,7 +54,11 @@ b: echo b here; exec {MARK}
 c: echo c here; test -e c.flag || {{ touch c.flag; exit 3; }}; exec {MARK}
 """
 
-LINE = re.compile(r"^\d\d:\d\d:\d\d (\S+) +\| (.*)$")
+LINE = re.compile(r"^\d\d:\d\d:\d\d (?P<name>\S+) +\| (?P<text>.*)$")
+COLOURED = re.compile(
+    r"^\x1b\[0m\x1b\[(?P<colour>[\d;]+)m\d\d:\d\d:\d\d (?P<column>(?P<name>\S+) *)\| \x1b\[0m"
+    r"(?P<text>.*)$"
+)
 
 
 def environ(tmp_path: Path, port: int | None = None) -> dict[str, str]:
@@ -80,27 +85,46 @@ def make_project(tmp_path: Path) -> Path:
 class Run:
     """One ``devenv up --no-tui`` (through the probe): its output lines as they come."""
 
-    def __init__(self, project: Path, env: dict[str, str]) -> None:
+    def __init__(self, project: Path, env: dict[str, str], tty: bool = False) -> None:
         self.project = project
         self.spawn_file = project.parent / "spawned-by.txt"
         self.spawn_file.unlink(missing_ok=True)
         (project / "c.flag").unlink(missing_ok=True)
         self.lines: list[str] = []
+        self.tty = tty
+        master = slave = -1
+        if tty:  # stdout a terminal: the console's colours
+            master, slave = pty.openpty()
         self.proc = subprocess.Popen(
             [sys.executable, str(project.parent / "probe.py"), str(self.spawn_file), MARK],
             cwd=project,
             env=env,
-            stdout=subprocess.PIPE,
+            stdout=slave if tty else subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
         )
-        self._reader = threading.Thread(target=self._read, daemon=True)
+        if tty:
+            os.close(slave)
+        self._reader = threading.Thread(target=self._read, args=(master,), daemon=True)
         self._reader.start()
 
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
+    def _read(self, master: int) -> None:
+        if not self.tty:
+            assert self.proc.stdout is not None
+            for line in self.proc.stdout:
+                self.lines.append(line.rstrip("\n"))
+            return
+        rest = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the terminal's other end closed
+                chunk = b""
+            if not chunk:
+                os.close(master)
+                return
+            *done, rest = (rest + chunk).split(b"\r\n")
+            self.lines += [line.decode() for line in done]
 
     def wait_for(self, *texts: str, timeout: float = 30) -> None:
         """Until every one of ``texts`` is in a line (all of the output, when it ends first)."""
@@ -128,18 +152,21 @@ class Run:
         return self.spawn_file.read_text() if self.spawn_file.exists() else "nothing"
 
     def by_name(self) -> dict[str, list[str]]:
-        """Each name's lines in order, pids as N (the time and padding left out)."""
+        """Each name's lines in order, pids as N (the time and padding left out; on a
+        terminal, each line's colour and name column kept, as "colour|name   |text")."""
         result: dict[str, list[str]] = {}
         for line in self.lines:
-            match = LINE.match(line)
+            match = (COLOURED if self.tty else LINE).match(line)
             assert match, f"not a console line: {line!r}"
-            text = re.sub(r"\d{2,}", "N", match.group(2))
-            result.setdefault(match.group(1), []).append(text)
+            text = re.sub(r"\d{2,}", "N", match.group("text"))
+            if self.tty:
+                text = f"{match.group('colour')}|{match.group('column')}|{text}"
+            result.setdefault(match.group("name"), []).append(text)
         return result
 
 
-def full_run(project: Path, env: dict[str, str]) -> Run:
-    run = Run(project, env)
+def full_run(project: Path, env: dict[str, str], tty: bool = False) -> Run:
+    run = Run(project, env, tty)
     run.wait_for("a.1", "up ", "b here", "c here", "restarting in")
     run.wait_for(*(f"{n}.1 " for n in "abc"))
     # c's second start, after its exit 3
@@ -153,12 +180,12 @@ def full_run(project: Path, env: dict[str, str]) -> Run:
     return run
 
 
-def planned_run(project: Path, env: dict[str, str]) -> Run:
+def planned_run(project: Path, env: dict[str, str], tty: bool = False) -> Run:
     """A full run that leaves a plan: a start whose ports moved (it says so) records none, the
     next one in the same block does."""
-    run = full_run(project, env)
+    run = full_run(project, env, tty)
     if not plan_file(project).exists():
-        run = full_run(project, env)
+        run = full_run(project, env, tty)
     assert run.spawned_by == "ordinary"
     assert plan_file(project).exists(), "\n".join(run.lines)
     return run
@@ -225,6 +252,26 @@ def test_the_next_start_spawns_from_the_plan_with_the_same_env_output_and_logs(t
 
     third = full_run(project, env)  # the plan recorded again holds again
     assert third.spawned_by == "early"
+    assert_nothing_left()
+
+
+def test_on_a_terminal_each_name_keeps_its_colour_and_column_as_without_the_plan(tmp_path):
+    project = make_project(tmp_path)
+    # Their output waits until every "started" line is out, with or without the plan: the
+    # column widens with the names as they come.
+    procfile = PROCFILE.replace("echo ", "sleep 0.5; echo ")
+    (project / "Procfile").write_text(procfile + f"a_longer_name: echo long; exec {MARK}\n")
+    env = environ(tmp_path)
+
+    first = planned_run(project, env, tty=True)
+    second = full_run(project, env, tty=True)
+
+    assert second.spawned_by == "early"
+    assert second.by_name() == first.by_name()
+    colours = {
+        name: {line.split("|")[0] for line in lines} for name, lines in first.by_name().items()
+    }
+    assert all(len(used) == 1 for used in colours.values()), colours
     assert_nothing_left()
 
 

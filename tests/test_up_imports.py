@@ -83,3 +83,38 @@ def test_a_procfile_only_project_spawns_before_loading_services_or_psutil(tmp_pa
     }
     assert loaded & unwanted == set()
     assert not [name for name in loaded if name.startswith("devenv.services.")]
+
+
+def test_the_next_start_spawns_from_its_plan_before_loading_asyncio_or_the_config(
+    tmp_path: Path,
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "devenv.toml").write_text('[project]\nname = "plain"\n')
+    marker = f"sleep 1000.{os.getpid()}"
+    (project / "Procfile").write_text(f"a: {marker}\nb: {marker}\nc: {marker}\n")
+    plan = project / ".devenv" / "processes.plan.json"
+    for _ in range(2):  # a start whose ports moved (it says so) records none: the next does
+        up = subprocess.Popen(
+            [sys.executable, "-m", "devenv", "up", "--no-tui"],
+            cwd=project,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        state = project / ".devenv" / "processes.json"  # written once they run
+        deadline = time.monotonic() + 30
+        while not state.exists() and up.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # the plan is written as they start
+        if up.poll() is None:
+            os.kill(up.pid, signal.SIGINT)
+        _, err = up.communicate(timeout=30)
+        if plan.exists():
+            break
+    assert plan.exists(), err.decode(errors="replace")
+
+    loaded = modules_at_first_spawn(project, tmp_path, marker)
+
+    assert "devenv.project.procplan" in loaded  # the hook saw the early spawn
+    unwanted = {"asyncio", "devenv.config", "devenv.supervisor", "devenv.session", "dataclasses"}
+    assert loaded & unwanted == set()
