@@ -13,7 +13,10 @@ the same machine load):
    - the core ``Supervisor`` driven in-process on asyncio from ProcessSpecs built by
      hand (ProcessLog files, no printing), until ``on_change`` shows N "running";
    - ``python -m devenv up --no-tui`` in a project with that Procfile and no services,
-     until the Nth "started (pid" line on its stdout;
+     until the Nth "started (pid" line on its stdout. The untimed first run records the
+     start's plan (devenv.project.procplan), so every timed one spawns from it, as a
+     developer's every start after the first does;
+   - the same with the plan removed before each run: the ordinary start (info);
    - ``honcho start -f Procfile``, until its Nth "started (pid=" line.
    Each is reported with its overhead above raw; the ratios are devenv's overhead over
    honcho's. Goals: the command <= 1.0x (issue 11), the core <= 0.3x. Both commands
@@ -229,6 +232,12 @@ class Watched:
         return (time.perf_counter() - start) * 1000
 
 
+def devenv_up_unplanned(bench: Bench, project: Path) -> Watched:
+    """``devenv up --no-tui`` without the last start's plan: the ordinary start."""
+    (project / ".devenv" / "processes.plan.json").unlink(missing_ok=True)
+    return devenv_up(bench, project)
+
+
 def devenv_up(bench: Bench, project: Path, **kwargs) -> Watched:
     argv = [sys.executable, "-m", "devenv", "up", "--no-tui"]
     return Watched(argv, project, bench.env, DEVENV_STARTED, **kwargs)
@@ -335,6 +344,9 @@ def start_variants(bench: Bench, n: int) -> dict[str, Callable[[], float]]:
         "raw": lambda: raw_once(bench, project, n),
         "core": lambda: asyncio.run(supervisor_once(specs, logs)),
         "devenv": lambda: command_once(bench, lambda: devenv_up(bench, project), n, "devenv"),
+        "unplanned": lambda: command_once(
+            bench, lambda: devenv_up_unplanned(bench, project), n, "devenv without a plan"
+        ),
         "honcho": lambda: command_once(bench, lambda: honcho_start(bench, project), n, "honcho"),
     }
 
@@ -385,6 +397,12 @@ def start_overhead(bench: Bench, runs: int, results: _bench.Table) -> None:
                 _bench.goal(f"<= {goal:.1f}x", ratio <= goal),
                 _bench.spread(times[name]),
             )
+        results.row(
+            f"{label} devenv up --no-tui without a plan (info)",
+            f"{median['unplanned']:.1f} ms",
+            f"+{over['unplanned']:.1f} ms {over['unplanned'] / honcho:5.2f}x",
+            spread=_bench.spread(times["unplanned"]),
+        )
     results.row(
         "python -c pass (interpreter start-up; info)",
         f"{statistics.median(pass_ms):.1f} ms",
