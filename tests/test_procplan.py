@@ -331,11 +331,25 @@ def tamper(project: Path, how: str) -> None:
         path.write_text(json.dumps(plan))
     elif how == "not a table":
         path.write_text("[1, 2]")
+    elif how == "nested too deep":
+        path.write_text("[" * 100_000 + "]" * 100_000)
+    elif how == "a base port not a number":
+        plan["base_port"] = "5000"
+        path.write_text(json.dumps(plan))
 
 
 @pytest.mark.parametrize(
     "how",
-    ["another account", "group-writable", "a symlink", "truncated", "wrong types", "not a table"],
+    [
+        "another account",
+        "group-writable",
+        "a symlink",
+        "truncated",
+        "wrong types",
+        "not a table",
+        "nested too deep",
+        "a base port not a number",
+    ],
 )
 def test_a_plan_someone_else_wrote_or_damaged_is_ignored(tmp_path, how):
     project = make_project(tmp_path)

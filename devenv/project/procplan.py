@@ -120,11 +120,14 @@ def spawn_early(start: str) -> None:
             abandon()
             return
         processes = [_entry(item) for item in plan["processes"]]
+        base = plan["base_port"]
+        if base is not None and (type(base) is not int or not 0 < base < 65536):
+            raise ValueError("a plan's base_port is a port number or null")
     except NOT_NOW:
         abandon()
         return
     _spawn_all(processes)
-    _base_port.append(plan["base_port"])
+    _base_port.append(base)
     _print_started()
 
 
@@ -138,7 +141,10 @@ def _read(root: str) -> dict | None:
         st = os.fstat(fd)
         if st.st_uid != os.geteuid() or st.st_mode & 0o022:
             return None
-        plan = json.load(f)
+        try:
+            plan = json.load(f)
+        except RecursionError:  # nested too deep to be a plan
+            return None
     return plan if isinstance(plan, dict) and plan.get("version") == VERSION else None
 
 
