@@ -448,3 +448,76 @@ def test_an_adopted_process_is_read_and_awaited_as_a_spawned_one():
         return output, code
 
     assert asyncio.run(main()) == (b"early output\n", 3)
+
+
+def test_adopted_processes_hold_the_lock_restart_stop_and_start_as_spawned_ones(
+    tmp_path, monkeypatch
+):
+    """In this process: a Session records the plan, the head start spawns from it (the same
+    environment here), and the next Session runs what it spawned."""
+    from devenv.config import load_config
+    from devenv.project import procplan
+    from devenv.project.runlock import AlreadyRunning
+    from devenv.session import Session
+
+    monkeypatch.delenv("PORT", raising=False)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "devenv.toml").write_text('[project]\nname = "adopted"\n')
+    (project / "Procfile").write_text(f"a: echo a here; exec {MARK}\nb: exec {MARK}\n")
+    config = load_config(project / "devenv.toml")
+
+    def row(session: Session, name: str):
+        return next(r for r in session.rows() if r.name == name)
+
+    def until(check, what: str):
+        deadline = time.monotonic() + 20
+        while not (result := check()):
+            assert time.monotonic() < deadline, what
+            time.sleep(0.02)
+        return result
+
+    for _ in range(2):  # a start whose ports moved records no plan: the next one does
+        first = Session(config, on_event=lambda e: None, on_lines=lambda n, b: None)
+        first.start()
+        first.stop()
+        if plan_file(project).exists():
+            break
+    assert plan_file(project).exists()
+
+    procplan.spawn_early(str(project))
+    try:
+        early = procplan.printed()
+        assert list(early) == ["a.1", "b.1"] and procplan.pending()
+        lines: dict[str, list[str]] = {}
+        session = Session(
+            load_config(project / "devenv.toml"),
+            on_event=lambda e: None,
+            on_lines=lambda name, batch: lines.setdefault(name, []).extend(
+                line.text for line in batch
+            ),
+        )
+        session.start()
+        try:
+            assert not procplan.pending()  # both taken
+            until(lambda: row(session, "b.1").state == "running", "b running")
+            assert {name: row(session, name).pid for name in early} == early
+            with pytest.raises(AlreadyRunning):  # the lock taken early is the session's
+                Session(config, on_event=print, on_lines=print).start()
+            until(lambda: "a here" in lines.get("a.1", []), "a's early output")
+            assert lines["a.1"][0] == f"started (pid {early['a.1']})"
+
+            session.restart("a.1")
+            again = until(lambda: row(session, "a.1").pid not in (None, early["a.1"]), "a back")
+            assert psutil.pid_exists(again) and not psutil.pid_exists(early["a.1"])
+            session.stop_process("b.1")
+            assert row(session, "b.1").state == "stopped"
+            assert not psutil.pid_exists(early["b.1"])
+            session.start_process("b.1")
+            until(lambda: row(session, "b.1").state == "running", "b started again")
+        finally:
+            session.stop()
+        assert session.layout.stack_file.exists() is False  # the lock is released
+    finally:
+        procplan.abandon()
+    assert_nothing_left()
