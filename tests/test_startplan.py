@@ -147,7 +147,7 @@ def test_a_server_spawned_from_a_stale_plan_is_replaced_by_the_right_one(project
     shown = devenv(project, "psql", "-At", "-c", "SHOW work_mem")
     assert shown.stdout.strip() == "4MB", shown.stderr
     assert "-c" not in plan(project, "postgres")["argv"]  # recorded anew
-    assert len([p for p in servers(project) if p.name() == "redis-server"]) == 1
+    assert len([p for p in servers(project) if p.info["name"] == "redis-server"]) == 1
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="DEVENV_SERVICE_USER is read as root only")
