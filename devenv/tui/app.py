@@ -94,6 +94,15 @@ def parity_entry(name: str, parity: Parity) -> tuple[str, str, str, str]:
     return name, shown, parity.state, parity.message
 
 
+def app_urls(rows: list[Status]) -> tuple[tuple[str, str], ...]:
+    """(name, ``http://127.0.0.1:PORT/``) of each process that listens, on its lowest port."""
+    return tuple(
+        (row.name, f"http://127.0.0.1:{min(row.ports)}/")
+        for row in rows
+        if row.kind == "process" and row.state in UP and row.ports
+    )
+
+
 class DevenvApp(App[int]):
     """``devenv up`` in a terminal: start everything, show it, stop it all on the way out."""
 
@@ -432,6 +441,7 @@ class DevenvApp(App[int]):
         self.log_view.set_names(row.name for row in message.rows)
         self._show_rows()
         self._show_summary()
+        self.header.apps = app_urls(message.rows)
 
     @on(SyncDone)
     def _sync_done(self, message: SyncDone) -> None:

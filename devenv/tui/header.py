@@ -1,5 +1,5 @@
-"""The top of the screen: the project, how it is doing, its connection URLs (click to copy), and
-how its versions compare with prod's."""
+"""The top of the screen: the project, how it is doing, the URLs its processes serve on (links),
+its connection URLs (click to copy), and how its versions compare with prod's."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ class ProjectHeader(Vertical):
     """One of STATES; shown as a CSS class on the status label."""
     urls: reactive[dict[str, str]] = reactive(dict)
     """Connection URLs, e.g. {"DATABASE_URL": ...}."""
+    apps: reactive[tuple[tuple[str, str], ...]] = reactive(tuple)
+    """The processes' own URLs, (name, url): what each listening process serves on."""
     parity: reactive[tuple[tuple[str, str, str, str], ...]] = reactive(tuple)
     """Versions against prod's: (name, what to show, state, message); state is ok, patch,
     minor, major or missing; the messages (with what to do) are the line's tooltip."""
@@ -50,17 +52,28 @@ class ProjectHeader(Vertical):
         label.remove_class(f"-{old}")
         label.add_class(f"-{new}")
 
-    def watch_urls(self, urls: dict[str, str]) -> None:
+    def watch_urls(self) -> None:
+        self._show_urls()
+
+    def watch_apps(self) -> None:
+        self._show_urls()
+
+    def _show_urls(self) -> None:
         from devenv.services.password import mask_url
 
+        # The app's own URLs first, as links a terminal can open; then the services'.
         # "KEY=url" has no space, so a narrow terminal wraps between URLs, never inside one.
         # The password is masked on screen (screens are shared, recorded); a click copies it.
         parts = [
+            Content.assemble((f"{name} ", "$text-muted"), (url, f"underline link={url!r}"))
+            for name, url in self.apps
+        ]
+        parts += [
             Content.assemble(
                 (f"{key}=", "$text-muted"),
                 (mask_url(url), f"underline @click=app.copy_url('{key}')"),
             )
-            for key, url in urls.items()
+            for key, url in self.urls.items()
         ]
         widget = self.query_one("#urls", Static)
         widget.update(Content("  ").join(parts))
