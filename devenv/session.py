@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from devenv.environment.watch import DriftWatcher
     from devenv.project.procplan import HeldLock
     from devenv.project.runlock import ForegroundLock
+    from devenv.services.insight import Figures, Launch
     from devenv.services.stack import Stack
     from devenv.services.watch import ServiceWatcher
     from devenv.supervisor.child import Child
@@ -148,6 +149,7 @@ class Session:
         # new dict of frozen records each time, so any thread may read the one it finds here.
         self._processes: dict[str, Status] = {}
         self._process_names: list[str] = []
+        self._specs: dict[str, ProcessSpec] = {}  # what each process runs, for launch()
         self._sampling = threading.Event()
         self._sampler_thread: threading.Thread | None = None
         self.finished = threading.Event()  # set when the supervisor has nothing left to run
@@ -389,6 +391,7 @@ class Session:
             procplan.forget(self.config.root)
             return
         self._process_names = [spec.name for spec in specs]
+        self._specs = {spec.name: spec for spec in specs}
         # Stack.start makes .devenv's folders (Layout.ensure) only when there are services;
         # the processes' logs need theirs, private like the rest (but not the sockets' runtime
         # folder, which nothing here uses). Whatever is in the way is reported by the first
@@ -642,6 +645,36 @@ class Session:
         if name in self.config.services:
             return self.stack.service(name).log_tail(n)
         return []
+
+    def launch(self, name: str) -> Launch:
+        """What ``name`` runs, for people (devenv.services.insight.Launch): a process's command
+        and the variables devenv gives it beyond its own environment; a service's server
+        command line and the variables it gives the processes. Secrets masked. A
+        DevenvError for a name this session does not run."""
+        import shlex
+
+        from devenv.services.insight import Launch, mask_env
+        from devenv.services.password import read_password
+
+        secrets = tuple(filter(None, [read_password(self.layout)]))
+        if name in self.config.services:
+            service = self.stack.service(name)
+            return Launch(shlex.join(service.argv()), mask_env(service.env(), secrets))
+        spec = self._specs.get(name)
+        if spec is None:
+            raise DevenvError(f"no process or service named {name}")
+        given = {key: value for key, value in spec.env.items() if os.environ.get(key) != value}
+        return Launch(spec.command, mask_env(given, secrets))
+
+    def insight(self, name: str) -> Figures | None:
+        """What the server of the service ``name`` says of itself now
+        (devenv.services.insight.figures_of); None for a process, or a service devenv has no
+        figures of. Blocking: one connection to its server."""
+        if name not in self.config.services:
+            return None
+        from devenv.services.insight import figures_of
+
+        return figures_of(self.stack.service(name))
 
     # -- control: a process or a service, by name ---------------------------------------
 

@@ -92,6 +92,12 @@ def test_postgres_figures_count_connections_size_databases_and_find_the_slowest(
     assert not any("pg_stat_statements" in s.query for s in figures.statements)
 
 
+def test_postgres_statements_are_read_where_the_config_gives_the_extension(stack):
+    figures = figures_of(stack.service("postgres"))
+    assert isinstance(figures, PostgresFigures)
+    assert figures.statements is not None, figures.statements_note
+
+
 def test_postgres_without_pg_stat_statements_says_so(stack):
     # The server loads it, but the database asked was not given the extension.
     figures = figures_of(stack.service("postgres"), "postgres")
@@ -171,3 +177,47 @@ def test_mask_env_hides_secrets_by_name_in_urls_and_the_project_password():
     }
     assert [name for name, _ in mask_env(env)] == sorted(env)
     assert Launch("x", mask_env({"A": "1"})).env == (("A", "1"),)
+
+
+def test_a_session_says_what_each_row_runs_secrets_masked_and_asks_its_servers(reachable_dir):
+    from devenv.errors import DevenvError
+    from devenv.services.password import read_password
+    from devenv.session import Session
+
+    (reachable_dir / "devenv.toml").write_text(
+        '[project]\nname = "shop"\n\n[[services.postgres.databases]]\nname = "app"\n\n'
+        '[services.redis]\n\n[processes.web]\nenv = { API_TOKEN = "tok", MODE = "dev" }\n'
+    )
+    (reachable_dir / "Procfile").write_text("web: sleep 1000\n")
+    (reachable_dir / ".env").write_text("SECRET_KEY=abc\nCACHE_URL=redis://:pw@cache:6379/0\n")
+    session = Session(
+        load_config(reachable_dir / "devenv.toml"), on_event=lambda e: None, on_lines=print
+    )
+    session.start()
+    try:
+        password = read_password(session.layout)
+        web = session.launch("web.1")
+        assert web.command == "sleep 1000"
+        env = dict(web.env)
+        assert env["API_TOKEN"] == env["SECRET_KEY"] == "***"
+        assert env["MODE"] == "dev"
+        assert env["CACHE_URL"] == "redis://:***@cache:6379/0"
+        assert env["DATABASE_URL"].startswith("postgresql://app:***@127.0.0.1:")
+        assert "HOME" not in env  # devenv's own environment, not what it gives
+        assert password and not any(password in value for _, value in web.env)
+
+        postgres = session.launch("postgres")
+        assert "postgres" in postgres.command and str(session.layout.root) in postgres.command
+        assert dict(postgres.env)["PGPASSWORD"] == "***"
+        assert not any(password in value for _, value in postgres.env)
+        with pytest.raises(DevenvError, match="no process or service named nope"):
+            session.launch("nope")
+
+        figures = session.insight("postgres")
+        assert isinstance(figures, PostgresFigures)
+        assert "app" in dict(figures.databases)
+        assert figures.statements is None  # not given the extension
+        assert isinstance(session.insight("redis"), RedisFigures)
+        assert session.insight("web.1") is None
+    finally:
+        session.stop()

@@ -189,14 +189,21 @@ def redis(info: Mapping[str, str]) -> RedisFigures:
 # -- a project's service ------------------------------------------------------------------
 
 
-def figures_of(service: object, dbname: str = "postgres") -> Figures | None:
+def figures_of(service: object, dbname: str | None = None) -> Figures | None:
     """What the running server of ``service`` (a devenv.services.base.Service) says of itself:
-    PostgreSQL's figures (``dbname``: where to look for pg_stat_statements) or Redis's; None
-    for a service devenv has no figures of. Blocking: one connection over its socket."""
+    PostgreSQL's figures or Redis's; None for a service devenv has no figures of. Blocking:
+    one connection over its socket.
+
+    ``dbname``: the database to read pg_stat_statements in; by default the first of the
+    service's databases that is given the extension, else its first, else "postgres"."""
     from devenv.services.postgres import SUPERUSER, PostgresService
     from devenv.services.redis import RedisService
 
     if isinstance(service, PostgresService):
+        if dbname is None:
+            databases = service.ctx.config.databases
+            given = [db.name for db in databases if "pg_stat_statements" in db.extensions]
+            dbname = (*given, *(db.name for db in databases), "postgres")[0]
         try:
             with service.wire_connect(SUPERUSER, dbname) as conn:
                 return postgres(conn)
