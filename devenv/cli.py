@@ -394,21 +394,22 @@ def _devenv_error() -> type[DevenvError]:
 
 
 def typed_often(argv: list[str]) -> SimpleNamespace | None:
-    """``devenv status``, ``devenv status --json``, ``devenv up -d`` (``--detach``) and
-    ``devenv down`` as ``parse_args`` parses them, without importing argparse and building
-    the parser (~10 ms: these are typed by hand, and run in loops by scripts); None for any
-    other command line."""
+    """``devenv status``, ``devenv status --json``, ``devenv up -d`` (``--detach``),
+    ``devenv up --no-tui`` and ``devenv down`` as ``parse_args`` parses them, without
+    importing argparse and building the parser (~10 ms: these are typed by hand, and run in
+    loops by scripts); None for any other command line."""
     if argv in (["status"], ["status", "--json"]):
         from types import SimpleNamespace
 
         return SimpleNamespace(
             command="status", directory=None, json=len(argv) == 2, func=_lazy("services", "status")
         )
-    if argv in (["up", "-d"], ["up", "--detach"]):
+    if argv in (["up", "-d"], ["up", "--detach"], ["up", "--no-tui"]):
         from types import SimpleNamespace
 
+        detach = argv[1] != "--no-tui"
         return SimpleNamespace(
-            command="up", directory=None, detach=True, no_tui=False, func=_cmd_up
+            command="up", directory=None, detach=detach, no_tui=not detach, func=_cmd_up
         )
     if argv == ["down"]:
         from types import SimpleNamespace
