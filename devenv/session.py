@@ -99,6 +99,35 @@ class StopStep(Record):
         return "stopped"
 
 
+@dataclass(frozen=True, eq=False, repr=False)
+class StopSummary(Record):
+    """What ``Session.stop`` did, for the person who quit: the processes and the services it
+    stopped, the services it left running (``devenv up -d`` had started them), where the logs
+    are. ``lines()`` says it in a few lines for the terminal."""
+
+    project: str
+    processes: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    left_running: tuple[str, ...] = ()
+    logs: str = ""
+
+    def lines(self) -> list[str]:
+        said = [f"devenv stopped {self.project}:"]
+        if self.processes:
+            said.append(f"  stopped the processes: {', '.join(self.processes)}")
+        if self.services:
+            said.append(f"  stopped the services: {', '.join(self.services)}")
+        if self.left_running:
+            names = ", ".join(self.left_running)
+            said.append(f"  left running, as `devenv up -d` started them: {names}")
+            said.append("    (`devenv down` stops them)")
+        if len(said) == 1:
+            said.append("  nothing was running")
+        if self.logs:
+            said.append(f"  logs: {self.logs}")
+        return said
+
+
 async def _spawn_early_first(spec: ProcessSpec) -> Child:
     """The supervisor's spawn while processes spawned before devenv loaded wait to be taken
     (devenv.project.procplan): such a one is adopted, the others are spawned as always."""
@@ -500,8 +529,9 @@ class Session:
 
     # -- stopping --------------------------------------------------------------------
 
-    def stop(self, on_progress: Callable[[StopStep], object] | None = None) -> None:
-        """Stop the processes, then the services this session started; release the lock.
+    def stop(self, on_progress: Callable[[StopStep], object] | None = None) -> StopSummary:
+        """Stop the processes, then the services this session started; release the lock;
+        return what was done.
 
         Services that were already running when it started (``devenv up -d``)
         are left running, as they were found.
@@ -547,6 +577,13 @@ class Session:
             self._lock.release()
             self._lock = None
         progress(StopStep("stopped"))
+        return StopSummary(
+            self.config.project.name,
+            processes=tuple(self._process_names) if self.runner is not None else (),
+            services=tuple(ours),
+            left_running=tuple(left),
+            logs=str(self.layout.logs),
+        )
 
     def _still_running(self, name: str) -> bool:
         """Whether the service ``name`` runs (one the person stopped from the TUI does not)."""

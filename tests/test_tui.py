@@ -17,7 +17,15 @@ import pytest
 
 from devenv.errors import DevenvError
 from devenv.events import ServiceReady, ServiceStarting, StepDone
-from devenv.session import StopStep
+from devenv.services.insight import (
+    Figures,
+    Launch,
+    PostgresFigures,
+    RedisFigures,
+    Statement,
+    mask_env,
+)
+from devenv.session import StopStep, StopSummary
 from devenv.state import State, Status
 from devenv.supervisor.events import ProcessCrashed, ProcessReady, ProcessStarted, ProcessStopped
 from devenv.supervisor.proclog import LogLine
@@ -133,7 +141,7 @@ class FakeSession:
         finally:
             self.start_over.set()
 
-    def stop(self, on_progress: Callable[[StopStep], object] | None = None) -> None:
+    def stop(self, on_progress: Callable[[StopStep], object] | None = None) -> StopSummary:
         self.calls.append(("stop",))
         progress = on_progress or (lambda step: None)
         progress(StopStep("processes", ("web.1",)))
@@ -143,6 +151,7 @@ class FakeSession:
             self.stop_gate.wait(timeout=10)
         progress(StopStep("services", ("postgres", "redis")))
         progress(StopStep("stopped"))
+        return StopSummary("shop", ("web.1",), ("postgres", "redis"), (), "/shop/.devenv/logs")
 
     def force_stop(self) -> None:
         self.calls.append(("force_stop",))
@@ -192,6 +201,50 @@ class FakeSession:
 
     def tail(self, name: str, n: int = 500) -> list[str]:
         return [f"{name} old line {i}" for i in range(3)]
+
+    def launch(self, name: str) -> Launch:
+        row = next((row for row in self.current_rows if row.name == name), None)
+        if row is None:
+            raise DevenvError(f"no process or service named {name}")
+        if row.kind == "service":
+            command = f"/usr/lib/postgresql/15/bin/{name} -D /work/shop/.devenv/state/{name}"
+            return Launch(command, mask_env(SERVICE_ENV, (PASSWORD,)))
+        return Launch(row.command or "", mask_env(PROCESS_ENV, (PASSWORD,)))
+
+    def insight(self, name: str) -> Figures | None:
+        self.calls.append(("insight", name))
+        return FIGURES.get(name)
+
+
+PASSWORD = "s3cr3t"  # the project's, as FakeSession.urls carries it
+PROCESS_ENV = {
+    "DATABASE_URL": "postgresql://shop:s3cr3t@127.0.0.1:5432/shop",
+    "PORT": "5000",
+    "SECRET_KEY": "django-insecure-abc",
+    "STRIPE_TOKEN": "tok_live_123",
+    "MODE": "dev",
+}
+SERVICE_ENV = {"PGPASSWORD": PASSWORD, "PGPORT": "5432", "PGUSER": "shop"}
+FIGURES: dict[str, Figures] = {
+    "postgres": PostgresFigures(
+        connections=3,
+        max_connections=100,
+        by_state=(("idle", 2), ("active", 1)),
+        databases=(("shop", 9_100_000), ("postgres", 7_500_000)),
+        statements=(
+            Statement("SELECT * FROM orders WHERE total > $1", 12, 84.2, 1010.4),
+            Statement("UPDATE carts SET seen = now() WHERE id = $1", 310, 1.3, 403.0),
+        ),
+    ),
+    "redis": RedisFigures(
+        used_memory=1_200_000,
+        peak_memory=1_500_000,
+        maxmemory=0,
+        clients=2,
+        ops_per_sec=14,
+        keys=(("db0", 42), ("db3", 1)),
+    ),
+}
 
 
 def make_app(**fake_options):

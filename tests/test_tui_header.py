@@ -28,7 +28,7 @@ def test_no_url_for_a_process_that_listens_on_nothing_or_is_not_up():
 
 @asynctest
 async def test_the_header_shows_the_apps_urls_as_links_before_the_services():
-    app, holder = make_app(rows=listening(ROWS, "web.1", (5000,)))
+    app, _ = make_app(rows=listening(ROWS, "web.1", (5000,)))
     async with app.run_test(size=(120, 36)) as pilot:
         assert await settle(app, pilot)
         for _ in range(30):  # the rows arrive with the first sample

@@ -594,3 +594,40 @@ def test_no_tui_stops_everything_when_its_terminal_closes(stubborn_demo, reachab
         stops_cleanly(demo, state, "closing the terminal of --no-tui")
     finally:
         leave_nothing(term, demo)
+
+
+def test_quitting_prints_what_was_stopped_and_what_was_left_running(demo, terminal, reachable_dir):
+    """After `q` the terminal keeps a summary: the processes and services stopped, the services
+    left running because `devenv up -d` had started them, where the logs are."""
+    env = terminal.env
+    python = shlex.quote(sys.executable)
+    devenv = f"env -u PORT -u NO_COLOR PATH={shlex.quote(env['PATH'])} {python} -m devenv"
+    up_d = subprocess.run(
+        [sys.executable, "-m", "devenv", "up", "-d"],
+        cwd=demo,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=DEADLINE,
+    )
+    assert up_d.returncode == 0, up_d.stdout + up_d.stderr
+    rc_file = reachable_dir / "exit-code"
+    # The shell waits for a key after devenv exits, so that the screen can be read.
+    rc = shlex.quote(str(rc_file))
+    terminal.start(
+        f"cd {shlex.quote(str(demo))} && {devenv} up; echo $? > {rc}; read x", reachable_dir
+    )
+    terminal.wait_until("4/4 up", lambda s: re.search(r"^  demo  4/4 up", s, re.M))
+    terminal.keys("q")
+    deadline = time.monotonic() + DEADLINE
+    while not rc_file.exists() or not rc_file.read_text().strip():
+        assert time.monotonic() < deadline, f"devenv did not quit:\n{terminal.screen()}"
+        time.sleep(POLL)
+    screen = terminal.wait_until(
+        "the summary", lambda s: s if "devenv stopped demo:" in s else None
+    )
+    assert "stopped the processes: web.1, worker.1" in screen, screen
+    assert "left running, as `devenv up -d` started them: postgres, redis" in screen, screen
+    assert f"logs: {demo / '.devenv' / 'logs'}" in screen.replace("\n", ""), screen
+    assert rc_file.read_text().strip() == "0"

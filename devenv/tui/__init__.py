@@ -32,6 +32,8 @@ def run_tui(config: Config) -> int:
         stop_grace=grace_for(process.stop_timeout for process in config.processes.values()),
     )
     app.run()
+    if app.stop_summary is not None:  # what quitting did, kept in the terminal's scrollback
+        print("\n".join(app.stop_summary.lines()))
     if app.exit_message:
         print(app.exit_message, file=sys.stderr)
     return app.return_code or 0

@@ -37,7 +37,7 @@ from devenv.events import (
     SyncStarted,
     SyncStepStarted,
 )
-from devenv.session import Session
+from devenv.session import Session, StopSummary
 from devenv.state import DOWN, UP, State, Status
 from devenv.supervisor.events import ProcessExited, ProcessStopped
 from devenv.supervisor.hangup import GRACE, Guard
@@ -163,6 +163,8 @@ class DevenvApp(App[int]):
         self.urls: dict[str, str] = {}
         self.exit_message = ""
         """Printed by ``run_tui`` after the screen closes (the error that stopped devenv)."""
+        self.stop_summary: StopSummary | None = None
+        """What the stop did, printed by ``run_tui`` after the screen closes."""
         self._make_session = make_session
         self._check_parity_of = check_parity
         # More than the log pane keeps would be formatted only to be pruned at once.
@@ -289,7 +291,9 @@ class DevenvApp(App[int]):
                     if self.session is not None:
                         self.session.interrupt()  # an install may begin after the first look
             if self.session is not None and not self._start_failed and not self._stopped:
-                self.session.stop(on_progress=lambda step: self.post_message(StopProgress.of(step)))
+                self.stop_summary = self.session.stop(
+                    on_progress=lambda step: self.post_message(StopProgress.of(step))
+                )
             self._stopped = True
         return 1 if self._start_failed else 0
 
