@@ -43,6 +43,7 @@ from devenv.supervisor.events import ProcessExited, ProcessStopped
 from devenv.supervisor.hangup import GRACE, Guard
 from devenv.supervisor.proclog import LogLine
 from devenv.tui.commands import DevenvCommands
+from devenv.tui.details_pane import DetailsPane
 from devenv.tui.drift_banner import SYNC_KEY, DriftBanner
 from devenv.tui.error_panel import ErrorPanel
 from devenv.tui.header import ProjectHeader
@@ -125,6 +126,7 @@ class DevenvApp(App[int]):
         Binding("c", "redis_cli", "redis-cli"),
         Binding("y", "copy_urls", "Copy URLs"),
         Binding("l", "log_path", "Log file"),
+        Binding("d", "details", "Details"),
         Binding("ctrl+l", "clear_log", "Clear"),
         Binding("escape", "focus_table", "Table", show=False),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
@@ -192,6 +194,7 @@ class DevenvApp(App[int]):
         yield ErrorPanel(id="error")
         yield DriftBanner(id="drift")
         yield StatusTable(id="table")
+        yield DetailsPane(id="details")
         yield LogView(id="logs")
         yield Footer()
 
@@ -206,6 +209,10 @@ class DevenvApp(App[int]):
     @property
     def log_view(self) -> LogView:
         return self.query_one("#logs", LogView)
+
+    @property
+    def details(self) -> DetailsPane:
+        return self.query_one("#details", DetailsPane)
 
     @property
     def error_panel(self) -> ErrorPanel:
@@ -654,6 +661,8 @@ class DevenvApp(App[int]):
         self.log_view.clear()
 
     def action_focus_table(self) -> None:
+        if self.details.is_open:
+            self._show_details(None)
         self.table.focus()
 
     async def action_quit(self) -> None:
@@ -695,3 +704,35 @@ class DevenvApp(App[int]):
         if is_service and name not in self._tailed and self.session is not None:
             self._tailed.add(name)
             self._load_tail(name)
+
+    # -- the details pane: the selected row, in place of the log pane ----------------
+
+    def action_details(self) -> None:
+        if self.details.is_open:
+            self._show_details(None)
+        elif name := self._selected():
+            self._show_details(name)
+
+    def _show_details(self, name: str | None) -> None:
+        pane = self.details
+        if name is None:
+            pane.close()
+        else:
+            if self.session is not None:
+                pane.attach(self.session)
+            pane.open(name)
+        self.log_view.display = not pane.is_open
+
+    @on(RowsSampled)
+    def _details_sampled(self, message: RowsSampled) -> None:
+        # Every sample, changed or not: the graphs are of time.
+        self.details.add_rows(message.rows, self.now())
+
+    @on(CoreEvent)
+    def _details_event(self, message: CoreEvent) -> None:
+        self.details.add_event(message.event, self.now())
+
+    @on(DataTable.RowHighlighted, "#table")
+    def _details_follow(self, event: DataTable.RowHighlighted) -> None:
+        if self.details.is_open and event.row_key.value:
+            self.details.show(event.row_key.value)
