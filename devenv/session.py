@@ -654,12 +654,18 @@ class Session:
             except DevenvError as err:  # its binaries are gone, say: as Stack.status says
                 result[name] = Status(name, "service", State.FAILED, error=str(err))
                 continue
-            state = self._service_states.get(name, State.STARTING)
+            said = self._service_states.get(name)
+            state: State
             if pid is None:
-                state = State.STOPPED
-            elif state not in (State.READY, State.STARTING):
-                state = State.STARTING  # running again, readiness not said yet
-            result[name] = service.status_of(state, pid)
+                # Bootstrapping (initdb, a template copy) before its server runs: starting,
+                # as its events say; else stopped, or failed as they said.
+                state = said if said in (State.STARTING, State.FAILED) else State.STOPPED
+            else:
+                state = said if said in (State.READY, State.STARTING) else State.STARTING
+            status = service.status_of(state, pid)
+            # Its port is the one its server listens on: before a start allocates one, the
+            # default shown here may not be it (another program may hold it).
+            result[name] = status if pid is not None else replace(status, port=None)
         return result
 
     def urls(self) -> dict[str, str]:

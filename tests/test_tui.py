@@ -552,11 +552,13 @@ async def test_a_changed_row_updates_only_its_changed_cells():
         holder["session"].current_rows = rows
         app.post_message(RowsSampled(rows))
         await pilot.pause()
-        assert sorted(updated) == sorted(
-            [("web.1", "state"), ("web.1", "pid"), ("web.1", "restarts"), ("web.1", "uptime")]
-        )
+        # Health said "ready 0.8s": a running (restarted, not ready yet) row says nothing
+        # there rather than contradict its state.
+        changed = [("web.1", key) for key in ("state", "health", "pid", "restarts", "uptime")]
+        assert sorted(updated) == sorted(changed)
         assert cell(app, "web.1", "pid") == "6001"
         assert cell(app, "web.1", "state") == "running"
+        assert cell(app, "web.1", "health") == ""
 
         updated.clear()
         app.post_message(RowsSampled(list(rows)))  # the same rows again: nothing is touched

@@ -55,6 +55,44 @@ DIM_STATES = frozenset({State.STOPPED, State.COMPLETED})
 
 NONE = "–"
 
+# What a Health text says of the state: one the row's state contradicts is not shown ("stopped |
+# starting", "running | ready 0.3s"). Events and sampled rows are a second apart at most; the
+# next one agrees again. Texts not listed here (a setup step, an error's first line) may go
+# with any state.
+HEALTH_SAYS = (
+    ("starting", frozenset({State.STARTING, State.WAITING})),
+    ("waits", frozenset({State.WAITING})),
+    ("waiting", frozenset({State.WAITING})),
+    ("up", frozenset({State.RUNNING})),
+    ("ready ", frozenset({State.READY})),
+    ("ok", frozenset({State.READY})),
+    ("adopted", frozenset({State.READY, State.STARTING})),
+    ("not ready", frozenset({State.RUNNING})),
+    ("retry", frozenset({State.BACKOFF})),
+    ("down, retry", frozenset({State.BACKOFF})),
+    ("gave up", frozenset({State.CRASHED, State.FAILED})),
+    ("exit", frozenset({State.EXITED, State.BACKOFF, State.CRASHED, State.FAILED})),
+    ("hook", frozenset({State.READY})),
+)
+
+
+def agreeing_health(state: str, health: str) -> str:
+    """``health`` when it agrees with ``state`` (see HEALTH_SAYS), else nothing."""
+    for prefix, states in HEALTH_SAYS:
+        if health == prefix.strip() or health.startswith(prefix):
+            return health if State.of(state) in states else ""
+    return health
+
+
+def port_of(row: Status) -> str:
+    """What the Port column says: a service's port while its server runs; for a process, the
+    lowest port it was seen listening on ("5000+" when more), never a PORT it was only given."""
+    if row.kind == "service":
+        return NONE if row.port is None or row.pid is None else str(row.port)
+    if not row.ports:
+        return NONE
+    return f"{min(row.ports)}+" if len(row.ports) > 1 else str(row.ports[0])
+
 
 def format_uptime(seconds: float | None) -> str:
     if seconds is None:
@@ -212,9 +250,9 @@ class StatusTable(DataTable):
         values = {
             "name": row.name,
             "state": row.state,
-            "health": health,
+            "health": agreeing_health(row.state, health),
             "pid": NONE if row.pid is None else str(row.pid),
-            "port": NONE if row.port is None else str(row.port),
+            "port": port_of(row),
             "cpu": format_cpu(row.cpu_percent),
             "rss": format_bytes(row.rss),
             "restarts": NONE if row.restarts is None else str(row.restarts),

@@ -1,0 +1,45 @@
+"""The dashboard says nothing its rows contradict: Health agrees with State, the Port column is
+what a server or process listens on. Pure functions of the table, and a real Session."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from devenv.config import load_config
+from devenv.session import Session
+from devenv.state import State, Status
+from devenv.tui.status_table import NONE, agreeing_health, port_of
+
+
+def test_health_that_the_state_contradicts_is_not_shown():
+    assert agreeing_health("stopped", "starting") == ""
+    assert agreeing_health("running", "ready 0.3s") == ""
+    assert agreeing_health("ready", "ready 0.3s") == "ready 0.3s"
+    assert agreeing_health("running", "up") == "up"
+    assert agreeing_health("ready", "up") == ""
+    assert agreeing_health("backoff", "retry 2s #1") == "retry 2s #1"
+    assert agreeing_health("running", "retry 2s #1") == ""
+    assert agreeing_health("crashed", "gave up") == "gave up"
+    assert agreeing_health("ready", "ok 40ms") == "ok 40ms"
+    assert agreeing_health("starting", "initdb") == "initdb"  # a setup step: any state
+    assert agreeing_health("failed", "port 5432 is taken") == "port 5432 is taken"
+    assert agreeing_health("stopped", "") == ""
+
+
+def test_the_port_column_is_what_is_listened_on():
+    web = Status("web.1", "process", State.RUNNING, pid=10, port=5000)
+    assert port_of(web) == NONE  # given PORT=5000, not seen listening on it (yet)
+    assert port_of(replace(web, ports=(5000,))) == "5000"
+    assert port_of(replace(web, ports=(8001, 5000))) == "5000+"
+    postgres = Status("postgres", "service", State.READY, pid=20, port=5433)
+    assert port_of(postgres) == "5433"
+    assert port_of(replace(postgres, pid=None)) == NONE  # no server: no port yet
+
+
+def test_a_service_whose_server_does_not_run_shows_no_port(reachable_dir):
+    (reachable_dir / "devenv.toml").write_text('[project]\nname = "p"\n\n[services.redis]\n')
+    session = Session(
+        load_config(reachable_dir / "devenv.toml"), on_event=lambda e: None, on_lines=print
+    )
+    (redis,) = session.rows()
+    assert (redis.state, redis.pid, redis.port) == (State.STOPPED, None, None)
