@@ -749,12 +749,11 @@ class Session:
         else:
             self._runner_of(name).stop_process(name)
 
-    def start_process(self, name: str) -> None:
-        """Start the process or service ``name`` if it is not running."""
+    def start_process(self, name: str) -> bool:
+        """Start the process or service ``name`` if it is not running; False when it was."""
         if watcher := self._watcher_of(name):
-            watcher.start(name)
-        else:
-            self._runner_of(name).start_process(name)
+            return watcher.start(name)
+        return self._runner_of(name).start_process(name)
 
     def restart_all(self) -> None:
         if self.runner is not None and self._process_names:

@@ -9,6 +9,7 @@ from devenv.config import load_config
 from devenv.session import Session
 from devenv.state import State, Status
 from devenv.tui.status_table import NONE, agreeing_health, port_of
+from tests.test_tui import asynctest, make_app, settle
 
 
 def test_health_that_the_state_contradicts_is_not_shown():
@@ -43,3 +44,20 @@ def test_a_service_whose_server_does_not_run_shows_no_port(reachable_dir):
     )
     (redis,) = session.rows()
     assert (redis.state, redis.pid, redis.port) == (State.STOPPED, None, None)
+
+
+@asynctest
+async def test_t_on_a_running_process_says_it_runs_already():
+    app, holder = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        assert await settle(app, pilot)
+        app.table.move_cursor(row=app.table.get_row_index("web.1"))  # ready
+        await pilot.press("t")
+        for _ in range(40):
+            notes = [n.message for n in app._notifications]
+            if notes:
+                break
+            await pilot.pause(0.05)
+        assert "web.1 runs already" in notes
+        assert "web.1 started" not in notes
+        assert ("start_process", "web.1") in holder["session"].calls

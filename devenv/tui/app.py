@@ -321,12 +321,15 @@ class DevenvApp(App[int]):
             self.session.force_stop()
         self.post_message(SessionStopped())
 
-    def _control(self, what: str, done: str, call: Callable[[], object]) -> None:
-        """Run ``call`` (a blocking session method) in a thread; say ``done`` when it returns."""
+    def _control(
+        self, what: str, done: str, call: Callable[[], object], not_done: str = ""
+    ) -> None:
+        """Run ``call`` (a blocking session method) in a thread; say ``done`` when it returns,
+        or ``not_done`` when it returned False (there was nothing to do)."""
 
         def run() -> None:
-            call()
-            self.post_message(ControlDone(done))
+            did = call()
+            self.post_message(ControlDone(not_done if did is False and not_done else done))
 
         self.run_worker(run, thread=True, exit_on_error=False, group="control", description=what)
 
@@ -571,7 +574,7 @@ class DevenvApp(App[int]):
     def action_start_process(self) -> None:
         if (name := self._selected()) and (session := self.session):
             call = partial(session.start_process, name)
-            self._control(f"start {name}", f"{name} started", call)
+            self._control(f"start {name}", f"{name} started", call, f"{name} runs already")
 
     def action_sync_deps(self) -> None:
         banner = self.drift_banner
