@@ -29,6 +29,25 @@ def test_dashboard_80x24(snap_compare):
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
 
+def test_dashboard_120x36(snap_compare):
+    app, _ = make_app()
+
+    async def run_before(pilot):
+        await settle(app, pilot)
+
+    assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)
+
+
+def test_dashboard_60x20(snap_compare):
+    """Too narrow for every column: Detail, Uptime, Rst and PID go whole, nothing is cut."""
+    app, _ = make_app()
+
+    async def run_before(pilot):
+        await settle(app, pilot)
+
+    assert snap_compare(app, terminal_size=(60, 20), run_before=run_before)
+
+
 def test_dashboard_160x45_one_process_selected(snap_compare):
     app, _ = make_app()
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 from devenv.config import load_config
 from devenv.session import Session
 from devenv.state import State, Status
-from devenv.tui.status_table import NONE, agreeing_health, port_of
+from devenv.tui.status_table import COLUMNS, NONE, agreeing_health, port_of
 from tests.test_tui import asynctest, make_app, settle
 
 
@@ -61,3 +61,37 @@ async def test_t_on_a_running_process_says_it_runs_already():
         assert "web.1 runs already" in notes
         assert "web.1 started" not in notes
         assert ("start_process", "web.1") in holder["session"].calls
+
+
+def test_columns_give_way_whole_by_priority():
+    from devenv.tui.status_table import layout
+
+    wide = layout(160, 9, 10, 2)
+    assert list(wide) == [key for key, _, _ in COLUMNS]
+    assert wide["health"] == 10  # what its longest text needs; Detail gets the rest
+    assert sum(w + 2 for w in wide.values()) == 160
+    assert "detail" not in layout(80, 9, 10, 2)
+    narrow = layout(60, 9, 10, 2)
+    assert list(narrow) == ["name", "state", "health", "port", "cpu", "rss"]
+    assert sum(w + 2 for w in narrow.values()) <= 60
+    assert layout(120, 9, 50, 2)["health"] == 32  # a long message is cut at 32, not the rest
+
+
+@asynctest
+async def test_a_narrow_dashboard_shows_whole_values_and_widens_again():
+    app, _ = make_app()
+    async with app.run_test(size=(60, 20)) as pilot:
+        assert await settle(app, pilot)
+        assert [str(c.label) for c in app.table.columns.values()] == [
+            "Name",
+            "State",
+            "Health",
+            "Port",
+            "CPU",
+            "RSS",
+        ]
+        assert str(app.table.get_cell("web.1", "rss")) == "39.1M"  # whole
+        await pilot.resize_terminal(160, 40)
+        await pilot.pause()
+        assert "Detail" in [str(c.label) for c in app.table.columns.values()]
+        assert "python -m app.web" in str(app.table.get_cell("web.1", "detail"))

@@ -21,8 +21,9 @@ from devenv.state import State, Status
 from devenv.supervisor import events as proc
 from devenv.tui.column_widths import set_column_widths
 
-# (key, label, width). Name, Health and Detail are sized to the terminal by ``_fit_columns``:
-# at 80 columns everything but Detail fits; a wide terminal gets a wider Health and Detail.
+# (key, label, width). Name, Health and Detail are sized to what they hold and the terminal
+# by ``_layout``; a terminal too narrow for every column drops the least useful ones whole
+# (DROP_ORDER) rather than cut a value in the middle.
 COLUMNS = (
     ("name", "Name", 9),
     ("state", "State", 9),
@@ -35,9 +36,9 @@ COLUMNS = (
     ("uptime", "Uptime", 6),
     ("detail", "Detail", 0),
 )
-FLEXIBLE = frozenset({"name", "health", "detail"})
-HEALTH_WIDTH = (10, 32)  # narrowest, widest
+HEALTH_WIDTH = (6, 32)  # narrowest (the label), widest
 DETAIL_MIN = 12
+DROP_ORDER = ("detail", "uptime", "restarts", "pid", "cpu")  # first dropped first
 NUMERIC = frozenset({"pid", "port", "cpu", "rss", "restarts", "uptime"})
 
 # State -> theme variable. Colour is never the only signal: the state is written out.
@@ -175,6 +176,31 @@ def health_from_event(event: Event, current: str = "") -> str | None:
     return None
 
 
+def layout(width: int, name_width: int, health_width: int, padding: int) -> dict[str, int]:
+    """{key: width} of the columns to show in ``width`` cells, in COLUMNS order: Name as wide
+    as ``name_width``, Health as ``health_width`` (what its longest text needs, within
+    HEALTH_WIDTH), Detail the rest; when that is not enough, the columns of DROP_ORDER go
+    whole, first Detail (below DETAIL_MIN), then Uptime, Rst, PID and CPU. ``padding``: the
+    cells each shown column takes besides its width."""
+    low, high = HEALTH_WIDTH
+    widths = {key: w for key, _, w in COLUMNS}
+    widths.update(name=name_width, health=max(low, min(health_width, high)), detail=DETAIL_MIN)
+    shown = [key for key, _, _ in COLUMNS]
+
+    def needed() -> int:
+        return sum(widths[key] + padding for key in shown)
+
+    for key in DROP_ORDER:
+        if needed() <= width:
+            break
+        shown.remove(key)
+    if needed() > width:  # still too narrow: Health gives way, down to its label
+        widths["health"] = max(low, widths["health"] - (needed() - width))
+    if "detail" in shown:
+        widths["detail"] += width - needed()
+    return {key: widths[key] for key in shown}
+
+
 class StatusTable(DataTable):
     """Services then processes; ``show_rows`` touches only the cells that changed."""
 
@@ -182,29 +208,38 @@ class StatusTable(DataTable):
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self._cells: dict[str, tuple[tuple[str, str], ...]] = {}
         self._name_width = COLUMNS[0][2]
+        self._health_width = HEALTH_WIDTH[0]
+        self._shown: tuple[str, ...] = ()  # the keys of the columns on screen
 
     def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
-            text = Text(label, justify="right") if key in NUMERIC else Text(label, justify="left")
-            self.add_column(text, key=key, width=width)
+        self._fit_columns()
 
     def on_resize(self) -> None:
         self._fit_columns()
 
     def _fit_columns(self) -> None:
-        """Give Health, then Detail, the width the fixed columns leave."""
-        widths = {key: width for key, _, width in COLUMNS}
-        widths["name"] = self._name_width
-        fixed = sum(width for key, width in widths.items() if key not in FLEXIBLE)
-        padding = 2 * self.cell_padding * len(COLUMNS)
-        spare = self.scrollable_content_region.width - padding - fixed - widths["name"]
-        low, high = HEALTH_WIDTH
-        health = max(low, min(spare, high))
-        detail = spare - health
-        if detail < DETAIL_MIN:
-            health, detail = max(low, spare), 0
-        widths.update(health=health, detail=detail)
-        set_column_widths(self, widths)
+        """Lay the columns out for the table's width (see ``layout``): a change of the columns
+        shown rebuilds the table from the cells kept; otherwise only widths change."""
+        width = self.scrollable_content_region.width or 120  # before the first layout
+        widths = layout(width, self._name_width, self._health_width, 2 * self.cell_padding)
+        shown = tuple(widths)
+        if shown == self._shown:
+            set_column_widths(self, widths)
+            return
+        selected = self.selected_name
+        self.clear(columns=True)
+        self._shown = shown
+        for key, label, _ in COLUMNS:
+            if key in widths:
+                text = Text(label, justify="right") if key in NUMERIC else Text(label)
+                self.add_column(text, key=key, width=widths[key])
+        for name, cells in self._cells.items():
+            self.add_row(*self._row_cells(cells), key=name)
+        if selected is not None and selected in self._cells:
+            self.move_cursor(row=self.get_row_index(selected))
+
+    def _row_cells(self, cells: tuple[tuple[str, str], ...]) -> list[Text]:
+        return [self._styled(key, value) for key, value in cells if key in self._shown]
 
     @property
     def selected_name(self) -> str | None:
@@ -221,23 +256,25 @@ class StatusTable(DataTable):
         """
         changed = False
         seen = set()
-        name_width = max([COLUMNS[0][2], *(len(row.name) for row in rows)])
-        if name_width != self._name_width:
-            self._name_width = min(name_width, 24)
+        cells_of = {row.name: self._cells_of(row, health.get(row.name, "")) for row in rows}
+        name_width = min(max([COLUMNS[0][2], *(len(name) for name in cells_of)]), 24)
+        health_width = max([0, *(len(dict(cells)["health"]) for cells in cells_of.values())])
+        if (name_width, health_width) != (self._name_width, self._health_width):
+            self._name_width, self._health_width = name_width, health_width
             self._fit_columns()
         for row in rows:
             seen.add(row.name)
-            cells = self._cells_of(row, health.get(row.name, ""))
+            cells = cells_of[row.name]
             old = self._cells.get(row.name)
             if old == cells:
                 continue
             changed = True
             self._cells[row.name] = cells
             if old is None:
-                self.add_row(*(self._styled(key, value) for key, value in cells), key=row.name)
+                self.add_row(*self._row_cells(cells), key=row.name)
                 continue
             for (key, value), (_, before) in zip(cells, old, strict=True):
-                if value != before:
+                if value != before and key in self._shown:
                     self.update_cell(row.name, key, self._styled(key, value))
         for name in [name for name in self._cells if name not in seen]:
             changed = True
