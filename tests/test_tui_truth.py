@@ -95,3 +95,42 @@ async def test_a_narrow_dashboard_shows_whole_values_and_widens_again():
         await pilot.pause()
         assert "Detail" in [str(c.label) for c in app.table.columns.values()]
         assert "python -m app.web" in str(app.table.get_cell("web.1", "detail"))
+
+
+@asynctest
+async def test_the_start_notices_are_gathered_into_one_toast():
+    from devenv.events import Notice
+    from tests.test_tui import START_EVENTS
+
+    notices = [
+        Notice("devenv", "running as root: services run as user 'postgres'"),
+        Notice("postgres", "port 5432 is taken: using 5433 for this run"),
+    ]
+    app, _ = make_app(start_events=[*notices, *START_EVENTS])
+    async with app.run_test(size=(120, 36)) as pilot:
+        assert await settle(app, pilot)
+        toasts = list(app._notifications)
+        assert len(toasts) == 1
+        assert toasts[0].title == "while starting"
+        assert "devenv: running as root" in toasts[0].message
+        assert "postgres: port 5432 is taken" in toasts[0].message
+
+
+@asynctest
+async def test_a_failed_start_is_not_covered_by_toasts():
+    from devenv.errors import DevenvError
+    from devenv.events import Notice
+    from tests.test_tui import START_EVENTS
+
+    app, _ = make_app(
+        start_events=[Notice("devenv", "running as root"), *START_EVENTS],
+        start_error=DevenvError("port 5432 is taken by nginx (pid 77)"),
+    )
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        for _ in range(40):
+            if app.error_panel.display:
+                break
+            await pilot.pause(0.05)
+        assert app.error_panel.display
+        assert list(app._notifications) == []

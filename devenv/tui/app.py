@@ -180,6 +180,7 @@ class DevenvApp(App[int]):
         self._stop_lock = threading.Lock()
         self._stopped = False
         self._forced = False
+        self._start_notices: list[tuple[str, str]] = []  # (name, message), shown as one
         self.now: Callable[[], float] = time.time
         """The clock that stamps devenv's own lines (a test sets a fixed one)."""
         self._clock_cache: tuple[int, str] = (-1, "")
@@ -370,7 +371,9 @@ class DevenvApp(App[int]):
         text = describe(event)
         if text is not None and not self._started and not self._start_failed:
             self.header.status = f"{event.name}: {text}"
-        if isinstance(event, Notice):
+        if isinstance(event, Notice) and not self._started and not self._start_failed:
+            self._start_notices.append((event.name, event.message))  # one toast, once up
+        elif isinstance(event, Notice):
             self.notify(event.message, title=event.name, timeout=8)
         if self._stopping:
             self._stop_progress_of(event, text)
@@ -440,6 +443,10 @@ class DevenvApp(App[int]):
         self._started = True
         self.urls = dict(message.urls)
         self.header.urls = self.urls
+        if self._start_notices:  # running as root, a port moved...: one toast for all
+            said = "\n".join(f"{name}: {text}" for name, text in self._start_notices)
+            self.notify(said, title="while starting", timeout=10)
+            self._start_notices = []
         self.log_view.set_names(message.names)
         self._show_summary()
         if self._check_parity_of is not None:
@@ -526,6 +533,7 @@ class DevenvApp(App[int]):
         else:
             title = "devenv stopped on an unexpected error (a bug: please report it)"
             hint = "The logs are in .devenv/logs/. q quits."
+        self.clear_notifications()  # nothing covers the cause
         self.error_panel.show(title, text, hint)
         self.header.state = "failed"
         self.header.status = "could not start"
