@@ -647,15 +647,23 @@ class DevenvApp(App[int]):
             return
         from devenv.config.dotenv import export_lines
 
-        self.copy_to_clipboard("\n".join(export_lines(self.urls)))
-        self.notify(f"Copied {', '.join(self.urls)} (as export lines)")
+        what = f"{', '.join(self.urls)} (as export lines)"
+        self._copy("\n".join(export_lines(self.urls)), what)
 
     def action_copy_url(self, key: str) -> None:
         if key in self.urls:
-            self.copy_to_clipboard(self.urls[key])
             from devenv.services.password import mask_url
 
-            self.notify(f"Copied {key}: {mask_url(self.urls[key])}")
+            self._copy(self.urls[key], f"{key}: {mask_url(self.urls[key])}")
+
+    def _copy(self, text: str, what: str) -> None:
+        """Copy ``text`` and say truly how (devenv.tui.clipboard): ``what`` names it."""
+        from devenv.tui import clipboard
+
+        if clipboard.copy(text, self.copy_to_clipboard):
+            self.notify(f"Copied {what}")
+        else:
+            self.notify(f"{what}: {clipboard.SENT}; `devenv env` prints them", title="clipboard")
 
     def action_filter(self) -> None:
         self.log_view.focus_filter()
