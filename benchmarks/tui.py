@@ -422,6 +422,12 @@ def idle(bench: Bench, presses: int, results: Results) -> None:
     results.add("  RSS of devenv up, idle", [rss / 2**20], "MiB")
     times = press_and_time(bench, name, presses)
     results.add(f"  key 'a' to screen, idle ({presses} presses)", times)
+    # The details pane open on the first process: its graphs follow every sample.
+    bench.tmux.keys(name, "d")
+    wait_screen(bench.tmux, name, "the details pane", lambda s: "· process ·" in s)
+    cpu_open, _ = idle_cpu(devenv)
+    results.add("  the same with the details pane open (d)", [cpu_open], "%")
+    bench.tmux.keys(name, "d")  # (not Esc: an Esc then q reads as alt+q)
     bench.quit(name)
 
     # The same without the TUI: what the core (supervisor, stats sampling) costs alone.

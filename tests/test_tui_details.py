@@ -69,13 +69,17 @@ async def test_a_process_row_shows_its_command_ports_log_and_env_with_secrets_ma
         text = pane_text(app)
         assert "web.1 · process · ready" in text
         assert "python -m app.web" in text
-        assert "5000" in text  # its port
+        assert "none seen listening (given PORT=5000)" in text  # the fake's rows have no ports
         assert "/work/shop/.devenv/logs/web.1.log" in text
         assert "SECRET_KEY=***" in text and "STRIPE_TOKEN=***" in text
         assert "DATABASE_URL=postgresql://shop:***@127.0.0.1:5432/shop" in text
         assert "MODE=dev" in text
         assert PASSWORD not in text and "django-insecure" not in text and "tok_live" not in text
         assert "Conns" not in text  # no server figures for a process
+
+        web = next(row for row in ROWS if row.name == "web.1")
+        app.post_message(RowsSampled([replace(web, ports=(5000, 5001))]))
+        await until(pilot, lambda: "Ports    5000, 5001" in pane_text(app), "its ports")
 
 
 @asynctest
@@ -143,8 +147,11 @@ async def test_the_sparklines_are_fed_by_the_samples_and_the_exits_by_the_events
         await select(app, pilot, "worker.1")
         await pilot.press("d")
         spark = app.details.query_one("#details-cpu")
-        assert list(spark.data)[-3:] == [5.0, 40.0, 12.5]
-        assert "12.5% now, max 40.0%" in pane_text(app)
+        await until(pilot, lambda: spark.size.width and len(spark.data) == spark.size.width, "")
+        # The last 5 minutes, one value a column: the newest at the right, the peak kept.
+        assert max(spark.data) == 40.0 and spark.data[-1] in (40.0, 12.5)
+        assert spark.data[0] == min(app.details.history("worker.1")[0])
+        assert "now, max 40.0%" in pane_text(app)
 
         app.post_message(CoreEvent(ProcessExited("worker.1", pid=5002, returncode=-9)))
         app.post_message(CoreEvent(ProcessRestarting("worker.1", attempt=2, delay=0.5)))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Iterable
+from itertools import pairwise
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -54,6 +55,35 @@ def happening(event: Event) -> tuple[str, str] | None:
         case ServiceFailed(message=message):
             return "exit", f"failed: {message}"
     return None
+
+
+def timeline(samples: list[float]) -> list[float]:
+    """``samples`` on the graphs' HISTORY-long axis, the newest at the right; before the first
+    one, their least value (the lowest bar): a graph starts flat, not from zero, and a
+    flat one stays the same picture as it fills."""
+    if not samples:
+        return []
+    return [min(samples)] * (HISTORY - len(samples)) + samples
+
+
+def columns(data: list[float], width: int) -> list[float]:
+    """``data`` as at most ``width`` values, one a column of the graph: the largest of the
+    samples that fall in each (a spike is never averaged away)."""
+    if width <= 0 or len(data) <= width:
+        return list(data)
+    step = len(data) / width
+    edges = [int(i * step) for i in range(width + 1)]
+    return [max(data[start : max(end, start + 1)]) for start, end in pairwise(edges)]
+
+
+def picture(values: Iterable[float]) -> tuple[int, ...]:
+    """The bar heights (0-7) a sparkline draws for ``values``, scaled from their least to their
+    most, as Textual's Sparkline scales them."""
+    values = list(values)
+    low, high = min(values, default=0.0), max(values, default=0.0)
+    if high == low:
+        return (0,) * len(values)
+    return tuple(int((value - low) / (high - low) * 7) for value in values)
 
 
 def _exit_words(code: int) -> str:
@@ -120,6 +150,7 @@ class DetailsPane(VerticalScroll):
         self._launches: dict[str, Launch | str] = {}  # str: why it could not be read
         self._figures: dict[str, Figures | None] = {}
         self._asked_at = float("-inf")  # time.monotonic() of the last insight question
+        self._said: dict[str, str | Content] = {}  # what each text widget shows now
 
     def compose(self) -> ComposeResult:
         yield Label(id="details-title")
@@ -161,13 +192,18 @@ class DetailsPane(VerticalScroll):
         """One sample of every row (the app's once-a-second ``Session.rows()``), taken at
         ``when`` (epoch)."""
         self._now = max(self._now, when)
+        before = _worded(self._rows.get(self.shown)) if self.shown is not None else None
         for row in rows:
             self._rows[row.name] = row
+            if row.pid and row.cpu_percent is None and row.rss is None:
+                continue  # running, not sampled yet: unknown, not zero
             self._cpu.setdefault(row.name, deque(maxlen=HISTORY)).append(row.cpu_percent or 0.0)
             self._rss.setdefault(row.name, deque(maxlen=HISTORY)).append(float(row.rss or 0))
         if self.shown is not None:
             self._ask()
             self._render_graphs()
+            if _worded(self._rows.get(self.shown)) != before:  # not each second's numbers
+                self._render_body()
 
     def add_event(self, event: Event, when: float) -> None:
         """An event of the core, at ``when`` (epoch): an exit or a restart goes into its row's
@@ -241,17 +277,17 @@ class DetailsPane(VerticalScroll):
             return
         row = self._rows.get(name)
         title = f"{name} · {row.kind} · {row.state}" if row else name
-        self.query_one("#details-title", Label).update(title)
+        self._say("#details-title", title)
         cpu, rss = self.history(name)
         self._graph(
             "cpu",
-            cpu,
+            timeline(cpu),
             f"{format_cpu(row.cpu_percent if row else None)} now, "
             f"max {format_cpu(max(cpu, default=None))}",
         )
         self._graph(
             "rss",
-            rss,
+            timeline(rss),
             f"{format_bytes(row.rss if row else None)} now, "
             f"max {format_bytes(int(max(rss)) if rss else None)}",
         )
@@ -269,9 +305,18 @@ class DetailsPane(VerticalScroll):
 
     def _graph(self, key: str, data: list[float], value: str) -> None:
         spark = self.query_one(f"#details-{key}", Sparkline)
-        if spark.data != data:
-            spark.data = data
-        self.query_one(f"#details-{key}-value", Label).update(value)
+        # One value a column, and drawn again only when a bar changes height: a quiet
+        # process's flat graph is not repainted every second.
+        bars = columns(data, spark.size.width)
+        if spark.data is None or picture(spark.data) != picture(bars):
+            spark.data = bars
+        self._say(f"#details-{key}-value", value)
+
+    def _say(self, selector: str, text: str | Content) -> None:
+        # An update lays the screen out again: only when the words changed, not every second.
+        if self._said.get(selector) != text:
+            self._said[selector] = text
+            self.query_one(selector, Static).update(text)
 
     def _render_body(self) -> None:
         name = self.shown
@@ -287,8 +332,7 @@ class DetailsPane(VerticalScroll):
         launch = self._launches.get(name)
         command = launch.command if launch is not None and not isinstance(launch, str) else None
         parts.append(_line("Command", command or (row.detail if row else "") or NONE))
-        ports = (row.ports or ((row.port,) if row and row.port else ())) if row else ()
-        parts.append(_line("Ports", ", ".join(map(str, ports)) or NONE))
+        parts.append(_line("Ports", _ports(row)))
         log = self._session.log_path(name) if self._session is not None else None
         parts.append(_line("Log", str(log) if log else NONE))
         if isinstance(launch, str):
@@ -301,7 +345,27 @@ class DetailsPane(VerticalScroll):
                 parts.append(_line(label, NONE))
         if _serving(row):  # a server that is down has no figures: older ones would mislead
             parts += _figures_lines(self._figures.get(name))
-        self.query_one("#details-body", Static).update(Content("\n").join(parts))
+        self._say("#details-body", Content("\n").join(parts))
+
+
+def _ports(row: Status | None) -> str:
+    """A service's port; the ports a process was seen listening on (not the PORT it was given:
+    a worker is given one and never opens it)."""
+    if row is None:
+        return NONE
+    if row.kind == "service":
+        return str(row.port) if row.port else NONE
+    listening = ", ".join(map(str, row.ports or ()))
+    if row.port and not listening:
+        return f"none seen listening (given PORT={row.port})"
+    return listening or NONE
+
+
+def _worded(row: Status | None) -> tuple[object, ...] | None:
+    """What the pane's words say of ``row`` (its numbers are the graphs')."""
+    if row is None:
+        return None
+    return row.kind, row.state, row.port, row.ports, row.detail, row.restarts
 
 
 def _serving(row: Status | None) -> bool:
