@@ -120,7 +120,8 @@ class DetailsPane(VerticalScroll):
     DetailsPane .graph-value { width: 28; padding-left: 1; text-wrap: nowrap; }
     DetailsPane #details-exits > .sparkline--max-color { color: $error; }
     DetailsPane #details-exits > .sparkline--min-color { color: $success 30%; }
-    DetailsPane #details-body { margin-top: 1; }
+    /* A long value (PATH) is cut at the edge, not wrapped over the lines below it. */
+    DetailsPane #details-body { margin-top: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     class LaunchRead(Message, bubble=False):
