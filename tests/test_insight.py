@@ -107,6 +107,29 @@ def test_postgres_without_pg_stat_statements_says_so(stack):
     assert dict(figures.databases).keys() >= {"postgres", "shop"}
 
 
+def test_postgres_with_the_extension_created_but_not_loaded_says_what_the_server_says(
+    reachable_dir, tmp_path, monkeypatch
+):
+    import shutil
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (reachable_dir / "devenv.toml").write_text(
+        '[project]\nname = "unloaded"\n\n[services.postgres]\n\n'
+        '[[services.postgres.databases]]\nname = "shop"\nextensions = ["pg_stat_statements"]\n'
+    )
+    stack = Stack(load_config(reachable_dir / "devenv.toml"))
+    try:
+        stack.start()
+        figures = figures_of(stack.service("postgres"))
+    finally:
+        stack.stop()
+        shutil.rmtree(stack.layout.runtime, ignore_errors=True)
+    assert isinstance(figures, PostgresFigures)
+    assert figures.statements is None
+    assert "shared_preload_libraries" in figures.statements_note
+    assert "shop" in dict(figures.databases)
+
+
 def test_postgres_that_does_not_answer_is_unavailable(stack):
     figures = figures_of(stack.service("postgres"), "no_such_database")
     assert isinstance(figures, Unavailable)
