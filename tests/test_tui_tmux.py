@@ -631,3 +631,23 @@ def test_quitting_prints_what_was_stopped_and_what_was_left_running(demo, termin
     assert "left running, as `devenv up -d` started them: postgres, redis" in screen, screen
     assert f"logs: {demo / '.devenv' / 'logs'}" in screen.replace("\n", ""), screen
     assert rc_file.read_text().strip() == "0"
+
+
+def test_question_mark_opens_the_help_and_escape_closes_it(demo, terminal, reachable_dir):
+    """The keys are one key away on the real `devenv up`: ? shows them all, Esc goes back."""
+    python = shlex.quote(sys.executable)
+    up = f"env -u PORT -u NO_COLOR PATH={shlex.quote(terminal.env['PATH'])} {python} -m devenv up"
+    terminal.start(f"cd {shlex.quote(str(demo))} && {up}", cwd=reachable_dir)
+    terminal.wait_until("4/4 up", lambda s: re.search(r"^  demo  4/4 up", s, re.M))
+    assert "? Help" in terminal.last, terminal.last  # the footer says where the keys are
+
+    terminal.keys("?")
+    screen = terminal.wait_until("the help", lambda s: s if "Processes and services" in s else None)
+    for line in ("restart it", "psql on PostgreSQL", "filter the log", "stop all and quit"):
+        assert line in screen, screen
+
+    terminal.keys("Escape")
+    screen = terminal.wait_until(
+        "the dashboard again", lambda s: s if "Processes and services" not in s else None
+    )
+    assert list(table(screen)) == ["postgres", "redis", "web.1", "worker.1"], screen

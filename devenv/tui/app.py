@@ -12,14 +12,17 @@ import asyncio
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import ClassVar, Protocol
 
 from textual import on, work
-from textual.app import App, ComposeResult, SuspendNotSupported
-from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer
+from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
+from textual.binding import BindingType
+from textual.command import Provider
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
 from devenv.console import describe
@@ -47,6 +50,9 @@ from devenv.tui.details_pane import DetailsPane
 from devenv.tui.drift_banner import SYNC_KEY, DriftBanner
 from devenv.tui.error_panel import ErrorPanel
 from devenv.tui.header import ProjectHeader
+from devenv.tui.help_screen import HelpScreen
+from devenv.tui.key_footer import KeyFooter
+from devenv.tui.keys import ROW_ACTIONS, help_sections, key, row_action_applies
 from devenv.tui.line_buffer import LineBuffer
 from devenv.tui.log_view import MAX_LINES, LogView
 from devenv.tui.messages import (
@@ -66,6 +72,10 @@ from devenv.tui.status_table import StatusTable, health_from_event
 
 DEPS_EVENTS = (DriftFound, DriftCleared, SyncStarted, SyncStepStarted, SyncFinished)
 SERVICE_CHANGES = (ServiceFailed, ServiceReady, ServiceStopped)
+CLIENTS = {"psql": "postgres", "redis_cli": "redis"}  # the service each client needs
+# What applies of these changes with the selected row and the session's state (DevenvApp.applies).
+CHANGING = (*ROW_ACTIONS, "restart_all", *CLIENTS, "copy_urls", "log_path")
+OVER_SCREENS = frozenset({"quit", "close", "help"})  # the keys kept over the help, the quit dialog
 
 
 class SessionFactory(Protocol):
@@ -109,27 +119,61 @@ class DevenvApp(App[int]):
 
     TITLE = "devenv"
     CSS_PATH = "app.tcss"
-    COMMANDS = App.COMMANDS | {DevenvCommands}
+    # devenv's actions only: Textual's own (themes, screenshots, its key panel) are not the
+    # person's business here, and the help screen lists the keys.
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {DevenvCommands}
+    # The one table of keys (devenv.tui.keys): the footer shows them in this order, most
+    # useful first, as many as fit; the help screen groups them; the palette lists the titled.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit"),
-        Binding("r", "restart_process", "Restart"),
-        Binding("s", "stop_process", "Stop"),
-        Binding("t", "start_process", "Start"),
-        Binding("R", "restart_all", "Restart all"),
+        key("q", "quit", "Quit", "app", "stop all and quit", "Quit"),
+        key("question_mark,f1", "help", "Help", "app", "this help", "Help: every key"),
+        key(
+            "r",
+            "restart_process",
+            "Restart",
+            "processes",
+            "restart it",
+            "Restart process",
+        ),
+        key("s", "stop_process", "Stop", "processes", "stop it (t starts it)", "Stop process"),
+        key("t", "start_process", "Start", "processes", "start it", "Start process"),
+        key("slash", "filter", "Filter", "logs", "filter the log", "Filter logs"),
+        key(
+            "a",
+            "toggle_all",
+            "All logs",
+            "logs",
+            "all logs / the row's",
+            "Toggle all logs",
+        ),
+        key("d", "details", "Details", "data", "graphs, command, env", "Show details"),
+        key("p", "psql", "psql", "services", "psql on PostgreSQL", "Open psql"),
+        key("c", "redis_cli", "redis-cli", "services", "redis-cli on Redis", "Open redis-cli"),
         # Shown once the session started, in a project with [onboarding] (OnboardingDock).
-        Binding("o", "onboarding", "Onboarding"),
-        # Not in the footer (full at 80 columns): the drift banner names it when it matters.
-        Binding(SYNC_KEY, "sync_deps", "Sync deps", show=False),
-        Binding("slash", "filter", "Filter"),
-        Binding("a", "toggle_all", "All logs"),
-        Binding("p", "psql", "psql"),
-        Binding("c", "redis_cli", "redis-cli"),
-        Binding("y", "copy_urls", "Copy URLs"),
-        Binding("l", "log_path", "Log file"),
-        Binding("d", "details", "Details"),
-        Binding("ctrl+l", "clear_log", "Clear"),
-        Binding("escape", "focus_table", "Table", show=False),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        key("o", "onboarding", "Onboarding", "app", "the onboarding", "Onboarding"),
+        key(
+            "R",
+            "restart_all",
+            "Restart all",
+            "processes",
+            "restart every process",
+            "Restart all processes",
+        ),
+        key("y", "copy_urls", "Copy URLs", "services", "copy the URLs", "Copy URLs"),
+        key("l", "log_path", "Log file", "logs", "the log file's path", "Show log file"),
+        key("ctrl+l", "clear_log", "Clear", "logs", "clear the view", "Clear logs"),
+        # Not in the footer: the drift banner names it when it matters.
+        key(
+            SYNC_KEY,
+            "sync_deps",
+            "Sync deps",
+            "data",
+            "sync the packages",
+            "Sync deps",
+            show=False,
+        ),
+        key("escape", "close", "Close", "app", "close a screen, a panel", show=False),
+        key("ctrl+c,ctrl+q", "quit", "Quit", "app", "", show=False, priority=True),
     ]
 
     DRAIN_EVERY = 0.08
@@ -185,6 +229,7 @@ class DevenvApp(App[int]):
         """The clock that stamps devenv's own lines (a test sets a fixed one)."""
         self._clock_cache: tuple[int, str] = (-1, "")
         self._tailed: set[str] = set()
+        self._applying: frozenset[str] = frozenset()  # what applied when the footer was made
         self.onboarding = OnboardingDock(self)
         """The onboarding screen: opened by itself for a person not onboarded, and by ``o``."""
 
@@ -197,7 +242,7 @@ class DevenvApp(App[int]):
         yield StatusTable(id="table")
         yield DetailsPane(id="details")
         yield LogView(id="logs")
-        yield Footer()
+        yield KeyFooter(self.applies)
 
     @property
     def header(self) -> ProjectHeader:
@@ -607,9 +652,89 @@ class DevenvApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if (allowed := self.onboarding.check_action(action)) is not None:
             return allowed
-        # psql in a project without postgres: hidden from the footer and the palette.
-        needs = {"psql": "postgres", "redis_cli": "redis"}.get(action)
+        # Over the dashboard (the help, the quit dialog) its keys would act on rows unseen.
+        if len(self.screen_stack) > 1 and action not in OVER_SCREENS:
+            return False
+        # psql in a project without postgres: refused, hidden from the footer and the palette.
+        needs = CLIENTS.get(action)
         return not (needs and self._services is not None and needs not in self._services)
+
+    def applies(self, action: str) -> bool:
+        """Whether the dashboard's ``action`` would do something now (whatever screen is on
+        top): the footer and the command palette offer only these. r/s/t as the selected
+        row's state allows, and none before the start is done, after it failed, or while
+        stopping; psql and redis-cli while the project's server is ready; y once there
+        are URLs. The keys themselves still work (check_action): pressed where they do
+        nothing, the notification says why (the row shown may be a second old)."""
+        live = (
+            self.session is not None
+            and self._started
+            and not self._start_failed
+            and not self._stopping
+        )
+        if action in ROW_ACTIONS:
+            row = self._selected_row()
+            return live and row is not None and row_action_applies(action, row)
+        if action == "restart_all":
+            return live and any(row.kind == "process" for row in self._rows)
+        if service := CLIENTS.get(action):
+            if self._services is not None and service not in self._services:
+                return False  # hidden from the footer and the palette
+            return any(row.name == service and row.state == State.READY for row in self._rows)
+        if action == "copy_urls":
+            return bool(self.urls)
+        if action == "log_path":
+            return self.session is not None and self._selected_row() is not None
+        return True
+
+    def _selected_row(self) -> Status | None:
+        try:
+            name = self.table.selected_name
+        except NoMatches:  # not composed yet
+            return None
+        return next((row for row in self._rows if row.name == name), None)
+
+    def _refresh_keys(self) -> None:
+        """Have the footer show again what applies, when that changed (not at every sample:
+        a footer rebuilt each second would cost the idle dashboard its quiet)."""
+        applying = frozenset(action for action in CHANGING if self.applies(action))
+        if applying != self._applying:
+            self._applying = applying
+            self.refresh_bindings()
+
+    @on(RowsSampled)
+    @on(SessionStarted)
+    @on(StopProgress)
+    @on(Worker.StateChanged)
+    @on(DataTable.RowHighlighted, "#table")
+    def _keys_may_change(self) -> None:
+        self.call_later(self._refresh_keys)  # after this message's other handlers
+
+    def action_help(self) -> None:
+        """The help screen: every key of the app's BINDINGS, grouped, with what it does."""
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+        elif len(self.screen_stack) == 1:
+            self.push_screen(HelpScreen(help_sections(type(self).BINDINGS, self.get_key_display)))
+
+    def action_close(self) -> None:
+        """Esc: close what is open, the topmost first: a screen over the dashboard (the help,
+        the quit dialog: the stop goes on, the header says how far), the details pane or the
+        filter (the table gets the focus), the error panel; else focus the table."""
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+        elif self.focused is self.table and not self.details.is_open and self._error_shown:
+            self.error_panel.remove_class("-shown")
+        else:
+            self.action_focus_table()
+
+    @property
+    def _error_shown(self) -> bool:
+        return self.error_panel.has_class("-shown")
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        # Textual's (themes, its key panel, screenshots) are not devenv's: see COMMANDS.
+        return ()
 
     def action_onboarding(self) -> None:
         self.onboarding.open()

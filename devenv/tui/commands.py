@@ -1,35 +1,19 @@
-"""The command palette's devenv commands: every key binding's action, plus one per URL."""
+"""The command palette's devenv commands: every titled key of the app's BINDINGS (devenv.tui.keys)
+that applies now, plus one per connection URL. Textual's own commands are not offered."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from devenv.tui.keys import Key
+
 if TYPE_CHECKING:
-    from textual.app import App
-
     from devenv.tui.app import DevenvApp
-
-# (title, action name, help); the key is the action's binding in DevenvApp.BINDINGS
-COMMANDS = (
-    ("Restart process", "restart_process", "restart the process under the cursor"),
-    ("Stop process", "stop_process", "stop the process under the cursor"),
-    ("Start process", "start_process", "start the (stopped) process under the cursor"),
-    ("Restart all processes", "restart_all", "restart every process"),
-    ("Sync deps", "sync_deps", "install what the lockfiles pin, restart what uses it"),
-    ("Open psql", "psql", "this project's PostgreSQL, in this terminal"),
-    ("Open redis-cli", "redis_cli", "this project's Redis, in this terminal"),
-    ("Show log file", "log_path", "where the selected row's log is written"),
-    ("Copy URLs", "copy_urls", "all connection URLs, as export lines"),
-    ("Filter logs", "filter", "show only the lines containing some text"),
-    ("Toggle all logs", "toggle_all", "every source's lines, or only the selected row's"),
-    ("Clear logs", "clear_log", "forget the lines of the current view"),
-    ("Quit", "quit", "stop everything devenv started, then exit"),
-)
 
 
 class DevenvCommands(Provider):
@@ -41,11 +25,10 @@ class DevenvCommands(Provider):
 
     def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
         app = self._app
-        keys = _keys(app)
-        for title, action, help_text in COMMANDS:
-            if app.check_action(action, ()) is False:
-                continue  # e.g. psql in a project without postgres
-            yield title, f"{keys[action]} · {help_text}", getattr(app, f"action_{action}")
+        for title, action, keys, does in palette(type(app).BINDINGS, app.get_key_display):
+            if app.onboarding.check_action(action) is False or not app.applies(action):
+                continue  # e.g. psql in a project without postgres, s on a stopped row
+            yield title, f"{keys} · {does}", getattr(app, f"action_{action}")
         for name in app.urls:
             yield f"Copy {name}", app.urls[name], partial(app.action_copy_url, name)
 
@@ -61,10 +44,14 @@ class DevenvCommands(Provider):
                 yield Hit(score, matcher.highlight(title), callback, help=help_text)
 
 
-def _keys(app: App) -> dict[str, str]:
-    """Each action's key as the footer shows it, from the app's bindings (the first wins)."""
-    keys: dict[str, str] = {}
-    for binding in app.BINDINGS:
-        if isinstance(binding, Binding):
-            keys.setdefault(binding.action, app.get_key_display(binding))
-    return keys
+def palette(
+    bindings: Iterable[BindingType], key_display: Callable[[Binding], str]
+) -> list[tuple[str, str, str, str]]:
+    """(title, action, keys, what it does) of each ``Key`` with a title in ``bindings`` (an
+    app's BINDINGS), in their order: the palette's entries, one per action."""
+    entries: dict[str, tuple[str, str, str, str]] = {}
+    for declared in bindings:
+        if isinstance(declared, Key) and declared.title and declared.action not in entries:
+            keys = ", ".join(key_display(b) for b in Binding.make_bindings([declared]))
+            entries[declared.action] = (declared.title, declared.action, keys, declared.tooltip)
+    return list(entries.values())

@@ -17,6 +17,7 @@ class QuitScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "app.quit", "Kill now", priority=True),
         Binding("ctrl+c", "app.quit", "Kill now", priority=True),
+        Binding("escape", "app.close", "Hide", show=False),  # the stop goes on; the header says
     ]
 
     def __init__(self, project: str) -> None:
