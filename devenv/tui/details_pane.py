@@ -173,6 +173,8 @@ class DetailsPane(VerticalScroll):
         self._session = session
 
     def open(self, name: str) -> None:
+        # What could not be read last time is asked again (a placeholder, an error).
+        self._launches = {n: got for n, got in self._launches.items() if not isinstance(got, str)}
         self.add_class("-open")
         self.show(name)
 
