@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from devenv.state import State
 from devenv.supervisor.events import ProcessExited, ProcessRestarting
 from devenv.tui.details_pane import happening
 from devenv.tui.messages import CoreEvent, RowsSampled
@@ -116,10 +115,11 @@ async def test_the_pane_follows_the_selection_and_asks_a_server_only_while_open_
 
 
 @asynctest
-async def test_a_server_is_asked_at_most_every_two_seconds():
+async def test_a_server_is_asked_at_most_once_every_insight_every():
     app, holder = make_app()
     async with app.run_test(size=SIZE) as pilot:
         assert await settle(app, pilot)
+        app.details.INSIGHT_EVERY = 3600  # (2 s in use: a slow test run must not ask twice)
         await select(app, pilot, "redis")
         await pilot.press("d")
         for _ in range(5):  # five samples in a row, as fast as the app takes them
@@ -132,6 +132,7 @@ async def test_a_server_is_asked_at_most_every_two_seconds():
 @asynctest
 async def test_the_sparklines_are_fed_by_the_samples_and_the_exits_by_the_events():
     app, _ = make_app()
+    app.SAMPLE_EVERY = 3600  # the samples are the ones given here, none of the timer's
     async with app.run_test(size=SIZE) as pilot:
         assert await settle(app, pilot)
         before = len(app.details.history("worker.1")[0])
@@ -147,7 +148,6 @@ async def test_the_sparklines_are_fed_by_the_samples_and_the_exits_by_the_events
         await select(app, pilot, "worker.1")
         await pilot.press("d")
         spark = app.details.query_one("#details-cpu")
-        await until(pilot, lambda: spark.size.width and len(spark.data) == spark.size.width, "")
         # The last 5 minutes, one value a column: the newest at the right, the peak kept.
         assert max(spark.data) == 40.0 and spark.data[-1] in (40.0, 12.5)
         assert spark.data[0] == min(app.details.history("worker.1")[0])
@@ -162,6 +162,18 @@ async def test_the_sparklines_are_fed_by_the_samples_and_the_exits_by_the_events
         assert "killed by SIGKILL" in text and "restart 2" in text
         bars = list(app.details.query_one("#details-exits").data)
         assert bars[-1] == 1 and sum(bars) == 1  # the exit, in the last 10 s
+
+
+def test_the_graphs_axis_columns_and_picture():
+    from devenv.tui.details_pane import HISTORY, columns, picture, timeline
+
+    line = timeline([3.0, 9.0, 4.0])
+    assert len(line) == HISTORY and line[-3:] == [3.0, 9.0, 4.0] and set(line[:-3]) == {3.0}
+    assert columns([1.0, 7.0, 2.0, 2.0, 5.0, 1.0], 3) == [7.0, 2.0, 5.0]  # each column's peak
+    assert columns([1.0, 2.0], 80) == [1.0, 2.0]
+    assert len(columns(line, 80)) == 80 and max(columns(line, 80)) == 9.0
+    assert picture([5.0, 5.0, 5.0]) == (0, 0, 0)  # flat: the same picture however it fills
+    assert picture([0.0, 10.0, 5.0]) == (0, 7, 3)
 
 
 def test_what_counts_as_an_exit_or_a_restart():
@@ -179,15 +191,21 @@ def test_what_counts_as_an_exit_or_a_restart():
 
 
 @asynctest
-async def test_a_row_gone_from_the_session_says_why_in_the_pane():
-    rows = [*ROWS, replace(ROWS[3], name="ghost.1", state=State.STOPPED)]
-    app, holder = make_app(rows=rows)
+async def test_a_row_the_session_cannot_say_says_why_in_the_pane():
+    from devenv.errors import DevenvError
+
+    app, holder = make_app()
     async with app.run_test(size=SIZE) as pilot:
         assert await settle(app, pilot)
-        holder["session"].current_rows = list(ROWS)  # the fake no longer knows it
-        await select(app, pilot, "ghost.1")
+
+        def refuse(name: str):
+            raise DevenvError(f"no process or service named {name}")
+
+        holder["session"].launch = refuse  # gone from the session since the table showed it
+        await select(app, pilot, "worker.1")
         await pilot.press("d")
         await until(pilot, lambda: "no process or service named" in pane_text(app), "why")
+        assert "python -m wrk" in pane_text(app)  # the row's own words stand in
 
 
 def test_snapshot_the_pane_on_postgres_120x36(snap_compare):
