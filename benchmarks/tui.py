@@ -82,7 +82,11 @@ QUIET = "sleep 1000000"
 FAKE_APP = r"""
 import asyncio, json, sys, time
 t0 = time.perf_counter()
-from devenv.session import Row
+from devenv.state import State, Status
+def Row(name, kind, state, pid, port, cpu, rss, restarts, uptime, detail):
+    said = {"version": detail} if kind == "service" else {"command": detail}
+    return Status(name, kind, State(state), pid=pid, port=port, restarts=restarts,
+                  cpu_percent=cpu, rss=rss, uptime=uptime, **said)
 from devenv.tui.app import DevenvApp
 t1 = time.perf_counter()
 
