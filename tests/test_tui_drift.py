@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import time
 from pathlib import Path
 
@@ -118,7 +119,7 @@ def sync_workers(app) -> list:
 
 
 def logged(app, name: str, text: str) -> bool:
-    return any(text in line for line in app.log_view._by_name.get(name, ()))
+    return any(text in line for line in app.log_view.texts(name))
 
 
 def banner_text(app) -> str:
@@ -167,7 +168,7 @@ async def test_first_start_shows_the_install_then_runs_the_process_from_the_venv
         steps = core_events(messages, SyncStepStarted)
         assert [(s.index, s.total) for s in steps] == [(0, 2), (1, 2)]
         assert steps[0].command.startswith("uv venv") and steps[1].command.startswith("uv pip")
-        assert "first start" in app.log_view._by_name["deps"][0]
+        assert "first start" in app.log_view.texts("deps")[0]
         assert logged(app, "deps", "alpha==1.0")  # uv's own output, under "deps"
         assert any("deps" in line and "alpha==1.0" in line for line in app.log_view.output.lines)
         assert not app.drift_banner.has_class("-shown")  # installed: nothing left to show
@@ -333,16 +334,18 @@ async def test_the_log_keeps_following_when_the_banner_takes_its_room():
 
 @asynctest
 async def test_a_longer_name_lines_up_the_earlier_lines_again():
-    from tests.test_tui import make_app, settle
+    from devenv.supervisor.proclog import LogLine
+    from tests.test_tui import T0, make_app, settle
 
     app, _ = make_app(lines={})
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         view = app.log_view
-        view.add_lines([("deps", "09:30:00 installing")])
-        view.add_lines([("a-much-longer-name.1", "09:30:01 hello")])
+        view.add_lines([("deps", LogLine(T0, "installing"))])
+        view.add_lines([("a-much-longer-name.1", LogLine(T0 + 1, "hello"))])
         await pilot.pause()
-        bars = {line.index("|") for line in view.output.lines}
+        # "|" before an app's text, "»" before devenv's own
+        bars = {re.search(" [|»] ", line).start() for line in view.output.lines}
         assert len(bars) == 1, list(view.output.lines)
 
 

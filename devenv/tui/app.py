@@ -31,6 +31,7 @@ from devenv.events import (
     DriftCleared,
     DriftFound,
     Event,
+    HookOutput,
     Notice,
     ServiceFailed,
     ServiceReady,
@@ -54,7 +55,7 @@ from devenv.tui.help_screen import HelpScreen
 from devenv.tui.key_footer import KeyFooter
 from devenv.tui.keys import ROW_ACTIONS, help_sections, key, row_action_applies
 from devenv.tui.line_buffer import LineBuffer
-from devenv.tui.log_view import MAX_LINES, LogView
+from devenv.tui.log_view import MAX_LINES, LogView, OwnLine
 from devenv.tui.messages import (
     ControlDone,
     CoreEvent,
@@ -227,8 +228,6 @@ class DevenvApp(App[int]):
         self._start_notices: list[tuple[str, str]] = []  # (name, message), shown as one
         self.now: Callable[[], float] = time.time
         """The clock that stamps devenv's own lines (a test sets a fixed one)."""
-        self._clock_cache: tuple[int, str] = (-1, "")
-        self._tailed: set[str] = set()
         self._applying: frozenset[str] = frozenset()  # what applied when the footer was made
         self.onboarding = OnboardingDock(self)
         """The onboarding screen: opened by itself for a person not onboarded, and by ``o``."""
@@ -326,7 +325,10 @@ class DevenvApp(App[int]):
     @work(thread=True, exit_on_error=False, group="tail", description="log tail")
     def _load_tail(self, name: str) -> None:
         if self.session is not None:
-            self.post_message(TailLoaded(name, self.session.tail(name)))
+            from devenv.services.logstamps import timed
+
+            # Read (and its stamps parsed) here, off the UI's thread.
+            self.post_message(TailLoaded(name, timed(self.session.tail(name))))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="stop", description="stop")
     def _stop(self) -> None:
@@ -404,9 +406,14 @@ class DevenvApp(App[int]):
         # happened, and an installer's thousand lines of output cost one write.
         text = describe(event)
         if text is not None:
-            lines = [text, *event.log_tail] if isinstance(event, ServiceFailed) else [text]
             now = self.now()
-            self._buffer.put(event.name, [LogLine(now, line) for line in lines])
+            # devenv's own words are marked as such; a hook's or an installer's output, and
+            # the server's lines a failure carries, are theirs.
+            said = LogLine if isinstance(event, (HookOutput, SyncOutput)) else OwnLine
+            lines = [said(now, text)]
+            if isinstance(event, ServiceFailed):
+                lines += [LogLine(now, line) for line in event.log_tail]
+            self._buffer.put(event.name, lines)
         if not isinstance(event, SyncOutput):  # the progress shows the step, not each line
             self.post_message(CoreEvent(event))
 
@@ -540,6 +547,7 @@ class DevenvApp(App[int]):
         if isinstance(self.screen, QuitScreen):
             self.screen.progress(text)
         self.header.status = text
+        self._buffer.put("devenv", [OwnLine(self.now(), text)])  # the log keeps the stop's steps
 
     @on(SessionStopped)
     def _session_stopped(self) -> None:
@@ -589,17 +597,10 @@ class DevenvApp(App[int]):
         lines, dropped = self._buffer.drain()
         if not lines and not dropped:
             return
-        batch = [(name, f"{self._clock(line.time)} {line.text}") for name, line in lines]
         if dropped:
             note = f"… {dropped} lines skipped here (the log files have them all)"
-            batch.insert(0, ("devenv", f"{self._clock(self.now())} {note}"))
-        self.log_view.add_lines(batch)
-
-    def _clock(self, when: float) -> str:
-        second = int(when)
-        if self._clock_cache[0] != second:
-            self._clock_cache = (second, time.strftime("%H:%M:%S", time.localtime(second)))
-        return self._clock_cache[1]
+            lines.insert(0, ("devenv", OwnLine(self.now(), note)))
+        self.log_view.add_lines(lines)
 
     def _tick_rows(self) -> None:
         if self.session is not None and not self._forced:
@@ -845,9 +846,8 @@ class DevenvApp(App[int]):
             return
         self.log_view.source = name
         is_service = any(row.name == name and row.kind == "service" for row in self._rows)
-        if is_service and name not in self._tailed and self.session is not None:
-            self._tailed.add(name)
-            self._load_tail(name)
+        if is_service and self.session is not None:
+            self._load_tail(name)  # each time: the server has written more since
 
     # -- the details pane: the selected row, in place of the log pane ----------------
 

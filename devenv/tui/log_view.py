@@ -4,24 +4,68 @@ Lines are kept here (bounded) as well as in the ``Log``, so switching the
 source or changing the filter re-fills the ``Log`` without asking the core. The
 combined view's prefixes are padded to the longest name seen; a longer one
 re-fills it, so every line lines up whatever order names became known in.
+
+What a caller may rely on:
+
+- each source's name has its own colour, devenv's own lines (``OwnLine``) carry a
+  ``»`` marker and a dim style, the filter's matches are marked (``log_styles``);
+- a filter that hides every line says so ("no line matches `xyz`");
+- while the view is scrolled up, arriving lines are counted ("N new lines ↓ End"),
+  and End (or a click on the count) goes to the last line and follows again; a
+  resize never stops the following (only scrolling up does);
+- ``clear`` clears the view, never the data: a filter still reads every kept line,
+  and with a filter set it clears the filter first;
+- a service's log (``seed``: its server's own log file) is merged with devenv's
+  lines about it by time, every line in one ``HH:MM:SS`` stamp.
 """
 
 from __future__ import annotations
 
 import collections
+import heapq
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
+from textual.widget import Widget
 from textual.widgets import Input, Label, Log
+
+from devenv.supervisor.proclog import LogLine
+from devenv.tui.log_styles import OWN, LineStyles
 
 MAX_LINES = 10_000
 
 
+@dataclass(frozen=True, slots=True)
+class OwnLine(LogLine):
+    """A line devenv wrote itself (a service's progress, a notice, the stop's steps)."""
+
+
+class Entry(NamedTuple):
+    """One kept line: ``seq`` orders what arrived (0: a line read from a file)."""
+
+    seq: int
+    when: float | None
+    name: str
+    text: str
+    own: bool
+
+
+class TailLog(Log):
+    """Textual's ``Log`` whose End goes to the last line at once: an animated scroll ends
+    where the last line was when it began, short of the lines that came meanwhile."""
+
+    def action_scroll_end(self) -> None:
+        self.scroll_end(animate=False)
+
+
 class LogView(Vertical):
-    """A ``Log`` with a title and a filter ``Input``."""
+    """A ``Log`` with a title, a filter ``Input`` and the notes about what it shows."""
 
     source: reactive[str | None] = reactive(None, init=False)
     """The name whose lines are shown; None shows every source, each line prefixed."""
@@ -30,32 +74,66 @@ class LogView(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._all: collections.deque[tuple[str, str]] = collections.deque(maxlen=MAX_LINES)
-        self._by_name: dict[str, collections.deque[str]] = {}
+        self._all: collections.deque[Entry] = collections.deque(maxlen=MAX_LINES)
+        self._by_name: dict[str, collections.deque[Entry]] = {}
+        self._files: dict[str, list[Entry]] = {}
+        self._seq = 0
+        # What Ctrl+L hid, per view (None: all): lines up to this seq, file lines up to
+        # this time. Hidden from the view only: a filter still reads them.
+        self._cleared: dict[str | None, tuple[int, float]] = {}
         self._width = 6
         self._following = True
+        self._unseen = 0
+        self._styles = LineStyles()
+        self._clock_cache: tuple[int, str] = (-1, "")
+        self._focus_before: Widget | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="log-bar"):
             yield Label(self._title(), id="log-title")
             yield Input(placeholder="/ filter", id="log-filter")
-        yield Log(max_lines=MAX_LINES, id="log")
+        yield Label("", id="log-empty")
+        log = TailLog(max_lines=MAX_LINES, highlight=True, id="log")
+        log.highlighter = self._styles
+        yield log
+        yield Label("", id="log-more")
 
     @property
     def output(self) -> Log:
         return self.query_one("#log", Log)
 
+    def texts(self, name: str) -> list[str]:
+        """The kept lines of ``name`` as they arrived (their text only), oldest first."""
+        return [entry.text for entry in self._by_name.get(name, ())]
+
+    @property
+    def unseen(self) -> int:
+        """Lines that arrived while the view was scrolled up (0 while it follows)."""
+        return self._unseen
+
     def on_mount(self) -> None:
-        # Following the tail is a state of its own, changed only by scrolling: when the
-        # pane shrinks (the table above gains rows) the end moves away from the scroll
-        # position without anyone having scrolled up.
+        # Following the tail is a state of its own, left only by scrolling up: when the
+        # pane shrinks (a resize, the table above gaining rows) the end moves away from the
+        # scroll position without anyone having scrolled, and when it grows the position
+        # is moved back to the new end: neither is a person leaving the tail.
         self.watch(self.output, "scroll_y", self._scrolled, init=False)
         # A first line too long for the pane brings the horizontal scrollbar, which takes
         # the last row: the pane is one row shorter without any Resize.
         self.watch(self.output, "show_horizontal_scrollbar", self._room_changed, init=False)
+        self._show_notes()
 
-    def _scrolled(self) -> None:
-        self._following = self.output.is_vertical_scroll_end
+    def _scrolled(self, old: float, new: float) -> None:
+        log = self.output
+        if log.is_vertical_scroll_end:
+            self._follow_again()
+        elif new < old:
+            self._following = False
+
+    def _follow_again(self) -> None:
+        self._following = True
+        if self._unseen:
+            self._unseen = 0
+            self._show_notes()
 
     def _room_changed(self) -> None:
         if self._following:
@@ -72,82 +150,172 @@ class LogView(Vertical):
     def _widen(self, names: Iterable[str]) -> bool:
         width = max([self._width, *(len(name) for name in names)])
         widened, self._width = width > self._width, width
+        self._styles.width = width
         return widened
 
-    def add_lines(self, lines: Iterable[tuple[str, str]]) -> None:
-        """Append ``(name, text)`` lines; those the current view shows go to the ``Log`` at once."""
-        batch = list(lines)
+    def add_lines(self, lines: Iterable[tuple[str, LogLine]]) -> None:
+        """Append ``(name, line)`` lines (``OwnLine`` for devenv's own); those the current
+        view shows go to the ``Log`` at once, in one write."""
+        seq = self._seq
+        batch = []
+        for name, line in lines:
+            seq += 1
+            batch.append(Entry(seq, line.time, name, line.text, type(line) is OwnLine))
+        self._seq = seq
         source, needle = self.source, self.filter_text.lower()
-        widened = self._widen(name for name, _ in batch)
+        widened = self._widen({entry.name for entry in batch})
         self._all.extend(batch)
-        for name, text in batch:
-            store = self._by_name.get(name)
+        by_name = self._by_name
+        for entry in batch:
+            store = by_name.get(entry.name)
             if store is None:
-                store = self._by_name[name] = collections.deque(maxlen=MAX_LINES)
-            store.append(text)
+                store = by_name[entry.name] = collections.deque(maxlen=MAX_LINES)
+            store.append(entry)
         if widened and source is None:
             self._refill(follow=self._following)  # the earlier lines' prefixes, padded anew
             return
-        shown: list[str] = []
-        for name, text in batch:
-            line = self._prefix(name, text) if source is None else text if name == source else None
-            if line is not None and (not needle or needle in line.lower()):
-                shown.append(line)
-        if shown:
-            log = self.output
-            following = self._following
-            pruned = len(log.lines) + len(shown) > MAX_LINES
-            log.write_lines(shown, scroll_end=following)
-            if pruned:
-                # Log refreshes only the rows of the new lines' old indices; once it prunes
-                # its first lines at the tail, those are off screen and nothing repaints.
-                log.refresh()
-            if following:
-                # Log's own scroll is ignored while it has no scrollbar yet (a first batch
-                # taller than the pane): scroll again once the layout has caught up.
-                log.scroll_end(animate=False)
-
-    def seed(self, name: str, lines: list[str]) -> None:
-        """Put ``lines`` (older than anything received) before ``name``'s own lines."""
-        store = self._by_name.setdefault(name, collections.deque(maxlen=MAX_LINES))
-        store.extendleft(reversed(lines[-MAX_LINES:]))
-        if self.source == name:
-            self._refill()
-
-    def clear(self) -> None:
-        """Forget the lines of the current view (all of them in the combined view)."""
-        if self.source is None:
-            self._all.clear()
-            self._by_name.clear()
+        if source is None:
+            shown = [self._combined(entry) for entry in batch]
         else:
-            self._by_name.pop(self.source, None)
-        self.output.clear()
+            # A service's own log lines come from its file (seed): the copies an event
+            # carried (a failure's last lines) would show twice.
+            merged = source in self._files
+            shown = [
+                self._single(entry)
+                for entry in batch
+                if entry.name == source and (entry.own or not merged)
+            ]
+        if needle:
+            shown = [line for line in shown if needle in line.lower()]
+        if shown:
+            self._write(shown)
+
+    def _write(self, shown: list[str]) -> None:
+        log = self.output
+        following = self._following
+        pruned = len(log.lines) + len(shown) > MAX_LINES
+        log.write_lines(shown, scroll_end=following)
+        if pruned:
+            # Log refreshes only the rows of the new lines' old indices; once it prunes
+            # its first lines at the tail, those are off screen and nothing repaints.
+            log.refresh()
+        if following:
+            # Log's own scroll is ignored while it has no scrollbar yet (a first batch
+            # taller than the pane): scroll again once the layout has caught up.
+            log.scroll_end(animate=False)
+        else:
+            self._unseen += len(shown)
+        self._show_notes()
+
+    def seed(self, name: str, lines: Iterable[tuple[float | None, str]]) -> None:
+        """``name``'s own log file, ``(time or None, text)`` a line, oldest first: shown in
+        ``name``'s view merged by time with devenv's lines about it (instead of the copies
+        of the file an event carried). A later call replaces the earlier lines."""
+        kept = collections.deque(lines, maxlen=MAX_LINES)
+        self._files[name] = [Entry(0, when, name, text, False) for when, text in kept]
+        if self.source == name:
+            self._refill(follow=self._following)
+
+    def clear(self) -> str:
+        """Ctrl+L: with a filter set, clear the filter ("filter"); else hide the lines the
+        view shows now ("view"). No line is forgotten: a filter still finds them."""
+        if self.filter_text:
+            self.query_one("#log-filter", Input).value = ""
+            self.filter_text = ""
+            return "filter"
+        entries = self._entries(self.source)
+        last_time = max((e.when for e in entries if e.when is not None), default=float("-inf"))
+        self._cleared[self.source] = (self._seq, last_time)
+        self._refill()
+        return "view"
 
     def focus_filter(self) -> None:
-        self.query_one("#log-filter", Input).focus()
+        """/: edit the filter; Enter gives the focus back to where it was."""
+        box = self.query_one("#log-filter", Input)
+        if self.app.focused is not box:
+            self._focus_before = self.app.focused
+        box.focus()
+        box.cursor_position = len(box.value)
 
-    def _prefix(self, name: str, text: str) -> str:
-        # "09:30:01 text" -> "09:30:01 web.1  | text", like honcho start.
-        stamp, sep, rest = text.partition(" ")
-        if sep and len(stamp) == 8 and stamp[2] == ":" and stamp[5] == ":":
-            return f"{stamp} {name:<{self._width}} | {rest}"
-        return f"{name:<{self._width}} | {text}"
+    # -- what the lines look like -------------------------------------------------------
+
+    def _clock(self, when: float) -> str:
+        second = int(when)
+        if self._clock_cache[0] != second:
+            self._clock_cache = (second, time.strftime("%H:%M:%S", time.localtime(second)))
+        return self._clock_cache[1]
+
+    def _combined(self, entry: Entry) -> str:
+        # "09:30:01 web.1    | text", like honcho start; devenv's own lines have » for |.
+        mark = OWN if entry.own else "|"
+        if entry.when is None:
+            return f"{entry.name:<{self._width}} {mark} {entry.text}"
+        return f"{self._clock(entry.when)} {entry.name:<{self._width}} {mark} {entry.text}"
+
+    def _single(self, entry: Entry) -> str:
+        text = f"{OWN} {entry.text}" if entry.own else entry.text
+        return text if entry.when is None else f"{self._clock(entry.when)} {text}"
 
     def _title(self) -> str:
         return "Logs: all" if self.source is None else f"Logs: {self.source}"
 
+    # -- what the view holds ------------------------------------------------------------
+
+    def _entries(self, source: str | None) -> list[Entry]:
+        """The lines of a view, oldest first, before the filter and Ctrl+L."""
+        if source is None:
+            return list(self._all)
+        live = self._by_name.get(source, ())
+        file = self._files.get(source)
+        if file is None:
+            return list(live)
+        inf = float("-inf")
+        own = (entry for entry in live if entry.own)
+        return list(heapq.merge(file, own, key=lambda e: inf if e.when is None else e.when))
+
+    def _visible(self, entry: Entry) -> bool:
+        """Not hidden by a Ctrl+L (of this view, or of all)."""
+        for key in (None, entry.name):
+            mark = self._cleared.get(key)
+            if mark is None:
+                continue
+            seq, when = mark
+            if entry.seq:
+                if entry.seq <= seq:
+                    return False
+            elif entry.when is None or entry.when <= when:
+                return False
+        return True
+
     def _refill(self, follow: bool = True) -> None:
-        if self.source is None:
-            lines = [self._prefix(name, text) for name, text in self._all]
-        else:
-            lines = list(self._by_name.get(self.source, ()))
+        entries = self._entries(self.source)
         needle = self.filter_text.lower()
+        if not needle and self._cleared:
+            entries = [entry for entry in entries if self._visible(entry)]
+        render = self._combined if self.source is None else self._single
+        lines = [render(entry) for entry in entries]
+        shown = [line for line in lines if needle in line.lower()] if needle else lines
+        styles = self._styles
+        styles.combined, styles.needle = self.source is None, needle
         log = self.output
         log.clear()
-        shown = [line for line in lines if needle in line.lower()] if needle else lines
         log.write_lines(shown, scroll_end=False)
         if follow:
+            self._follow_again()
             log.scroll_end(animate=False)
+        self._show_notes()
+
+    def _show_notes(self) -> None:
+        empty = self.query_one("#log-empty", Label)
+        nothing = bool(self.filter_text) and not self.output.lines
+        if nothing:
+            empty.update(f"no line matches `{self.filter_text}`")
+        empty.display = nothing
+        more = self.query_one("#log-more", Label)
+        if self._unseen:
+            lines = "line" if self._unseen == 1 else "lines"
+            more.update(f"{self._unseen} new {lines} ↓ End")
+        more.display = bool(self._unseen)
 
     def watch_source(self) -> None:
         self.query_one("#log-title", Label).update(self._title())
@@ -162,4 +330,6 @@ class LogView(Vertical):
 
     @on(Input.Submitted, "#log-filter")
     def _filter_submitted(self) -> None:
-        self.output.focus()
+        before, self._focus_before = self._focus_before, None
+        target = before if before is not None and before.is_attached else self.output
+        target.focus()

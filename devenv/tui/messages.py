@@ -39,9 +39,9 @@ class RowsSampled(Message):
 
 
 class TailLoaded(Message):
-    """The last lines of a service's log file, to fill the log pane when it is first shown."""
+    """The last lines of a service's log file, (time or None, text) each, for its log view."""
 
-    def __init__(self, name: str, lines: list[str]) -> None:
+    def __init__(self, name: str, lines: list[tuple[float | None, str]]) -> None:
         super().__init__()
         self.name = name
         self.lines = lines
