@@ -651,3 +651,38 @@ def test_question_mark_opens_the_help_and_escape_closes_it(demo, terminal, reach
         "the dashboard again", lambda s: s if "Processes and services" not in s else None
     )
     assert list(table(screen)) == ["postgres", "redis", "web.1", "worker.1"], screen
+
+
+TICKER = (
+    'ticker: python -u -c "import itertools, time; '
+    "[print('tick', i, flush=True) or time.sleep(0.2) for i in itertools.count()]\"\n"
+)
+
+
+def test_after_a_resize_the_log_keeps_showing_the_newest_line(demo, terminal, reachable_dir):
+    """The window resized (smaller, smaller, larger, taller) while a process prints: after each
+    resize, lines printed later still reach the screen, the newest at the bottom."""
+    with open(demo / "Procfile", "a") as procfile:
+        procfile.write(TICKER)
+    env = terminal.env
+    python = shlex.quote(sys.executable)
+    up = f"env -u PORT -u NO_COLOR PATH={shlex.quote(env['PATH'])} {python} -m devenv up"
+    terminal.start(f"cd {shlex.quote(str(demo))} && {up}; read x", cwd=reachable_dir)
+    log_file = demo / ".devenv" / "logs" / "ticker.1.log"
+
+    def ticks(screen: str) -> list[int]:
+        return [int(n) for n in re.findall(r"\| tick (\d+)\b", screen)]  # (a scrollbar may follow)
+
+    terminal.wait_until("the ticker's lines", lambda s: ticks(s))
+    for width, height in [(80, 24), (60, 20), (120, 36), (120, 50)]:
+        terminal.tmux("resize-window", "-t", "t", "-x", str(width), "-y", str(height))
+        written = re.findall(r" tick (\d+)$", log_file.read_text(), re.M)
+        later = int(written[-1]) + 5  # five lines printed after the resize
+
+        def newest_at_the_bottom(screen: str, later=later) -> bool:
+            shown = ticks(screen)
+            return bool(shown) and shown[-1] >= later and shown == sorted(shown)
+
+        terminal.wait_until(f"tick {later} at {width}x{height}", newest_at_the_bottom)
+        screen = terminal.last
+        assert max(len(line) for line in screen.splitlines()) <= width, screen
