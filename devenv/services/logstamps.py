@@ -30,6 +30,7 @@ _REDIS = re.compile(
 _DEVENV = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3}) ")
 _MONTHS = {name: i for i, name in enumerate(calendar.month_abbr) if name}
 _UTC = {"UTC", "GMT", "Z", "UCT"}
+Fields = tuple[int, int, int, int, int, int]  # year, month, day, hour, minute, second
 
 
 def parse_stamp(line: str) -> tuple[float | None, str]:
@@ -59,8 +60,8 @@ def parse_stamp(line: str) -> tuple[float | None, str]:
         fields = (int(year), month, int(day), int(hour), int(minute), int(second))
         return _plus(_local(fields), fraction), f"{who} {line[match.end() :]}"
     if match := _DEVENV.match(line):
-        *parts, fraction = match.groups()
-        fields = tuple(int(part) for part in parts)
+        year, month, day, hour, minute, second, fraction = match.groups()
+        fields = (int(year), int(month), int(day), int(hour), int(minute), int(second))
         return _plus(_local(fields), fraction), line[match.end() :]
     return None, line
 
@@ -93,14 +94,14 @@ def _plus(when: float | None, fraction: str | None) -> float | None:
     return when + int(fraction) / 10 ** len(fraction)
 
 
-def _local(fields: tuple[int, ...]) -> float | None:
+def _local(fields: Fields) -> float | None:
     try:
         return time.mktime((*fields, 0, 0, -1))
     except (OverflowError, ValueError):
         return None
 
 
-def _in_zone(fields: tuple[int, ...], zone: str) -> float | None:
+def _in_zone(fields: Fields, zone: str) -> float | None:
     if zone in _UTC:
         offset = 0
     elif zone[0] in "+-":
