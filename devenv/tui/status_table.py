@@ -220,7 +220,9 @@ class StatusTable(DataTable):
     def _fit_columns(self) -> None:
         """Lay the columns out for the table's width (see ``layout``): a change of the columns
         shown rebuilds the table from the cells kept; otherwise only widths change."""
-        width = self.scrollable_content_region.width or 120  # before the first layout
+        # Before its first layout the table has no width: the terminal's is what it will get
+        # (it spans the screen), so the columns are right from the start, not rebuilt.
+        width = self.scrollable_content_region.width or self.app.size.width
         widths = layout(width, self._name_width, self._health_width, 2 * self.cell_padding)
         shown = tuple(widths)
         if shown == self._shown:
