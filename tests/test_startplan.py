@@ -174,8 +174,8 @@ def test_a_warm_up_from_the_plans_still_says_ready_and_provisions(project):
 
 def test_the_early_spawn_loads_no_other_devenv_module_before_spawning(project):
     """What runs before the servers are spawned imports nothing of devenv but the plan code
-    and its stamps, and none of the libraries the rest of devenv pays for (pathlib, typing,
-    dataclasses...): the point is to spawn before those imports."""
+    and its helpers (stamps, own files), and none of the libraries the rest of devenv pays
+    for (pathlib, typing, dataclasses...): the point is to spawn before those imports."""
     code = (
         "import sys, subprocess\n"
         "from devenv.project import startplan\n"
@@ -196,7 +196,8 @@ def test_the_early_spawn_loads_no_other_devenv_module_before_spawning(project):
     assert result.returncode == 0, result.stderr
     count, devenv_modules, heavy = result.stdout.strip().splitlines()
     assert count == "2"  # postgres and redis
-    light = ["devenv", "devenv.project", "devenv.project.stamps", "devenv.project.startplan"]
+    light = ["devenv", "devenv.project", "devenv.project.ownfiles", "devenv.project.stamps"]
+    light.append("devenv.project.startplan")
     assert devenv_modules == str(light)
     assert heavy == "[]"
 

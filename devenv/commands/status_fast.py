@@ -26,6 +26,7 @@ import os
 import sys
 
 from devenv.project import procfs
+from devenv.project.ownfiles import read_own_json
 from devenv.project.stamps import VOLATILE, environ_digest, stamp
 
 FORMAT = 1
@@ -90,7 +91,7 @@ def fast_report() -> dict | None:
     root = project_root(cwd)
     if root is None:
         return None
-    record = _read_record(os.path.join(root, _STATE, RECORD))
+    record = read_own_json(os.path.join(root, _STATE, RECORD))
     if record is None:
         return None
     from devenv import __version__
@@ -111,20 +112,6 @@ def fast_report() -> dict | None:
         return _report(record, root)
     except (_Doubt, KeyError, TypeError, AttributeError, ValueError):
         return None
-
-
-def _read_record(path: str) -> dict | None:
-    try:
-        with open(path, encoding="utf-8") as f:
-            st = os.fstat(f.fileno())
-            # Only a record this account wrote and nobody else may write (as root, the state
-            # folder belongs to the service account): it decides what is printed.
-            if st.st_uid != os.geteuid() or st.st_mode & 0o022:
-                return None
-            record = json.load(f)
-    except (OSError, ValueError):
-        return None
-    return record if isinstance(record, dict) else None
 
 
 def _report(record: dict, root: str) -> dict:

@@ -35,6 +35,7 @@ import json
 import os
 import sys
 
+from devenv.project.ownfiles import read_own_json, try_lock
 from devenv.project.stamps import environ_digest, stamp
 
 TYPE_CHECKING = False  # typing costs ~4 ms to import, before the spawn
@@ -111,7 +112,7 @@ def spawn_early(start: str) -> None:
         plan = _read(root)
         if plan is None or not _usable(plan, root):
             return
-        _lock = _take_lock(plan["lock"])
+        _lock = try_lock(plan["lock"])  # as ForegroundLock takes it
         if _lock is None:
             return  # another devenv runs the project: the ordinary start says so
         _lock_path = plan["lock"]
@@ -133,19 +134,8 @@ def spawn_early(start: str) -> None:
 
 def _read(root: str) -> dict | None:
     """The plan of ``root``, if this account wrote it, nobody else may write it, and it parses."""
-    try:
-        fd = os.open(plan_path(root), os.O_RDONLY | os.O_NOFOLLOW)
-    except OSError:
-        return None
-    with os.fdopen(fd, encoding="utf-8") as f:
-        st = os.fstat(fd)
-        if st.st_uid != os.geteuid() or st.st_mode & 0o022:
-            return None
-        try:
-            plan = json.load(f)
-        except RecursionError:  # nested too deep to be a plan
-            return None
-    return plan if isinstance(plan, dict) and plan.get("version") == VERSION else None
+    plan = read_own_json(plan_path(root))
+    return plan if plan is not None and plan.get("version") == VERSION else None
 
 
 def _usable(plan: dict, root: str) -> bool:
@@ -194,22 +184,6 @@ def _entry(item: dict) -> tuple[str, str, str, dict[str, str]]:
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
         raise TypeError("a planned process's environment maps strings to strings")
     return item["name"], item["command"], item["cwd"], env
-
-
-def _take_lock(path: str) -> int | None:
-    """An exclusive flock on the foreground lock ``path`` (as ForegroundLock takes it)."""
-    import fcntl
-
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return None
-    return fd
 
 
 def _free(port: int) -> bool:

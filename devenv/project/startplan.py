@@ -27,6 +27,7 @@ import contextlib
 import json
 import os
 
+from devenv.project.ownfiles import read_own_json, try_lock
 from devenv.project.stamps import stamp
 
 TYPE_CHECKING = False  # typing costs ~4 ms to import, before the spawn
@@ -180,16 +181,11 @@ def _plans(root: str) -> list[dict]:
         return []
     plans = []
     for name in names:
-        try:
-            with open(os.path.join(state, name), encoding="utf-8") as f:
-                st = os.fstat(f.fileno())
-                # A plan says what to run, and as whom: only one this account wrote (as root,
-                # the state folder belongs to the service account, which could put one there).
-                if st.st_uid != os.geteuid() or st.st_mode & 0o022:
-                    return []
-                plans.append(json.load(f))
-        except (OSError, ValueError):
+        # A plan says what to run, and as whom: only one this account wrote.
+        plan = read_own_json(os.path.join(state, name))
+        if plan is None:
             return []
+        plans.append(plan)
     return plans
 
 
@@ -247,18 +243,8 @@ def spawn_early(start: str) -> None:
 
 
 def _take_lock(path: str) -> tuple[str, int] | None:
-    import fcntl
-
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        return None
-    return path, fd
+    fd = try_lock(path)
+    return None if fd is None else (path, fd)
 
 
 def _spawn(plan: dict) -> None:

@@ -36,6 +36,7 @@ import os
 import time
 
 from devenv.project import stamps, startplan
+from devenv.project.ownfiles import read_own_json
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def finish(start: str) -> bool:
     root = startplan.project_root(start) if early else None
     if root is None:
         return False
-    record = _read(root)
+    record = read_own_json(record_path(root))
     from devenv.services import pgwire, resp  # a probe's errors: the ordinary start reports
 
     not_ready = (pgwire.Error, pgwire.NeedsPassword, resp.RespError, resp.ConnectionClosed)
@@ -84,20 +85,6 @@ def finish(start: str) -> bool:
     startplan.keep_all()
     _print(record, early, ready)
     return True
-
-
-def _read(root: str) -> dict | None:
-    """The record, when this account wrote it and nobody else may write it (as root the
-    state folder belongs to the service account, which could put one there)."""
-    try:
-        with open(record_path(root), encoding="utf-8") as f:
-            st = os.fstat(f.fileno())
-            if st.st_uid != os.geteuid() or st.st_mode & 0o022:
-                return None
-            record = json.load(f)
-    except (OSError, ValueError):
-        return None
-    return record if isinstance(record, dict) else None
 
 
 def _current(record: dict, early: dict[str, startplan.Early], root: str) -> bool:
@@ -221,7 +208,7 @@ def finish_down(start: str) -> bool:
     root = startplan.project_root(start) if asked else None
     if root is None:
         return False
-    record = _read(root)
+    record = read_own_json(record_path(root))
     try:
         if record is None or record["config"] != stamps.stamp(startplan.config_file(root)):
             return False
