@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import re
 import shlex
-import subprocess
 import sys
-import time
 
 import pytest
 
 from tests.test_tui_tmux import (
-    DEADLINE,
     Terminal,
     devenv_env,
     leave_nothing,
+    make_demo,
     needs_tmux,
     table,
 )
@@ -24,21 +22,7 @@ from tests.test_tui_tmux import (
 @pytest.fixture
 def demo(reachable_dir):
     """The demo project (`devenv demo`), onboarded, with a secret in its .env."""
-    path = reachable_dir / "demo"
-    result = subprocess.run(
-        [sys.executable, "-m", "devenv", "demo", str(path)],
-        env=devenv_env(),
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=DEADLINE,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    from devenv.onboarding.progress import Progress, who
-
-    progress = Progress.load(path, who(path))
-    progress.finished_at = time.time()
-    progress.save()
+    path = make_demo(reachable_dir / "demo")
     with open(path / ".env", "a", encoding="utf-8") as env:
         env.write("SECRET_KEY=do-not-show-me\n")
     return path.resolve()

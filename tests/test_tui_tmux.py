@@ -126,9 +126,10 @@ def devenv_env() -> dict[str, str]:
     return env
 
 
-def status(demo: Path, env: dict[str, str]) -> dict:
+def run_devenv(demo: Path, env: dict[str, str], *args: str) -> str:
+    """`devenv ARGS` in the demo (not in a terminal); its output, once it succeeded."""
     result = subprocess.run(
-        [sys.executable, "-m", "devenv", "status", "--json"],
+        [sys.executable, "-m", "devenv", *args],
         cwd=demo,
         env=env,
         capture_output=True,
@@ -136,8 +137,12 @@ def status(demo: Path, env: dict[str, str]) -> dict:
         stdin=subprocess.DEVNULL,
         timeout=DEADLINE,
     )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def status(demo: Path, env: dict[str, str]) -> dict:
+    return json.loads(run_devenv(demo, env, "status", "--json"))
 
 
 def tree(pid: int) -> list[int]:
@@ -174,7 +179,11 @@ def describe(procs: list[psutil.Process]) -> list[str]:
 @pytest.fixture
 def demo(reachable_dir):
     """The demo project, copied out with `devenv demo` (devenv.toml, Procfile, migrations)."""
-    path = reachable_dir / "demo"
+    return make_demo(reachable_dir / "demo")
+
+
+def make_demo(path: Path) -> Path:
+    """`devenv demo PATH`, its person onboarded already; the project's real path."""
     result = subprocess.run(
         [sys.executable, "-m", "devenv", "demo", str(path)],
         env=devenv_env(),
@@ -602,16 +611,7 @@ def test_quitting_prints_what_was_stopped_and_what_was_left_running(demo, termin
     env = terminal.env
     python = shlex.quote(sys.executable)
     devenv = f"env -u PORT -u NO_COLOR PATH={shlex.quote(env['PATH'])} {python} -m devenv"
-    up_d = subprocess.run(
-        [sys.executable, "-m", "devenv", "up", "-d"],
-        cwd=demo,
-        env=env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=DEADLINE,
-    )
-    assert up_d.returncode == 0, up_d.stdout + up_d.stderr
+    run_devenv(demo, env, "up", "-d")
     rc_file = reachable_dir / "exit-code"
     # The shell waits for a key after devenv exits, so that the screen can be read.
     rc = shlex.quote(str(rc_file))

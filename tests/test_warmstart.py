@@ -113,21 +113,28 @@ def test_the_finished_start_prints_what_the_ordinary_start_printed(project, capf
     assert normalized(capfd.readouterr().out) == normalized(ordinary)
 
 
-def test_a_warm_up_d_from_the_cli_loads_neither_the_config_nor_the_services(project):
+def main_in(project: Path, argv: list[str], heavy: tuple[str, ...]) -> tuple[str, list[str]]:
+    """devenv's main(argv) in a new interpreter in ``project``: (its output, its exit code
+    and then, for each of ``heavy``, whether it got imported, as words)."""
     code = (
         "import sys\n"
         "from devenv.cli import main\n"
-        "code = main(['up', '-d'])\n"
-        "heavy = ('devenv.config', 'devenv.services.stack', 'devenv.services.postgres', 'psutil')\n"
-        "print(code, *(name in sys.modules for name in heavy))\n"
+        f"code = main({argv!r})\n"
+        f"print(code, *(name in sys.modules for name in {heavy!r}))\n"
     )
     env = {key: value for key, value in os.environ.items() if key != PYTEST_SAYS}
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "0 False False False False"
-    assert "DATABASE_URL=" in result.stdout
+    return result.stdout, result.stdout.strip().splitlines()[-1].split()
+
+
+def test_a_warm_up_d_from_the_cli_loads_neither_the_config_nor_the_services(project):
+    heavy = ("devenv.config", "devenv.services.stack", "devenv.services.postgres", "psutil")
+    output, said = main_in(project, ["up", "-d"], heavy)
+    assert said == ["0", "False", "False", "False", "False"]
+    assert "DATABASE_URL=" in output
 
 
 def test_another_environment_is_started_the_ordinary_way(project, monkeypatch):
@@ -236,21 +243,11 @@ def test_down_of_a_recorded_project_finishes_without_loading_devenv(project):
     from devenv.project.layout import Layout
 
     devenv(project, "up", "-d")
-    code = (
-        "import sys\n"
-        "from devenv.cli import main\n"
-        "code = main(['down'])\n"
-        "heavy = ('devenv.config', 'devenv.services.stack', 'devenv.services.redis')\n"
-        "print(code, *(name in sys.modules for name in heavy))\n"
-    )
-    env = {key: value for key, value in os.environ.items() if key != PYTEST_SAYS}
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "0 False False False"
-    assert re.search(r"postgres \| stopped \(pid \d+\)", result.stdout)
-    assert re.search(r"redis +\| stopped \(pid \d+\)", result.stdout)
+    heavy = ("devenv.config", "devenv.services.stack", "devenv.services.redis")
+    output, said = main_in(project, ["down"], heavy)
+    assert said == ["0", "False", "False", "False"]
+    assert re.search(r"postgres \| stopped \(pid \d+\)", output)
+    assert re.search(r"redis +\| stopped \(pid \d+\)", output)
     assert servers(project) == []
     assert list((project / ".devenv" / "state").glob("*.pid.json")) == []
     assert not Layout(project).runtime.exists()  # its sockets are gone, and so is it
