@@ -13,7 +13,7 @@ import threading
 import pytest
 from textual.app import App
 from textual.binding import Binding
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Log
 
 from devenv.errors import DevenvError
 from devenv.events import ServiceFailed, ServiceStarting
@@ -75,8 +75,12 @@ def test_the_widget_keys_the_help_names_are_bound_by_those_widgets():
             if widget_key.widget == "App":
                 assert binding.key == App.COMMAND_PALETTE_BINDING
                 continue
-            widget = {"DataTable": DataTable}[widget_key.widget]
-            bound = {b.key for b in Binding.make_bindings(widget.BINDINGS)}
+            widget = {"DataTable": DataTable, "Log": Log}[widget_key.widget]
+            bound = {  # its own and those it inherits (Log's End is ScrollableContainer's)
+                b.key
+                for cls in widget.__mro__
+                for b in Binding.make_bindings(vars(cls).get("BINDINGS", []))
+            }
             assert binding.key in bound, (widget_key, sorted(bound))
 
 
@@ -385,7 +389,7 @@ def test_snapshot_the_help(snap_compare, size):
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-README_NAMES = {"⏎": "Enter", "esc": "Esc", "f1": "F1"}
+README_NAMES = {"⏎": "Enter", "esc": "Esc", "f1": "F1", "end": "End"}
 
 
 def test_the_readme_key_table_names_every_key_of_the_help():

@@ -162,7 +162,7 @@ class DevenvApp(App[int]):
         ),
         key("y", "copy_urls", "Copy URLs", "services", "copy the URLs", "Copy URLs"),
         key("l", "log_path", "Log file", "logs", "the log file's path", "Show log file"),
-        key("ctrl+l", "clear_log", "Clear", "logs", "clear the view", "Clear logs"),
+        key("ctrl+l", "clear_log", "Clear", "logs", "clear the filter or view", "Clear logs"),
         # Not in the footer: the drift banner names it when it matters.
         key(
             SYNC_KEY,

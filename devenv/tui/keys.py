@@ -77,6 +77,7 @@ class WidgetKey:
 WIDGET_KEYS = (
     WidgetKey("up,down", "DataTable", "processes", "select a row"),
     WidgetKey("enter", "DataTable", "logs", "the row's log"),
+    WidgetKey("end", "Log", "logs", "the last line, and follow"),
     WidgetKey("ctrl+p", "App", "app", "any action, by name"),
 )
 
