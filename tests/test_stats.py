@@ -221,11 +221,34 @@ def test_recycled_pid_is_a_new_process_not_the_old_one(spawn):
     assert stats.cpu_percent == 0.0  # a fresh baseline: first sample of a new process
     [(new_key, new)] = sampler._procs.items()
     assert new_key == key
-    assert isinstance(new, psutil.Process)
+    assert not isinstance(new, Poisoned)  # the old process's is dropped, not used
 
-    # Same pid and create time: the kept object is reused (that is what makes CPU a delta).
+    # Same pid and create time: kept under the same key (what makes CPU a delta, see
+    # test_busy_loop_cpu_is_a_delta_since_the_previous_sample).
     assert sampler.sample({"p": child.pid})
-    assert sampler._procs[key] is new
+    assert list(sampler._procs) == [key]
+
+
+def test_a_process_read_from_proc_is_what_psutil_says(spawn):
+    """devenv.project.procfs.usage (the sampler's one read per process on Linux) against
+    psutil's create_time, status, cpu_times and memory_info."""
+    from devenv.project import procfs
+
+    if not procfs.HAS_PROC:
+        pytest.skip("no /proc here: the sampler uses psutil")
+    code = "data = b'x' * (20 * 1024 * 1024); print('ready', flush=True); import time\n"
+    code += "end = time.time() + 0.3\nwhile time.time() < end: pass\ntime.sleep(120)"
+    child, _ = spawn(python(code))
+    time.sleep(0.5)
+    create_time, state, cpu, rss = procfs.usage(child.pid)
+    proc = psutil.Process(child.pid)
+    assert create_time == proc.create_time()
+    assert state == "S" and proc.status() == psutil.STATUS_SLEEPING
+    times = proc.cpu_times()
+    assert cpu == pytest.approx(times.user + times.system, abs=0.02)
+    assert rss == pytest.approx(proc.memory_info().rss, rel=0.05)
+    kill(child)
+    assert procfs.usage(child.pid) is None or procfs.usage(child.pid)[1] == "Z"
 
 
 def test_a_child_older_than_its_parent_is_a_recycled_pid_and_not_in_the_tree(spawn):

@@ -71,3 +71,48 @@ def inside(place: str, top: str) -> bool:
         return os.path.commonpath([os.path.realpath(place), top]) == top
     except ValueError:
         return False
+
+
+_btime: list[float] = []  # the boot time, read once: it does not change
+
+
+def usage(pid: int) -> tuple[float, str, float, int] | None:
+    """(create time, state letter, CPU seconds used (user + system), resident bytes) of
+    ``pid`` from one read of its stat file, as psutil's create_time, status, cpu_times and
+    memory_info().rss say them; None when it cannot be read (gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        if not _btime:
+            with open("/proc/stat", "rb") as f:
+                _btime.append(next(float(ln.split()[1]) for ln in f if ln.startswith(b"btime")))
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        create_time = float(fields[19]) / ticks + _btime[0]  # field 22, starttime
+        cpu = (float(fields[11]) + float(fields[12])) / ticks  # fields 14 and 15
+        rss = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")  # field 24, in pages
+        return create_time, fields[0].decode(), cpu, rss
+    except (OSError, StopIteration, ValueError, IndexError):
+        return None
+
+
+def children(pid: int) -> list[int] | None:
+    """The pids of ``pid``'s children, from each of its threads' ``children`` file (a child
+    belongs to the thread that forked it); [] when it is gone; None when this kernel has
+    no such files (CONFIG_PROC_CHILDREN), and the whole process table must be read."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    found: list[int] = []
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", "rb") as f:
+                found += [int(child) for child in f.read().split()]
+        except FileNotFoundError:
+            if not os.path.exists(f"/proc/{pid}/task/{task}"):
+                continue  # the thread ended meanwhile
+            return None
+        except OSError:
+            continue  # gone meanwhile, or another account's
+    return found

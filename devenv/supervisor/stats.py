@@ -13,15 +13,21 @@ start fast and this module is imported by the core.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from devenv.project import procfs
 from devenv.supervisor.ppids import ppid_map
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     import psutil
+
+    Kept: TypeAlias = "psutil.Process | _Reading"  # what a sample keeps for the next one
 
 # A process's identity: its pid alone can be recycled by the kernel for a new process.
 ProcKey = tuple[int, float]  # (pid, create_time)
@@ -60,7 +66,7 @@ class StatsSampler:
     ports_strategy: str = "per-process"
 
     def __init__(self) -> None:
-        self._procs: dict[ProcKey, psutil.Process] = {}
+        self._procs: dict[ProcKey, Kept] = {}
         self._system_ports_denied = False
 
     def sample(
@@ -75,7 +81,7 @@ class StatsSampler:
         """
         now = time.time()
         previous = self._procs
-        current: dict[ProcKey, psutil.Process] = {}
+        current: dict[ProcKey, Kept] = {}
         children = _children_by_ppid()
 
         trees: dict[str, list[ProcKey]] = {}
@@ -119,14 +125,23 @@ class StatsSampler:
     @staticmethod
     def _lookup(
         pid: int,
-        previous: Mapping[ProcKey, psutil.Process],
-        current: dict[ProcKey, psutil.Process],
+        previous: Mapping[ProcKey, Kept],
+        current: dict[ProcKey, Kept],
     ) -> ProcKey | None:
         """Key of the process now running as pid, reusing the Process kept from last time.
 
         A kept Process is reused only when pid AND create time match: a recycled pid is a
         new process (fresh CPU baseline), never the old one's continuation.
         """
+        if procfs.HAS_PROC:  # one read of /proc/PID/stat, instead of psutil's three
+            found = procfs.usage(pid)
+            if found is None:
+                return None
+            key = (pid, found[0])
+            if key not in current:
+                kept = previous.get(key)
+                current[key] = _Reading(found, kept if isinstance(kept, _Reading) else None)
+            return key
         import psutil
 
         try:
@@ -141,9 +156,9 @@ class StatsSampler:
     def _tree(
         self,
         root: ProcKey,
-        children: Mapping[int, list[int]],
-        previous: Mapping[ProcKey, psutil.Process],
-        current: dict[ProcKey, psutil.Process],
+        children: Mapping[int, list[int]] | _ChildrenFiles,
+        previous: Mapping[ProcKey, Kept],
+        current: dict[ProcKey, Kept],
     ) -> list[ProcKey]:
         """The root's key first, then its descendants' (walked in the sample's parent map)."""
         keys = [root]
@@ -163,7 +178,7 @@ class StatsSampler:
                 stack.append(key)
         return keys
 
-    def _ports(self, procs: Mapping[int, psutil.Process]) -> dict[int, set[int]]:
+    def _ports(self, procs: Mapping[int, Kept]) -> dict[int, set[int]]:
         """{pid: TCP ports it listens on}, for the given live processes."""
         import psutil
 
@@ -181,8 +196,9 @@ class StatsSampler:
                         found.setdefault(conn.pid, set()).add(conn.laddr.port)
                 return found
         found = {}
-        for pid, proc in procs.items():
+        for pid, kept in procs.items():
             try:
+                proc = kept if isinstance(kept, psutil.Process) else psutil.Process(pid)
                 conns = proc.net_connections(kind="tcp")
             except psutil.Error:
                 continue  # denied or gone: no ports for it
@@ -196,12 +212,28 @@ class StatsSampler:
         return found
 
 
-def _children_by_ppid() -> dict[int, list[int]]:
-    """{ppid: [child pids]} for the whole system, read once per sample.
+_HAS_CHILDREN_FILES = procfs.HAS_PROC and procfs.children(os.getpid()) is not None
+
+
+class _ChildrenFiles:
+    """{ppid: [child pids]} as Linux's /proc/PID/task/TID/children files say it, read for the
+    trees' processes only (a few files, where the whole process table is a read per process
+    on the machine)."""
+
+    def get(self, pid: int, default: list[int] | tuple[()] = ()) -> list[int] | tuple[()]:
+        found = procfs.children(pid)
+        return found if found else default
+
+
+def _children_by_ppid() -> Mapping[int, list[int]] | _ChildrenFiles:
+    """{ppid: [child pids]} for the whole system, read once per sample (or, where Linux has
+    children files, read per process as the trees are walked).
 
     psutil's ``Process.children()`` rebuilds this map on every call (one read of every
     process on the machine per tree); building it once serves all trees.
     """
+    if _HAS_CHILDREN_FILES:
+        return _ChildrenFiles()
     children: dict[int, list[int]] = {}
     for pid, ppid in ppid_map().items():
         if pid != ppid:
@@ -209,8 +241,29 @@ def _children_by_ppid() -> dict[int, list[int]]:
     return children
 
 
-def _measure(proc: psutil.Process) -> _Measure | None:
+class _Reading:
+    """What /proc said of a process at one sample (devenv.project.procfs.usage), with the
+    reading of the sample before, which makes its CPU a delta as psutil's cpu_percent is."""
+
+    def __init__(self, found: tuple[float, str, float, int], before: _Reading | None) -> None:
+        self.at = time.monotonic()
+        self.state, self.cpu_seconds, self.rss = found[1], found[2], found[3]
+        self.before = before
+
+    def measure(self) -> _Measure | None:
+        if self.state == "Z":
+            return None  # exited, not yet reaped: nothing left to account
+        before, self.before = self.before, None  # one step back is all a delta needs
+        if before is None or self.at <= before.at:
+            return _Measure(cpu=0.0, rss=self.rss)
+        cpu = (self.cpu_seconds - before.cpu_seconds) / (self.at - before.at) * 100
+        return _Measure(cpu=round(max(cpu, 0.0), 1), rss=self.rss)
+
+
+def _measure(proc: psutil.Process | _Reading) -> _Measure | None:
     """CPU since the previous call and RSS, reading the process's files once; None if gone."""
+    if isinstance(proc, _Reading):
+        return proc.measure()
     import psutil
 
     try:
