@@ -40,7 +40,7 @@ async def flush(app, pilot) -> None:
 def note(app, which: str) -> str | None:
     """The text of the "#log-empty" or "#log-more" note, None while it is hidden."""
     label = app.log_view.query_one(f"#log-{which}")
-    return str(label.render()) if label.display else None
+    return str(label.render()) if label.has_class("-shown") else None
 
 
 @asynctest

@@ -596,6 +596,7 @@ class DevenvApp(App[int]):
         """Move the buffered lines into the log pane (a timer calls this every DRAIN_EVERY)."""
         lines, dropped = self._buffer.drain()
         if not lines and not dropped:
+            self.log_view.keep_following()
             return
         if dropped:
             note = f"… {dropped} lines skipped here (the log files have them all)"

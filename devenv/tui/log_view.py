@@ -26,7 +26,7 @@ import heapq
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Final
 
 from textual import on
 from textual.app import ComposeResult
@@ -46,14 +46,15 @@ class OwnLine(LogLine):
     """A line devenv wrote itself (a service's progress, a notice, the stop's steps)."""
 
 
-class Entry(NamedTuple):
-    """One kept line: ``seq`` orders what arrived (0: a line read from a file)."""
-
-    seq: int
-    when: float | None
-    name: str
-    text: str
-    own: bool
+# One kept line: (seq, time, name, text, own). ``seq`` orders what arrived (0: a line read
+# from a file); ``own``: devenv's. A plain tuple: a NamedTuple costs half as much again per
+# line of a flood (100k lines/s).
+Entry = tuple[int, float | None, str, str, bool]
+SEQ: Final = 0
+WHEN: Final = 1
+NAME: Final = 2
+TEXT: Final = 3
+OWN_: Final = 4
 
 
 class TailLog(Log):
@@ -104,7 +105,7 @@ class LogView(Vertical):
 
     def texts(self, name: str) -> list[str]:
         """The kept lines of ``name`` as they arrived (their text only), oldest first."""
-        return [entry.text for entry in self._by_name.get(name, ())]
+        return [entry[TEXT] for entry in self._by_name.get(name, ())]
 
     @property
     def unseen(self) -> int:
@@ -120,7 +121,6 @@ class LogView(Vertical):
         # A first line too long for the pane brings the horizontal scrollbar, which takes
         # the last row: the pane is one row shorter without any Resize.
         self.watch(self.output, "show_horizontal_scrollbar", self._room_changed, init=False)
-        self._show_notes()
 
     def _scrolled(self, old: float, new: float) -> None:
         log = self.output
@@ -134,6 +134,15 @@ class LogView(Vertical):
         if self._unseen:
             self._unseen = 0
             self._show_notes()
+
+    def keep_following(self) -> None:
+        """While following, be at the last line: cheap, for a timer that runs anyway. A pane
+        that shrank while the table above filled sometimes gets no Resize (seen at 80x24),
+        and would sit short of its last lines until the next line arrives."""
+        log = self.output
+        grabbed = log.is_vertical_scrollbar_grabbed
+        if self._following and not grabbed and not log.is_vertical_scroll_end:
+            log.scroll_end(animate=False, immediate=True)
 
     def _room_changed(self) -> None:
         if self._following:
@@ -157,19 +166,19 @@ class LogView(Vertical):
         """Append ``(name, line)`` lines (``OwnLine`` for devenv's own); those the current
         view shows go to the ``Log`` at once, in one write."""
         seq = self._seq
-        batch = []
+        batch: list[Entry] = []
         for name, line in lines:
             seq += 1
-            batch.append(Entry(seq, line.time, name, line.text, type(line) is OwnLine))
+            batch.append((seq, line.time, name, line.text, type(line) is OwnLine))
         self._seq = seq
         source, needle = self.source, self.filter_text.lower()
-        widened = self._widen({entry.name for entry in batch})
+        widened = self._widen({entry[NAME] for entry in batch})
         self._all.extend(batch)
         by_name = self._by_name
         for entry in batch:
-            store = by_name.get(entry.name)
+            store = by_name.get(entry[NAME])
             if store is None:
-                store = by_name[entry.name] = collections.deque(maxlen=MAX_LINES)
+                store = by_name[entry[NAME]] = collections.deque(maxlen=MAX_LINES)
             store.append(entry)
         if widened and source is None:
             self._refill(follow=self._following)  # the earlier lines' prefixes, padded anew
@@ -183,7 +192,7 @@ class LogView(Vertical):
             shown = [
                 self._single(entry)
                 for entry in batch
-                if entry.name == source and (entry.own or not merged)
+                if entry[NAME] == source and (entry[OWN_] or not merged)
             ]
         if needle:
             shown = [line for line in shown if needle in line.lower()]
@@ -212,7 +221,7 @@ class LogView(Vertical):
         ``name``'s view merged by time with devenv's lines about it (instead of the copies
         of the file an event carried). A later call replaces the earlier lines."""
         kept = collections.deque(lines, maxlen=MAX_LINES)
-        self._files[name] = [Entry(0, when, name, text, False) for when, text in kept]
+        self._files[name] = [(0, when, name, text, False) for when, text in kept]
         if self.source == name:
             self._refill(follow=self._following)
 
@@ -224,7 +233,8 @@ class LogView(Vertical):
             self.filter_text = ""
             return "filter"
         entries = self._entries(self.source)
-        last_time = max((e.when for e in entries if e.when is not None), default=float("-inf"))
+        times = (entry[WHEN] for entry in entries if entry[WHEN] is not None)
+        last_time = max(times, default=float("-inf"))
         self._cleared[self.source] = (self._seq, last_time)
         self._refill()
         return "view"
@@ -247,14 +257,16 @@ class LogView(Vertical):
 
     def _combined(self, entry: Entry) -> str:
         # "09:30:01 web.1    | text", like honcho start; devenv's own lines have » for |.
-        mark = OWN if entry.own else "|"
-        if entry.when is None:
-            return f"{entry.name:<{self._width}} {mark} {entry.text}"
-        return f"{self._clock(entry.when)} {entry.name:<{self._width}} {mark} {entry.text}"
+        _, when, name, text, own = entry
+        mark = OWN if own else "|"
+        if when is None:
+            return f"{name:<{self._width}} {mark} {text}"
+        return f"{self._clock(when)} {name:<{self._width}} {mark} {text}"
 
     def _single(self, entry: Entry) -> str:
-        text = f"{OWN} {entry.text}" if entry.own else entry.text
-        return text if entry.when is None else f"{self._clock(entry.when)} {text}"
+        _, when, _, text, own = entry
+        shown = f"{OWN} {text}" if own else text
+        return shown if when is None else f"{self._clock(when)} {shown}"
 
     def _title(self) -> str:
         return "Logs: all" if self.source is None else f"Logs: {self.source}"
@@ -270,20 +282,21 @@ class LogView(Vertical):
         if file is None:
             return list(live)
         inf = float("-inf")
-        own = (entry for entry in live if entry.own)
-        return list(heapq.merge(file, own, key=lambda e: inf if e.when is None else e.when))
+        own = (entry for entry in live if entry[OWN_])
+        return list(heapq.merge(file, own, key=lambda e: inf if e[WHEN] is None else e[WHEN]))
 
     def _visible(self, entry: Entry) -> bool:
         """Not hidden by a Ctrl+L (of this view, or of all)."""
-        for key in (None, entry.name):
+        number, at, name = entry[SEQ], entry[WHEN], entry[NAME]
+        for key in (None, name):
             mark = self._cleared.get(key)
             if mark is None:
                 continue
             seq, when = mark
-            if entry.seq:
-                if entry.seq <= seq:
+            if number:
+                if number <= seq:
                     return False
-            elif entry.when is None or entry.when <= when:
+            elif at is None or at <= when:
                 return False
         return True
 
@@ -310,12 +323,12 @@ class LogView(Vertical):
         nothing = bool(self.filter_text) and not self.output.lines
         if nothing:
             empty.update(f"no line matches `{self.filter_text}`")
-        empty.display = nothing
+        empty.set_class(nothing, "-shown")
         more = self.query_one("#log-more", Label)
         if self._unseen:
             lines = "line" if self._unseen == 1 else "lines"
             more.update(f"{self._unseen} new {lines} ↓ End")
-        more.display = bool(self._unseen)
+        more.set_class(bool(self._unseen), "-shown")
 
     def watch_source(self) -> None:
         self.query_one("#log-title", Label).update(self._title())
