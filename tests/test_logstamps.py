@@ -105,9 +105,9 @@ def test_every_line_of_real_servers_logs_is_read(tmp_path):
     finally:
         servers.stop()
     redis_log = reachable_tmpdir("devenv-test-redislog-") / "redis.log"
-    where = ["--dir", str(redis_log.parent), "--logfile", str(redis_log)]
+    where = ["--appendonly", "no", "--dir", str(redis_log.parent), "--logfile", str(redis_log)]
     redis = subprocess.Popen(
-        [redis_bin, "--port", str(free_port()), "--save", "", "--appendonly", "no", *where],
+        [redis_bin, "--port", str(free_port()), "--bind", "127.0.0.1", "--save", "", *where],
         stdout=subprocess.DEVNULL,
     )
     try:

@@ -107,11 +107,6 @@ class LogView(Vertical):
         """The kept lines of ``name`` as they arrived (their text only), oldest first."""
         return [entry[TEXT] for entry in self._by_name.get(name, ())]
 
-    @property
-    def unseen(self) -> int:
-        """Lines that arrived while the view was scrolled up (0 while it follows)."""
-        return self._unseen
-
     def on_mount(self) -> None:
         # Following the tail is a state of its own, left only by scrolling up: when the
         # pane shrinks (a resize, the table above gaining rows) the end moves away from the
