@@ -218,6 +218,13 @@ async def test_enter_in_the_filter_gives_the_focus_back_and_arrows_do_their_job(
         await pilot.press("slash", "backspace", "backspace", "backspace", "enter")
         await pilot.pause()
         assert app.focused is log
+        app._buffer.put("web.1", log_lines([f"more {i}" for i in range(60)]))
+        await flush(app, pilot)
+        end = log.scroll_y
+        assert end > 0 and log.is_vertical_scroll_end
+        await pilot.press("up", "up")
+        await pilot.pause()
+        assert log.scroll_y == end - 2
 
 
 # Real lines of a devenv-started PostgreSQL's log (tests/test_logstamps.py has more).
