@@ -134,3 +134,21 @@ async def test_a_failed_start_is_not_covered_by_toasts():
             await pilot.pause(0.05)
         assert app.error_panel.display
         assert list(app._notifications) == []
+
+
+@asynctest
+async def test_a_toast_never_covers_the_log():
+    from textual.widgets._toast import Toast
+
+    app, _ = make_app()
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        assert await settle(app, pilot)
+        app.notify("web.1 restarted")
+        for _ in range(40):
+            toasts = list(app.screen.query(Toast))
+            if toasts and toasts[0].region.height:
+                break
+            await pilot.pause(0.05)
+        log = app.log_view.region
+        assert toasts, "no toast on screen"
+        assert not toasts[0].region.overlaps(log), (toasts[0].region, log)
