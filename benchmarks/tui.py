@@ -7,21 +7,22 @@ Measured (medians; the first of the first-frame runs is not counted: bytecode, c
 
 1. first frame: ``python -m devenv up`` started in a tmux pane on a copy of the demo
    project (``devenv demo``), until ``capture-pane`` first shows the header and the
-   table's column titles (polled every 5 ms). Goal <= 400 ms. For context: until the
+   table's column titles (polled every 5 ms). Goal <= 300 ms (issue 12). For context: until the
    header says "4/4 up", and from ``q`` until devenv has stopped everything and exited.
    A second figure, in-process: ``DevenvApp`` on a fake session under ``App.run_test``
    (Textual's headless driver): importing devenv.tui.app, then until the app is ready,
    in a fresh interpreter each run.
 2. idle CPU: devenv's own CPU time (psutil; its threads, not its children) over 10 s
-   with 5 quiet processes, 2 s after they all run. Goal < 1 % of a core. For context:
+   with 5 quiet processes, 2 s after they all run. Goal <= 0.5 % of a core. For context:
    ``a`` pressed on that quiet screen, and the same 10 s with ``devenv up --no-tui``
    (the core alone).
 3. key to screen during a log flood: a project without services whose Procfile has one
    process writing lines as fast as it can and 4 quiet ones. After a second of flood,
    ``a`` is pressed (it switches the log pane between "all" and the selected process:
    the pane's title changes) and the time until ``capture-pane`` shows the new title is
-   taken, N presses. Goal <= 100 ms. Then the same with the flood held to 100k lines/s.
-4. peak RSS of devenv during those 10 s of flood (VmHWM where /proc has it, else
+   taken, N presses. Goal <= 100 ms. Then the same with the flood held to 100k lines/s:
+   goal < 50 ms.
+4. peak RSS of devenv during those 10 s of flood, goal < 100 MiB (VmHWM where /proc has it, else
    sampled), with its CPU and the lines per second the flood got out.
 
 Everything runs on one tmux server with a private socket. The tmux client calls
@@ -353,7 +354,7 @@ def first_frames(bench: Bench, runs: int, results: Results) -> None:
             frames.append(ms(frame))
             ups.append(ms(up))
             quits.append(ms(took))
-    results.check("first frame: devenv up on the demo in tmux (header + table)", frames, "ms", 400)
+    results.check("first frame: devenv up on the demo in tmux (header + table)", frames, "ms", 300)
     results.add("  until '4/4 up' (postgres, redis, web.1 ready, worker.1)", ups)
     results.add("  q until devenv has stopped everything and exited", quits)
 
@@ -422,7 +423,7 @@ def idle(bench: Bench, presses: int, results: Results) -> None:
     wait_screen(bench.tmux, name, "5 processes running", lambda s: running(s, rows))
     devenv = psutil.Process(bench.tmux.pane_pid(name))
     cpu, rss = idle_cpu(devenv)
-    results.check(f"idle CPU of devenv up, 5 quiet processes, {WINDOW:g} s", [cpu], "%", 1, True)
+    results.check(f"idle CPU of devenv up, 5 quiet processes, {WINDOW:g} s", [cpu], "%", 0.5)
     results.add("  RSS of devenv up, idle", [rss / 2**20], "MiB")
     times = press_and_time(bench, name, presses)
     results.add(f"  key 'a' to screen, idle ({presses} presses)", times)
@@ -503,10 +504,12 @@ def flood(bench: Bench, presses: int, results: Results, rate: int) -> None:
     how = "VmHWM" if peak is not None else "sampled every 100 ms"
     rss = devenv.memory_info().rss
     title = f"flood {label}, 4 quiet:"
-    results.check(f"{title} key 'a' to screen ({presses} presses)", times, "ms", 100)
-    results.add(
-        f"  peak RSS of devenv up, since its start ({how})", [(peak or sampled) / 2**20], "MiB"
-    )
+    # Issue 12: a key < 50 ms (median) while a process floods 100k lines/s; at full speed
+    # (a pathological flood) <= 100 ms.
+    limit, strict = (50, True) if rate else (100, False)
+    results.check(f"{title} key 'a' to screen ({presses} presses)", times, "ms", limit, strict)
+    peak_title = f"  peak RSS of devenv up, since its start ({how})"
+    results.check(peak_title, [(peak or sampled) / 2**20], "MiB", 100, True)
     results.add(f"  RSS of devenv up after {WINDOW:g} s of flood", [rss / 2**20], "MiB")
     results.add("  CPU of devenv up during the flood", [cpu], "%")
     results.add(
