@@ -594,6 +594,10 @@ class DevenvApp(App[int]):
 
     def flush_logs(self) -> None:
         """Move the buffered lines into the log pane (a timer calls this every DRAIN_EVERY)."""
+        base = self.screen_stack[:1]  # the dashboard's own screen, under any dialog
+        views = base[0].query(LogView) if base else None
+        if not views or not views.first().query("#log"):
+            return  # the app is closing and its widgets go (a last tick found no pane)
         lines, dropped = self._buffer.drain()
         if not lines and not dropped:
             self.log_view.keep_following()
