@@ -259,6 +259,13 @@ class DevenvApp(App[int]):
     def details(self) -> DetailsPane:
         return self.query_one("#details", DetailsPane)
 
+    def _dashboard_gone(self) -> bool:
+        """Whether the dashboard's widgets are gone or going (the app exits): a timer's last
+        tick or a message from another thread may still come, and finds nothing to update."""
+        base = self.screen_stack[:1]  # the dashboard's own screen, under any dialog
+        views = base[0].query(LogView) if base else None
+        return not views or not views.first().query("#log") or not base[0].query("#details")
+
     @property
     def error_panel(self) -> ErrorPanel:
         return self.query_one("#error", ErrorPanel)
@@ -419,6 +426,8 @@ class DevenvApp(App[int]):
 
     @on(CoreEvent)
     def _core_event(self, message: CoreEvent) -> None:
+        if self._dashboard_gone():
+            return
         event = message.event
         text = describe(event)
         if text is not None and not self._started and not self._start_failed:
@@ -508,7 +517,7 @@ class DevenvApp(App[int]):
 
     @on(RowsSampled)
     def _rows_sampled(self, message: RowsSampled) -> None:
-        if message.rows == self._rows:
+        if message.rows == self._rows or self._dashboard_gone():
             return  # nothing changed: no repaint
         self._rows = message.rows
         self.log_view.set_names(row.name for row in message.rows)
@@ -594,10 +603,8 @@ class DevenvApp(App[int]):
 
     def flush_logs(self) -> None:
         """Move the buffered lines into the log pane (a timer calls this every DRAIN_EVERY)."""
-        base = self.screen_stack[:1]  # the dashboard's own screen, under any dialog
-        views = base[0].query(LogView) if base else None
-        if not views or not views.first().query("#log"):
-            return  # the app is closing and its widgets go (a last tick found no pane)
+        if self._dashboard_gone():
+            return
         lines, dropped = self._buffer.drain()
         if not lines and not dropped:
             self.log_view.keep_following()
@@ -875,11 +882,13 @@ class DevenvApp(App[int]):
     @on(RowsSampled)
     def _details_sampled(self, message: RowsSampled) -> None:
         # Every sample, changed or not: the graphs are of time.
-        self.details.add_rows(message.rows, self.now())
+        if not self._dashboard_gone():
+            self.details.add_rows(message.rows, self.now())
 
     @on(CoreEvent)
     def _details_event(self, message: CoreEvent) -> None:
-        self.details.add_event(message.event, self.now())
+        if not self._dashboard_gone():
+            self.details.add_event(message.event, self.now())
 
     @on(DataTable.RowHighlighted, "#table")
     def _details_follow(self, event: DataTable.RowHighlighted) -> None:
