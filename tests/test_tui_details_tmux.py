@@ -41,6 +41,9 @@ def test_d_shows_each_rows_details_and_the_servers_figures_and_esc_closes(demo, 
         python = shlex.quote(sys.executable)
         term.start(f"cd {shlex.quote(str(demo))} && exec {python} -m devenv up", reachable_dir)
         term.wait_until("4/4 up", lambda s: re.search(r"^  demo  4/4 up", s, re.M))
+        # The start's notices (running as root, a port moved) are one toast at the top right
+        # for 10 s: the pane is read once it is gone, not through it.
+        term.wait_until("the start's toast gone", lambda s: "while starting" not in s, 30)
         rows = table(term.last)
         password = (demo / ".devenv" / "password").read_text().strip()
 
