@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from devenv.errors import DevenvError
-from devenv.supervisor.proclog import LogLine, ProcessLog, strip_ansi
+from devenv.supervisor.proclog import LogLine, OwnLine, ProcessLog, strip_ansi
 
 STAMP = re.compile(rb"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3} ")
 
@@ -159,7 +159,7 @@ def test_timestamps_come_from_the_injected_clock(tmp_path):
         LogLine(1_800_000_000.123, "one"),
         LogLine(1_800_000_000.123, "two"),
         LogLine(1_800_000_061.5, "three"),
-        LogLine(1_800_000_100.0, "exited with code 1"),
+        OwnLine(1_800_000_100.0, "exited with code 1"),
     ]
 
     def stamp(seconds: int, ms: str) -> str:
@@ -190,6 +190,23 @@ def test_subscribers_get_one_batch_per_feed(tmp_path):
     unsubscribe()  # harmless twice
     log.feed(b"e\n")
     assert len(batches) == 3
+
+
+def test_devenvs_own_lines_are_told_apart_from_the_processs_output(tmp_path):
+    """The supervisor's "started (pid 12)" is devenv's line (OwnLine, which a screen sets
+    apart); what the process printed, even the same words, is the process's."""
+    log = ProcessLog("web.1", tmp_path / "log")
+    batches: list[list[LogLine]] = []
+    log.subscribe(batches.append)
+    log.feed(b"started (pid 12)\n")
+    log.system("started (pid 13)\nsecond line")
+    kinds = [(type(line), line.text) for batch in batches for line in batch]
+    assert kinds == [
+        (LogLine, "started (pid 12)"),
+        (OwnLine, "started (pid 13)"),
+        (OwnLine, "second line"),
+    ]
+    assert [type(line) for line in log.tail(3)] == [LogLine, OwnLine, OwnLine]
 
 
 def test_a_slow_subscriber_slows_the_producer(tmp_path):

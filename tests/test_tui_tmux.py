@@ -292,6 +292,11 @@ def test_up_in_a_terminal_restart_a_process_then_quit_leaves_nothing_running(
         f"web.1's new pid {new['pid']} in the table",
         lambda s: str(new["pid"]) in table(s).get("web.1", (0, "", ""))[2],
     )
+    # The supervisor's own line about the restart is devenv's, marked », not the app's |.
+    terminal.wait_until(
+        f"web.1's log saying '» started (pid {new['pid']})'",
+        lambda s: f"» started (pid {new['pid']})" in s,
+    )
 
     terminal.keys("q")
     deadline = time.monotonic() + DEADLINE

@@ -37,6 +37,12 @@ class LogLine:
     text: str
 
 
+@dataclass(frozen=True, slots=True)
+class OwnLine(LogLine):
+    """A line devenv wrote itself about the process ("started (pid 12)", "sent SIGTERM"), not
+    the process's own output: screens set it apart."""
+
+
 Subscriber = Callable[[list[LogLine]], object]
 
 # Both are applied to a whole block of decoded lines at once; neither can match
@@ -215,7 +221,7 @@ class ProcessLog:
         first when the child's output has ended, so its last line comes before.
         """
         texts = strip_ansi(text).split("\n")
-        self._emit(texts, self._clock())
+        self._emit(texts, self._clock(), OwnLine)
 
     def close(self) -> None:
         """Log a pending partial line, then flush and close the file. Safe to call twice.
@@ -244,13 +250,13 @@ class ProcessLog:
             text = strip_ansi(text)
         self._emit(text.split("\n"), self._clock())
 
-    def _emit(self, texts: list[str], now: float) -> None:
+    def _emit(self, texts: list[str], now: float, kind: type[LogLine] = LogLine) -> None:
         prefix = self._prefix(now)
         block = prefix + ("\n" + prefix).join(texts) + "\n"
         subscribers = tuple(self._subscribers)
         # Without subscribers only what the ring keeps needs to become LogLines.
         kept = texts if subscribers else texts[-self._ring_size :]
-        batch = [LogLine(now, text) for text in kept]
+        batch = [kind(now, text) for text in kept]
         with self._lock:
             self._ring.extend(batch)
         if now >= self._write_again_at:
@@ -270,7 +276,7 @@ class ProcessLog:
         if file is not None:
             with contextlib.suppress(OSError):
                 file.close()
-        line = LogLine(
+        line = OwnLine(
             now,
             f"devenv: cannot write {self.path} ({err.strerror or err}); its lines are kept "
             f"in memory only, trying again in {WRITE_RETRY:g} s",

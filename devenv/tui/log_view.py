@@ -25,7 +25,6 @@ import collections
 import heapq
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Final
 
 from textual import on
@@ -35,15 +34,10 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Input, Label, Log
 
-from devenv.supervisor.proclog import LogLine
+from devenv.supervisor.proclog import LogLine, OwnLine
 from devenv.tui.log_styles import OWN, LineStyles
 
 MAX_LINES = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class OwnLine(LogLine):
-    """A line devenv wrote itself (a service's progress, a notice, the stop's steps)."""
 
 
 # One kept line: (seq, time, name, text, own). ``seq`` orders what arrived (0: a line read
