@@ -24,7 +24,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 
 LinesCallback = Callable[[str, list], object]
 PORTS_EVERY = 5  # sampling rounds between two looks at the processes' listening ports
+_LONGEST_LINE = 64 * 1024  # bytes of a followed log line shown before its newline came
 
 
 # What each service event says of its state; the dashboard reads a service's readiness from
@@ -688,6 +689,24 @@ class Session:
         if name in self.config.services:
             return self.stack.service(name).log_tail(n)
         return []
+
+    def follow_log(
+        self, name: str, stop: threading.Event, *, last: int = 500, poll: float = 0.25
+    ) -> Iterator[list[str]]:
+        """``name``'s log file as it grows, like ``tail -F``: the last ``last`` lines, then the
+        new ones as they are written, in batches of whole lines (a line still being written
+        waits for its newline). Follows rotation and truncation; a file not there yet is
+        waited for. Ends once ``stop`` is set (checked at least every ``poll`` seconds)."""
+        from devenv.supervisor.logfollow import follow
+
+        pending = b""
+        for chunk in follow(self.log_path(name), last=last, poll=poll, stop=stop):
+            *whole, pending = (pending + chunk).split(b"\n")
+            if len(pending) > _LONGEST_LINE:  # a line with no end in sight is shown cut
+                whole.append(pending)
+                pending = b""
+            if whole:
+                yield [line.decode("utf-8", "replace").rstrip("\r") for line in whole]
 
     def launch(self, name: str) -> Launch:
         """What ``name`` runs, for people (devenv.services.insight.Launch): a process's command

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import threading
 import time
 
@@ -111,6 +112,26 @@ def test_services_rows_urls_and_clients(reachable_dir):
         argv, env = session.client_argv("postgres")
         assert argv[0].endswith("psql") and env["PGDATABASE"] == "app"
         assert any("ready to accept connections" in line for line in session.tail("postgres"))
+
+        # Its log file followed: the last lines first, then what the server writes after.
+        stop, batches = threading.Event(), []
+        reader = threading.Thread(
+            target=lambda: batches.extend(session.follow_log("postgres", stop, poll=0.05))
+        )
+        reader.start()
+        try:
+            until(lambda: batches, "the log's last lines")
+            assert any("ready to accept connections" in line for line in batches[0])
+            # A failed statement is one the server logs (log_min_error_statement).
+            subprocess.run([*argv, "-c", "select 1/0 as followed"], env=env, capture_output=True)
+            until(
+                lambda: any("select 1/0 as followed" in line for b in batches[1:] for line in b),
+                "the line postgres wrote about the failed statement",
+            )
+        finally:
+            stop.set()
+            reader.join(timeout=5)
+        assert not reader.is_alive()  # stop ends the following
     finally:
         session.stop()
     assert {r.state for r in session.rows()} == {"stopped"}

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime
 import functools
+import queue
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -123,6 +125,8 @@ class FakeSession:
         self.current_rows = list(rows)
         self.start_events = start_events
         self.lines = lines
+        self.followed: list[str] = []  # the names whose log files are followed now
+        self.written: dict[str, queue.Queue[list[str]]] = collections.defaultdict(queue.Queue)
         self.start_error = start_error
         self.stop_gate = stop_gate
         self.stopping = threading.Event()
@@ -203,6 +207,19 @@ class FakeSession:
 
     def tail(self, name: str, n: int = 500) -> list[str]:
         return [f"{name} old line {i}" for i in range(3)]
+
+    def follow_log(
+        self, name: str, stop: threading.Event, *, last: int = 500, poll: float = 0.25
+    ) -> Iterator[list[str]]:
+        """The file's last lines, then each batch a test puts in ``written[name]``."""
+        self.followed.append(name)
+        try:
+            yield self.tail(name)
+            while not stop.is_set():
+                with contextlib.suppress(queue.Empty):
+                    yield self.written[name].get(timeout=poll)
+        finally:
+            self.followed.remove(name)
 
     def launch(self, name: str) -> Launch:
         row = next((row for row in self.current_rows if row.name == name), None)
@@ -897,9 +914,38 @@ async def test_a_services_log_starts_with_its_file_tail():
         await settle(app, pilot)
         await select(app, pilot, "redis")
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await until_shown(app, pilot, "redis old line 2")
         assert shown(app)[:3] == ["redis old line 0", "redis old line 1", "redis old line 2"]
+
+
+@asynctest
+async def test_a_services_log_follows_its_file_while_it_is_shown():
+    """The server writes its own file: what it writes while its view is open shows at once,
+    stamped lines in the pane's format; leaving the view stops following the file."""
+    app, holder = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        session = holder["session"]
+        await select(app, pilot, "redis")
+        await pilot.press("enter")
+        await until_shown(app, pilot, "redis old line 2")
+        session.written["redis"].put(["1:M 30 Nov 2026 09:31:05.250 * Background saving started"])
+        await until_shown(app, pilot, "* Background saving started")
+        stamp = datetime.datetime(2026, 11, 30, 9, 31, 5).strftime("%H:%M:%S")
+        assert shown(app)[-1] == f"{stamp} 1:M * Background saving started"
+        assert session.followed == ["redis"]
+        await pilot.press("a")  # all sources: the file is no longer followed
+        deadline = time.monotonic() + SETTLE_DEADLINE
+        while session.followed and time.monotonic() < deadline:
+            await pilot.pause(0.01)
+        assert session.followed == []
+
+
+async def until_shown(app, pilot, text: str) -> None:
+    deadline = time.monotonic() + SETTLE_DEADLINE
+    while not any(text in line for line in shown(app)):
+        assert time.monotonic() < deadline, f"never shown: {text!r} in {shown(app)}"
+        await pilot.pause(0.01)
 
 
 @asynctest

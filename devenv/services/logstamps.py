@@ -66,12 +66,12 @@ def parse_stamp(line: str) -> tuple[float | None, str]:
     return None, line
 
 
-def timed(lines: Iterable[str]) -> list[tuple[float | None, str]]:
+def timed(lines: Iterable[str], last: float | None = None) -> list[tuple[float | None, str]]:
     """Each line parsed with ``parse_stamp``; a line without a stamp of its own (the second
     line of a message, a traceback) takes the time of the stamped line before it, and keeps
-    its text whole. Lines before any stamp have no time (None)."""
+    its text whole. Lines before any stamp take ``last`` (the time of the line before them,
+    when they continue an earlier batch), else None."""
     out: list[tuple[float | None, str]] = []
-    last: float | None = None
     for line in lines:
         when, rest = parse_stamp(line)
         if when is None:

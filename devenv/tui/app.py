@@ -204,6 +204,7 @@ class DevenvApp(App[int]):
         self._handle_signals = handle_signals
         self._stop_grace = stop_grace  # None: devenv.supervisor.hangup.GRACE
         self._guard: Guard | None = None
+        self._log_followed: tuple[str, threading.Event] | None = None  # a service's log file
         self._services = services
         self.project_name = project_name
         self.session: Session | None = None
@@ -278,6 +279,7 @@ class DevenvApp(App[int]):
         self.header.project = self.project_name
         self.header.status = "starting…"
         self.table.focus()
+        self.watch(self.log_view, "source", self._log_source_changed, init=False)
         self.set_interval(self.DRAIN_EVERY, self.flush_logs)
         self.set_interval(self.SAMPLE_EVERY, self._tick_rows)
         # The first frame goes out before any devenv work (or import) starts.
@@ -299,6 +301,7 @@ class DevenvApp(App[int]):
             self.call_later(self.action_quit)
 
     async def on_unmount(self) -> None:
+        self._follow_service_log(None)
         # However the app ends (a crash, Textual giving up on its terminal), nothing outlives it.
         if self.session is not None and not self._stopped:
             await asyncio.to_thread(self.stop_everything)
@@ -329,13 +332,42 @@ class DevenvApp(App[int]):
         if self.session is not None:
             self.post_message(RowsSampled(self.session.rows()))
 
-    @work(thread=True, exit_on_error=False, group="tail", description="log tail")
-    def _load_tail(self, name: str) -> None:
-        if self.session is not None:
-            from devenv.services.logstamps import timed
+    def _follow_service_log(self, name: str | None) -> None:
+        """Follow ``name``'s log file (a service's: its server writes it, not devenv) while its
+        view is shown; None stops. A plain thread, not a worker: it runs until told to stop,
+        and waiting for the workers to finish must not wait for it."""
+        followed = self._log_followed
+        if followed is not None and followed[0] == name:
+            return
+        if followed is not None:
+            followed[1].set()
+        self._log_followed = None
+        if name is None or self.session is None:
+            return
+        stop = threading.Event()
+        self._log_followed = (name, stop)
+        reader = threading.Thread(
+            target=self._read_service_log, args=(self.session, name, stop), daemon=True
+        )
+        reader.start()
 
-            # Read (and its stamps parsed) here, off the UI's thread.
-            self.post_message(TailLoaded(name, timed(self.session.tail(name))))
+    def _read_service_log(self, session: Session, name: str, stop: threading.Event) -> None:
+        from devenv.services.logstamps import timed
+
+        last: float | None = None
+        more = False
+        try:
+            for batch in session.follow_log(name, stop):
+                # Read and its stamps parsed here, off the UI's thread.
+                lines = timed(batch, last)
+                last = next((when for when, _ in reversed(lines) if when is not None), last)
+                if stop.is_set():
+                    return
+                self.post_message(TailLoaded(name, lines, more))
+                more = True
+        except OSError as err:  # the logs folder gone: the view keeps devenv's lines
+            note = f"cannot follow {name}'s log file any more: {err.strerror or err}"
+            self._buffer.put(name, [OwnLine(self.now(), note)])
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="stop", description="stop")
     def _stop(self) -> None:
@@ -539,7 +571,12 @@ class DevenvApp(App[int]):
 
     @on(TailLoaded)
     def _tail_loaded(self, message: TailLoaded) -> None:
-        self.log_view.seed(message.name, message.lines)
+        if self._dashboard_gone():
+            return
+        if message.more:
+            self.log_view.add_file_lines(message.name, message.lines)
+        else:
+            self.log_view.seed(message.name, message.lines)
 
     @on(ControlDone)
     def _control_done(self, message: ControlDone) -> None:
@@ -853,13 +890,14 @@ class DevenvApp(App[int]):
         if self.log_view.source is not None and event.row_key.value:
             self._show_log(event.row_key.value)
 
+    def _log_source_changed(self, name: str | None) -> None:
+        is_service = any(row.name == name and row.kind == "service" for row in self._rows)
+        self._follow_service_log(name if is_service else None)
+
     def _show_log(self, name: str | None) -> None:
         if name is None:
             return
         self.log_view.source = name
-        is_service = any(row.name == name and row.kind == "service" for row in self._rows)
-        if is_service and self.session is not None:
-            self._load_tail(name)  # each time: the server has written more since
 
     # -- the details pane: the selected row, in place of the log pane ----------------
 

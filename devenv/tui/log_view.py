@@ -214,6 +214,22 @@ class LogView(Vertical):
         if self.source == name:
             self._refill(follow=self._following)
 
+    def add_file_lines(self, name: str, lines: Iterable[tuple[float | None, str]]) -> None:
+        """Lines written to ``name``'s own log file after those ``seed`` gave: shown in its view
+        at once, after what it shows (a server writes its file in time order)."""
+        entries = [(0, when, name, text, False) for when, text in lines]
+        file = self._files.setdefault(name, [])
+        file.extend(entries)
+        if len(file) > MAX_LINES:
+            del file[: len(file) - MAX_LINES]
+        if self.source != name or not entries:
+            return
+        shown = [self._single(entry) for entry in entries]
+        if needle := self.filter_text.lower():
+            shown = [line for line in shown if needle in line.lower()]
+        if shown:
+            self._write(shown)
+
     def clear(self) -> str:
         """Ctrl+L: with a filter set, clear the filter ("filter"); else hide the lines the
         view shows now ("view"). No line is forgotten: a filter still finds them."""

@@ -39,12 +39,17 @@ class RowsSampled(Message):
 
 
 class TailLoaded(Message):
-    """The last lines of a service's log file, (time or None, text) each, for its log view."""
+    """Lines of a service's log file, (time or None, text) each, for its log view: its last
+    lines (``more`` False: they replace what the view had of the file), or the lines written
+    since (``more``)."""
 
-    def __init__(self, name: str, lines: list[tuple[float | None, str]]) -> None:
+    def __init__(
+        self, name: str, lines: list[tuple[float | None, str]], more: bool = False
+    ) -> None:
         super().__init__()
         self.name = name
         self.lines = lines
+        self.more = more
 
 
 class ControlDone(Message):
