@@ -47,7 +47,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
     from devenv.commands.init import init_project
 
-    result = init_project(Path.cwd(), force=args.force)
+    result = init_project(Path.cwd(), force=args.force, dry_run=args.dry_run)
     for line in result.report():
         print(line)
     return 0
@@ -225,6 +225,11 @@ def _add_commands(sub: argparse._SubParsersAction) -> None:
         "--force",
         action="store_true",
         help="overwrite an existing devenv.toml (the old one is kept as .bak)",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the files it would write and why; write nothing",
     )
     p.set_defaults(func=_cmd_init)
 

@@ -32,11 +32,10 @@ def test_init_in_an_empty_folder_writes_a_valid_config_and_a_runnable_procfile(t
     assert "Next: review devenv.toml, then run `devenv up`." in result.stdout
     config = tomllib.loads((project / "devenv.toml").read_text())
     assert config["project"]["name"] == "Shop-Front"
-    assert config["services"]["postgres"]["databases"] == [
-        {"name": "shop_front", "owner": "shop_front", "extensions": []}
-    ]
-    assert "redis" in config["services"]
-    assert config["lockfiles"]["watch"] == []
+    # No evidence, no service: an empty folder uses neither PostgreSQL nor Redis.
+    assert "services" not in config
+    # No lockfile yet: watch is left out, so that one made later is found and watched.
+    assert "lockfiles" not in config
     assert (project / "Procfile").read_text().count("web: ") == 1
     assert (project / ".gitignore").read_text().splitlines()[-1] == ".devenv/"
 
@@ -51,7 +50,9 @@ def test_init_uses_the_existing_procfile_lockfiles_and_pyproject_name(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "billing-api"\n')
     procfile = "web: gunicorn app:app --bind 127.0.0.1:$PORT\nworker: python -m jobs\n"
     (tmp_path / "Procfile").write_text(procfile)
-    (tmp_path / "requirements.txt").write_text("flask==3.0.0\ngunicorn>=21\n")
+    (tmp_path / "requirements.txt").write_text(
+        "flask==3.0.0\ngunicorn>=21\npsycopg2-binary==2.9.9\nredis==5.0.1\n"
+    )
     (tmp_path / "package-lock.json").write_text("{}\n")
     (tmp_path / ".gitignore").write_text("*.pyc")
 

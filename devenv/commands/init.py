@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import os
-import re
-import shlex
 import shutil
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devenv.errors import ConfigError, DevenvError, UsageError
-from devenv.resources import render_template, templates_dir
+from devenv.resources import templates_dir
+
+if TYPE_CHECKING:
+    from devenv.scaffold.plan import Plan
+    from devenv.scaffold.procfile import ProcfileFacts
 
 
 @dataclass
@@ -23,49 +24,30 @@ class InitResult:
     """What ``init_project`` did, for the CLI to report."""
 
     root: Path
+    dry_run: bool = False
     written: list[Path] = field(default_factory=list)
     kept: list[Path] = field(default_factory=list)
     backups: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    why: list[str] = field(default_factory=list)  # each choice and where it was found
+    preview: dict[str, str] = field(default_factory=dict)  # dry run: file name -> its text
 
     def report(self) -> list[str]:
+        if self.dry_run:
+            lines = ["devenv init --dry-run: nothing was written. It would write:"]
+            for name, text in self.preview.items():
+                lines += ["", f"--- {name}", text.rstrip("\n")]
+            lines += ["", "Why:"]
+            lines += [f"- {why}" for why in self.why] or ["- nothing in the project was evidence"]
+            lines += [f"Note: {note}" for note in self.notes]
+            return lines
         lines = [f"wrote {p.relative_to(self.root)}" for p in self.written]
         lines += [f"kept the old one as {p.relative_to(self.root)}" for p in self.backups]
         lines += [f"kept {p.relative_to(self.root)}" for p in self.kept]
+        lines += ["Why:", *(f"- {why}" for why in self.why)] if self.why else []
         lines += self.notes
         lines.append("Next: review devenv.toml, then run `devenv up`.")
         return lines
-
-
-def _toml_str(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _identifier(name: str) -> str:
-    """A PostgreSQL-friendly identifier from a project name ("my-app" -> "my_app")."""
-    ident = re.sub(r"[^A-Za-z0-9_]", "_", name).strip("_").lower() or "app"
-    if ident[0].isdigit():
-        ident = f"app_{ident}"
-    return ident[:63]
-
-
-def _project_name(root: Path) -> str:
-    """pyproject's [project] name, else package.json's name, else the folder's; a file that
-    cannot be read or holds something else is passed over."""
-    name = _read_name(root / "pyproject.toml", lambda text: tomllib.loads(text).get("project"))
-    if name is None:
-        name = _read_name(root / "package.json", json.loads)
-        name = name.split("/")[-1] if name else None
-    return name or root.resolve().name
-
-
-def _read_name(path: Path, parse: Callable[[str], object]) -> str | None:
-    try:
-        data = parse(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, ValueError):  # TOMLDecodeError is a ValueError
-        return None
-    name = data.get("name") if isinstance(data, dict) else None
-    return name if isinstance(name, str) and name.strip() else None
 
 
 def _existing_config(root: Path, force: bool) -> Path | None:
@@ -136,106 +118,6 @@ def _backup(path: Path) -> Path:
     raise AssertionError("unreachable")
 
 
-# A Procfile line that starts one of these runs a server devenv runs itself.
-_SERVER_BINARIES = {
-    "redis-server": "redis",
-    "postgres": "postgres",
-    "postmaster": "postgres",
-    "pg_ctl": "postgres",
-    "pg_ctlcluster": "postgres",
-}
-_WRAPPERS = ("exec", "env", "nice", "nohup")
-
-
-def _server_of(name: str, command: str) -> str | None:
-    """The bundled service a Procfile line runs (by its program, or its name), or None."""
-    if name in _SERVER_BINARIES.values():
-        return name
-    try:
-        words = shlex.split(command)
-    except ValueError:
-        words = command.split()
-    for word in words:
-        if word in _WRAPPERS or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", word):
-            continue
-        return _SERVER_BINARIES.get(Path(word).name)
-    return None
-
-
-def _servers_out_of_procfile(procfile: Path, result: InitResult) -> list[str]:
-    """Comment out the Procfile's lines that run a server devenv runs itself (the old file is
-    kept as Procfile.bak); return the process names that are left."""
-    from devenv.config.procfile import parse_procfile
-
-    entries = parse_procfile(procfile)
-    servers = {name: _server_of(name, entry.command) for name, entry in entries.items()}
-    servers = {name: service for name, service in servers.items() if service}
-    if not servers:
-        result.kept.append(procfile)
-        return list(entries)
-    lines = procfile.read_text(encoding="utf-8-sig").splitlines()
-    for name, service in servers.items():
-        number = entries[name].line
-        lines[number - 1] = (
-            f"# {lines[number - 1]}  # devenv runs {service} itself: [services.{service}] "
-            "in devenv.toml"
-        )
-    backup = _backup(procfile)
-    procfile.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result.backups.append(backup)
-    for name, service in servers.items():
-        result.notes.append(
-            f"Procfile: '{name}: {entries[name].command}' is [services.{service}] now, which "
-            f"devenv runs itself; the line is commented out (the old Procfile is kept as "
-            f"{backup.name})"
-        )
-    return [name for name in entries if name not in servers]
-
-
-def _render_config(root: Path, process_names: list[str]) -> str:
-    from devenv.config import detect_lockfiles
-
-    name = _project_name(root)
-    lockfiles = [p.relative_to(root).as_posix() for p in detect_lockfiles(root)]
-    processes = "".join(
-        f"\n[processes.{_toml_str(p) if not re.fullmatch(r'[A-Za-z0-9_-]+', p) else p}]\n"
-        'depends_on = ["postgres", "redis"]\n'
-        for p in process_names
-    )
-    values = {
-        "name": name,
-        "name_toml": _toml_str(name),
-        "db_toml": _toml_str(_identifier(name)),
-        "processes": processes,
-        "watch_toml": "[" + ", ".join(_toml_str(lf) for lf in lockfiles) + "]",
-    }
-    return render_template(templates_dir() / "init" / "devenv.toml", values)
-
-
-def _note_unpinned(root: Path, result: InitResult) -> None:
-    """Say which lockfiles hold ranges: installed all the same, but not reproducibly."""
-    from devenv.config import detect_lockfiles
-    from devenv.environment.lockfiles import LockfileError, read_lockfile
-
-    for path in detect_lockfiles(root):
-        if not path.name.endswith(".txt"):
-            continue
-        try:
-            packages = read_lockfile(path).packages
-        except (LockfileError, OSError, ValueError) as err:  # UnicodeDecodeError: a ValueError
-            result.notes.append(f"{path.name} cannot be read: {err}")
-            continue
-        loose = [p.name for p in packages if p.version is None and not p.local]
-        if loose:
-            shown = ", ".join(loose[:4]) + (f" and {len(loose) - 4} more" if len(loose) > 4 else "")
-            result.notes.append(
-                f"{path.name} has ranges, not pins ({shown}): devenv installs it all the same, "
-                "but not reproducibly. Pin it: `uv pip compile "
-                f"{path.name} -o {path.stem}.lock`, "
-                "commit it and watch it instead ([lockfiles] watch)."
-            )
-
-
 def _ensure_gitignored(root: Path, result: InitResult) -> None:
     """.devenv/ (and .venv/, which devenv makes for a Python project) in .gitignore."""
     from devenv.config import detect_lockfiles
@@ -276,21 +158,11 @@ def _why(path: Path, err: OSError) -> str:
     return err.strerror or str(err)
 
 
-def init_project(root: Path, *, force: bool = False) -> InitResult:
-    """Write devenv.toml (and a Procfile when there is none) in ``root``.
-
-    Never loses a file: an existing config is an error unless ``force``, and then the old
-    devenv.toml is kept as devenv.toml.bak (.bak.1, .bak.2, ... when that exists). A config in
-    pyproject.toml's [tool.devenv] is never replaced. A Procfile line that runs a server devenv
-    runs itself (redis-server, postgres, pg_ctl) is commented out, its service configured, the
-    old Procfile kept as Procfile.bak. What is written passes devenv's own checks; if it ever
-    did not, every file is put back as it was.
-    """
-    from devenv.config import load_config
-
-    root = root.resolve()
-    result = InitResult(root)
-    existing = _existing_config(root, force)
+def _read_procfile(root: Path) -> tuple[Path, str | None, ProcfileFacts | None]:
+    """The Procfile, its text and what it holds (None, None: there is none). A Procfile devenv
+    cannot read stops init before any write (ConfigError, exit 2)."""
+    from devenv.config.procfile import parse_procfile
+    from devenv.scaffold.procfile import read_facts
 
     procfile = root / "Procfile"
     if procfile.is_symlink() and not procfile.exists():
@@ -299,24 +171,87 @@ def init_project(root: Path, *, force: bool = False) -> InitResult:
             "was written. Fix or remove the link, then run `devenv init` again.",
             path=procfile.name,
         )
-    process_names = None
-    if procfile.exists():
-        from devenv.config.procfile import parse_procfile
+    if not procfile.exists():
+        return procfile, None, None
+    facts = read_facts(parse_procfile(procfile))
+    return procfile, procfile.read_text(encoding="utf-8-sig"), facts
 
-        parse_procfile(procfile)  # a Procfile devenv cannot read stops init before any write
+
+def _check_in_a_scratch_folder(files: dict[str, str]) -> None:
+    """Load the config ``files`` (name -> text) would make, in a folder of their own: a
+    ConfigError says init would write something devenv rejects."""
+    import tempfile
+
+    from devenv.config import load_config
+
+    with tempfile.TemporaryDirectory(prefix="devenv-init-") as scratch:
+        for name, text in files.items():
+            (Path(scratch) / name).write_text(text, encoding="utf-8")
+        load_config(Path(scratch) / "devenv.toml")
+
+
+def init_project(root: Path, *, force: bool = False, dry_run: bool = False) -> InitResult:
+    """Write devenv.toml (and a Procfile when there is none) in ``root``, from what the project
+    shows (devenv.scaffold): each service, hook, [prod] version and process carries a comment
+    naming the file and word it was found from; no evidence, no service.
+
+    Never loses a file: an existing config is an error unless ``force``, and then the old
+    devenv.toml is kept as devenv.toml.bak (.bak.1, .bak.2, ... when that exists). A config in
+    pyproject.toml's [tool.devenv] is never replaced. A Procfile line that runs a server devenv
+    runs itself (redis-server, postgres, pg_ctl) and the ``release:`` line (an after_ready hook
+    now) are commented out, the old Procfile kept as Procfile.bak. What is written passes
+    devenv's own checks; if it ever did not, every file is put back as it was.
+
+    ``dry_run``: write nothing at all (not even .gitignore); the result's ``preview`` holds
+    each file's text and ``why`` the reasons.
+    """
+    from devenv.config import load_config
+    from devenv.scaffold.plan import plan_project
+    from devenv.scaffold.render import commented_procfile, render_config
+
+    root = root.resolve()
+    result = InitResult(root, dry_run=dry_run)
+    existing = _existing_config(root, force)
+    procfile, procfile_text, facts = _read_procfile(root)
+    plan = plan_project(root, facts)
+    text = render_config(plan)
+    if procfile_text is None:
+        new_procfile: str | None = (templates_dir() / "init" / "Procfile").read_text()
+    else:
+        new_procfile = commented_procfile(procfile_text, plan)
+    result.why = [finding.why() for finding in plan.findings()]
+    result.notes += plan.notes
+    result.notes += _procfile_notes(plan)
+    try:
+        _check_in_a_scratch_folder(
+            {"devenv.toml": text, "Procfile": new_procfile or procfile_text or ""}
+        )
+    except ConfigError as err:
+        raise DevenvError(
+            f"devenv init made a config that devenv itself rejects, which is a bug in devenv "
+            f"init; nothing was written. The check said: {err}"
+        ) from None
+    if dry_run:
+        result.preview["devenv.toml"] = text
+        if new_procfile is not None:
+            result.preview["Procfile"] = new_procfile
+        return result
+
     config = root / "devenv.toml"
     undo: list[tuple[Path, Path | None]] = []  # (file, its backup or None: remove it)
     try:
-        if procfile.exists():
-            process_names = _servers_out_of_procfile(procfile, result)
-            if result.backups:
-                undo.append((procfile, result.backups[-1]))
-        else:
-            procfile.write_text((templates_dir() / "init" / "Procfile").read_text())
+        if procfile_text is None:
+            procfile.write_text(new_procfile or "")
             undo.append((procfile, None))
-            process_names = []
             result.written.append(procfile)
-        text = _render_config(root, process_names)
+        elif new_procfile is not None:
+            backup = _backup(procfile)
+            undo.append((procfile, backup))
+            procfile.write_text(new_procfile, encoding="utf-8")
+            result.backups.append(backup)
+            result.notes.append(f"the old Procfile is kept as {backup.name}")
+        else:
+            result.kept.append(procfile)
         if existing is not None:
             backup = _backup(config)
             result.backups.append(backup)
@@ -336,8 +271,25 @@ def init_project(root: Path, *, force: bool = False) -> InitResult:
         _put_back(undo)
         raise
     _ensure_gitignored(root, result)
-    _note_unpinned(root, result)
     return result
+
+
+def _procfile_notes(plan: Plan) -> list[str]:
+    facts = plan.procfile
+    if facts is None:
+        return []
+    notes = [
+        f"Procfile: '{name}: {facts.entries[name].command}' is [services.{service}] now, which "
+        "devenv runs itself; the line is commented out"
+        for name, service in facts.servers.items()
+    ]
+    if facts.release:
+        command = facts.entries[facts.release].command
+        notes.append(
+            f"Procfile: 'release: {command}' is a hook now ([hooks] after_ready), run once the "
+            "services are ready and before the processes; the line is commented out"
+        )
+    return notes
 
 
 def _put_back(undo: list[tuple[Path, Path | None]]) -> None:

@@ -1,0 +1,138 @@
+"""The ``[hooks] after_ready`` commands init proposes: the Procfile's ``release:`` line, and the
+framework's migration when no release line does it.
+
+Frameworks, each from evidence in the repository: Django (manage.py) ``python manage.py
+migrate``, Rails (bin/rails) ``bin/rails db:prepare``, Alembic (alembic.ini) ``alembic upgrade
+head``, Prisma (prisma/schema.prisma) ``npx prisma migrate deploy``, Flask-Migrate (the
+dependency and a migrations/ folder) ``flask db upgrade``. A release line "does it" when its
+command, or the project script it runs, names a migration.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from devenv.scaffold.deps import Dependency
+from devenv.scaffold.evidence import Finding
+from devenv.scaffold.procfile import ProcfileFacts
+from devenv.scaffold.reading import ProjectFiles
+
+# Words that say a command migrates a database.
+_MIGRATES = re.compile(r"migrate|db:prepare|db:setup|upgrade head|db upgrade|alembic upgrade")
+
+
+def migrations(files: ProjectFiles, deps: list[Dependency]) -> list[Finding]:
+    """The framework migrations the repository shows, each with its evidence."""
+    names = {(d.ecosystem, d.name): d for d in deps}
+    out: list[Finding] = []
+    manage = files.text("manage.py")
+    django = names.get(("python", "django"))
+    if manage is not None and (django or "django" in manage.lower()):
+        out.append(
+            Finding(
+                "hook",
+                "python manage.py migrate",
+                "manage.py",
+                "manage.py",
+                None,
+                "Django's migrations",
+            )
+        )
+    rails = names.get(("ruby", "rails"))
+    if files.exists("bin/rails") or (rails and files.exists("config/application.rb")):
+        where = "bin/rails" if files.exists("bin/rails") else "Gemfile"
+        out.append(
+            Finding(
+                "hook",
+                "bin/rails db:prepare",
+                where,
+                "rails",
+                None,
+                "Rails: creates or migrates the database",
+            )
+        )
+    if files.exists("alembic.ini"):
+        out.append(
+            Finding(
+                "hook",
+                "alembic upgrade head",
+                "alembic.ini",
+                "alembic.ini",
+                None,
+                "Alembic's migrations",
+            )
+        )
+    for rel in ("prisma/schema.prisma", "schema.prisma"):
+        if files.exists(rel):
+            out.append(
+                Finding("hook", "npx prisma migrate deploy", rel, rel, None, "Prisma's migrations")
+            )
+            break
+    flask_migrate = names.get(("python", "flask-migrate"))
+    if flask_migrate and files.is_dir("migrations") and not files.exists("alembic.ini"):
+        out.append(
+            Finding(
+                "hook",
+                "flask db upgrade",
+                flask_migrate.file,
+                flask_migrate.word,
+                flask_migrate.line,
+                "Flask-Migrate's migrations (migrations/)",
+            )
+        )
+    return out
+
+
+def release_migrates(files: ProjectFiles, command: str) -> bool | None:
+    """Whether the release command migrates: True, False, or None when it runs a project
+    script init could not read."""
+    if _MIGRATES.search(command):
+        return True
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        words = command.split()
+    for word in words:
+        rel = word.removeprefix("./")
+        if ("/" in rel or rel.endswith((".sh", ".py", ".rb", ".js"))) and files.exists(rel):
+            text = files.text(rel)
+            if text is None:
+                return None
+            return bool(_MIGRATES.search(text))
+    return False
+
+
+def after_ready(
+    files: ProjectFiles,
+    facts: ProcfileFacts | None,
+    found: list[Finding],
+    procfile: str = "Procfile",
+) -> tuple[list[Finding], list[str]]:
+    """The hooks, in order, and notes explaining the migrations left out."""
+    hooks: list[Finding] = []
+    notes: list[str] = []
+    if facts is not None and facts.release:
+        entry = facts.entries[facts.release]
+        hooks.append(
+            Finding(
+                "hook",
+                entry.command,
+                procfile,
+                f"release: {entry.command}",
+                entry.line,
+                "the release step, run before the processes",
+            )
+        )
+        does = release_migrates(files, entry.command)
+        for migration in found:
+            if does is False:
+                hooks.append(migration)
+            else:
+                why = "runs it" if does else "may run it (its script could not be read)"
+                notes.append(
+                    f"{migration.reason}: `{migration.value}` ({migration.file}) is not a hook: "
+                    f"the Procfile's release line {why}"
+                )
+        return hooks, notes
+    return list(found), notes

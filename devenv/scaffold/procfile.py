@@ -1,0 +1,62 @@
+"""What a Procfile tells ``devenv init``: its processes, the lines that start a server devenv
+runs itself (redis-server, postgres, pg_ctl: they become that service), and the ``release:``
+line (Heroku's one-off step before a deploy, usually the migration: it becomes a hook)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from devenv.config.procfile import ProcfileEntry
+
+# A Procfile line that starts one of these runs a server devenv runs itself.
+SERVER_BINARIES = {
+    "redis-server": "redis",
+    "postgres": "postgres",
+    "postmaster": "postgres",
+    "pg_ctl": "postgres",
+    "pg_ctlcluster": "postgres",
+}
+_WRAPPERS = ("exec", "env", "nice", "nohup")
+RELEASE = "release"
+
+
+@dataclass(frozen=True)
+class ProcfileFacts:
+    """``entries`` as parsed (file order); ``servers`` maps a process name to the service it
+    starts; ``release`` is the release line's name when there is one."""
+
+    entries: dict[str, ProcfileEntry]
+    servers: dict[str, str]
+    release: str | None
+
+    @property
+    def processes(self) -> list[str]:
+        """The processes devenv supervises: not the servers, not the release line."""
+        return [n for n in self.entries if n not in self.servers and n != self.release]
+
+
+def server_of(name: str, command: str) -> str | None:
+    """The bundled service a Procfile line runs (by its program, or its name), or None."""
+    if name in SERVER_BINARIES.values():
+        return name
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        words = command.split()
+    for word in words:
+        if word in _WRAPPERS or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", word):
+            continue
+        return SERVER_BINARIES.get(Path(word).name)
+    return None
+
+
+def read_facts(entries: dict[str, ProcfileEntry]) -> ProcfileFacts:
+    servers = {name: server_of(name, entry.command) for name, entry in entries.items()}
+    return ProcfileFacts(
+        entries=entries,
+        servers={name: service for name, service in servers.items() if service},
+        release=RELEASE if RELEASE in entries and not servers.get(RELEASE) else None,
+    )

@@ -1,0 +1,191 @@
+"""The devenv.toml text for a ``Plan``, with a ``# found in FILE: WORD`` comment beside each
+choice, and the Procfile with its server and release lines commented out."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from devenv.scaffold.evidence import Finding
+from devenv.scaffold.plan import DEFAULT_VERSIONS, NoRecipe, Plan
+
+
+def toml_str(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _key(name: str) -> str:
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else toml_str(name)
+
+
+def _found(findings: list[Finding], limit: int = 3) -> str:
+    """``found in A: x; B: y`` over the first findings, one per file."""
+    seen: dict[str, Finding] = {}
+    for finding in findings:
+        seen.setdefault(finding.file, finding)
+    shown = [f"{f.file}: {f.word}" for f in list(seen.values())[:limit]]
+    more = len(seen) - limit
+    return "found in " + "; ".join(shown) + (f" (and {more} more)" if more > 0 else "")
+
+
+def render_config(plan: Plan) -> str:
+    from devenv.resources import render_template, templates_dir
+
+    sections = [
+        _services(plan),
+        _no_recipe(plan),
+        _processes(plan),
+        _environment(plan),
+        _lockfiles(plan),
+        _prod(plan),
+        _hooks(plan),
+    ]
+    values = {
+        "name": plan.name,
+        "name_toml": toml_str(plan.name),
+        "sections": "".join(s for s in sections if s),
+    }
+    return render_template(templates_dir() / "init" / "devenv.toml", values)
+
+
+def _services(plan: Plan) -> str:
+    if not plan.services:
+        return (
+            "\n# No services: nothing in the repository shows a use of PostgreSQL or Redis.\n"
+            "# Add [services.postgres] or [services.redis] here if the project needs one.\n"
+        )
+    out = []
+    for service, findings in plan.services.items():
+        out.append(f"\n[services.{service}]\n# {service}: {_found(findings)}\n")
+        version = plan.versions.get(service)
+        if version:
+            value = version.value.partition("=")[2]
+            out.append(f"version = {toml_str(value)}  # {version.comment()}\n")
+        else:
+            out.append(
+                f"version = {toml_str(DEFAULT_VERSIONS[service])}  "
+                "# the repository states no version\n"
+            )
+        if service == "postgres" and plan.database:
+            db = plan.database
+            why = f"  # {_found(db.evidence)}" if db.evidence else "  # named for the project"
+            out.append(
+                f"\n[[services.postgres.databases]]\nname = {toml_str(db.name)}{why}\n"
+                f"owner = {toml_str(db.owner)}\nextensions = []\n"
+            )
+    return "".join(out)
+
+
+def recipe_example(item: NoRecipe) -> list[str]:
+    """A minimal recipe for ``item``'s image, as comment lines (the shape of services/*.toml)."""
+    binary = item.image.split(":", 1)[0].rsplit("/", 1)[-1]
+    port = item.port or 0
+    return [
+        f"name = {toml_str(item.name)}",
+        f"default_port = {port}" + ("  # the port it listens on" if port else "  # its port"),
+        "[binaries]",
+        f"server = {toml_str(binary)}  # its program, found on PATH",
+        "[version]",
+        "pattern = '(\\d+(?:\\.\\d+)*)'  # read from `server --version`",
+        "[readiness]",
+        'kind = "tcp"',
+        "[run]",
+        'command = ["{server}"]  # with its flags: listen on 127.0.0.1:{port}, data in {data_dir}',
+    ]
+
+
+def _no_recipe(plan: Plan) -> str:
+    if not plan.no_recipe or plan.compose is None:
+        return ""
+    path = plan.compose.path
+    out = [
+        f"\n# {path} also runs {', '.join(f'{i.name} ({i.image})' for i in plan.no_recipe)}: "
+        "devenv has no recipe for "
+        + ("it" if len(plan.no_recipe) == 1 else "them")
+        + ".\n# To run one with devenv, add a recipe to the repository and name it here, e.g.\n"
+    ]
+    first = plan.no_recipe[0]
+    out.append(f'# [services.{first.name}]\n# recipe = "devenv/{first.name}.toml"\n')
+    out.append(f"# with devenv/{first.name}.toml:\n")
+    out += [f"#   {line}\n" for line in recipe_example(first)]
+    return "".join(out)
+
+
+def _processes(plan: Plan) -> str:
+    if plan.procfile is None:
+        return ""
+    out = []
+    services = list(plan.services)
+    for name in plan.processes:
+        entry = plan.procfile.entries[name]
+        out.append(f"\n[processes.{_key(name)}]  # found in Procfile: line {entry.line}\n")
+        if services:
+            listed = ", ".join(toml_str(s) for s in services)
+            out.append(f"depends_on = [{listed}]  # starts once the services above are ready\n")
+    if plan.procfile.release and plan.processes:
+        out.append(
+            "# The Procfile's release line is not a process: it runs first, as a hook ([hooks]).\n"
+        )
+    return "".join(out)
+
+
+def _environment(plan: Plan) -> str:
+    if plan.venv is None or plan.venv.value == ".venv":
+        return ""
+    return (
+        f"\n[environment]\nvenv = {toml_str(plan.venv.value)}  # {plan.venv.comment()} "
+        "(devenv fills it from the lockfiles)\n"
+    )
+
+
+def _lockfiles(plan: Plan) -> str:
+    if not plan.lockfiles:
+        return (
+            "\n# [lockfiles] watch is left out: devenv watches the lockfiles it finds in the\n"
+            "# project's root, also one made later (npm install, uv pip compile).\n"
+        )
+    lines = [f"    {toml_str(f.value)},  # {f.reason}\n" for f in plan.lockfiles]
+    return "\n[lockfiles]\nwatch = [\n" + "".join(lines) + "]\n"
+
+
+def _prod(plan: Plan) -> str:
+    if not plan.prod:
+        return ""
+    out = ["\n[prod]  # what production runs, as the repository says; dev is compared with it\n"]
+    for key in ("python", "node", "postgres", "redis"):
+        finding = plan.prod.get(key)
+        if finding:
+            version = finding.value.partition("=")[2]
+            out.append(f"{key} = {toml_str(version)}  # {finding.comment()}\n")
+    return "".join(out)
+
+
+def _hooks(plan: Plan) -> str:
+    if not plan.hooks:
+        return ""
+    lines = [f"    {toml_str(f.value)},  # {f.comment()} ({f.reason})\n" for f in plan.hooks]
+    return (
+        "\n[hooks]  # run in order once the services are ready, before the processes\n"
+        "after_ready = [\n" + "".join(lines) + "]\n"
+    )
+
+
+def commented_procfile(text: str, plan: Plan) -> str | None:
+    """The Procfile with its server and release lines commented out (None: nothing to change)."""
+    facts = plan.procfile
+    if facts is None or not (facts.servers or facts.release):
+        return None
+    lines = text.splitlines()
+    for name, service in facts.servers.items():
+        number = facts.entries[name].line
+        lines[number - 1] = (
+            f"# {lines[number - 1]}  # devenv runs {service} itself: [services.{service}] "
+            "in devenv.toml"
+        )
+    if facts.release:
+        number = facts.entries[facts.release].line
+        lines[number - 1] = (
+            f"# {lines[number - 1]}  # devenv runs it before the processes: [hooks] after_ready "
+            "in devenv.toml"
+        )
+    return "\n".join(lines) + "\n"
