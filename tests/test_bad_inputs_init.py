@@ -163,3 +163,106 @@ def test_init_with_an_unreadable_procfile(tmp_path):
     result = run(root, "init", modes_apply=True)
     assert_answered(result, 2, "Procfile", "Permission denied")
     assert not (root / "devenv.toml").exists()
+
+
+# What init reads to find evidence, as projects come: never a traceback, the file named, the
+# rest of the project still read. (id, files, needles)
+ODD_EVIDENCE = [
+    (
+        "requirements-binary",
+        {"requirements.txt": b"\x00\x01psycopg2\n", "Gemfile": "gem 'pg'\n"},
+        ["requirements.txt", "binary"],
+    ),
+    (
+        "settings-huge",
+        {"app/settings.py": "x = 1\n" * 300_000, "Gemfile": "gem 'pg'\n"},
+        ["app/settings.py", "larger than 1 MiB"],
+    ),
+    (
+        "compose-not-yaml",
+        {"docker-compose.yml": "services: [\n  {{{{ : :\n\t- -", "Gemfile": "gem 'pg'\n"},
+        ["devenv.toml"],
+    ),
+    (
+        "compose-binary",
+        {"compose.yaml": b"\xff\xfe\x00services:\n", "Gemfile": "gem 'pg'\n"},
+        ["compose.yaml", "binary"],
+    ),
+    (
+        "app-json-broken",
+        {"app.json": '{"addons": ["heroku-postgresql"', "Gemfile": "gem 'pg'\n"},
+        ["app.json", "not valid JSON"],
+    ),
+    (
+        "app-json-addons-odd",
+        {"app.json": '{"addons": {"a": 1}}', "Gemfile": "gem 'pg'\n"},
+        ["devenv.toml"],
+    ),
+    (
+        "pipfile-broken",
+        {"Pipfile": "[packages\nredis = '*'", "Gemfile": "gem 'pg'\n"},
+        ["Pipfile", "not valid TOML"],
+    ),
+    (
+        "package-json-deps-a-list",
+        {
+            "package.json": '{"dependencies": ["pg"], "engines": {"node": 20}}',
+            "Gemfile": "gem 'pg'\n",
+        },
+        ["devenv.toml"],
+    ),
+    (
+        "settings-link-out-of-the-project",
+        {"settings.py": Link("/etc/passwd"), "Gemfile": "gem 'pg'\n"},
+        ["settings.py", "symbolic link out of the project"],
+    ),
+    (
+        "python-version-a-folder",
+        {".python-version": Folder(), "Gemfile": "gem 'pg'\n"},
+        [".python-version", "is a folder"],
+    ),
+    (
+        "python-version-garbage",
+        {".python-version": "system\n", ".nvmrc": "lts/*\n", "Gemfile": "gem 'pg'\n"},
+        ["devenv.toml"],
+    ),
+    (
+        "dockerfile-not-utf8",
+        {"Dockerfile": b"FROM python:3.\xff\n", "Gemfile": "gem 'pg'\n"},
+        ["Dockerfile", "not UTF-8"],
+    ),
+    (
+        "release-script-a-link-loop",
+        {
+            "Procfile": "release: ./rel.sh\nweb: x\n",
+            "rel.sh": Link("rel.sh"),
+            "Gemfile": "gem 'pg'\n",
+        },
+        ["rel.sh", "symbolic link"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("files", "needles"), [pytest.param(f, n, id=i) for i, f, n in ODD_EVIDENCE]
+)
+def test_init_reads_odd_files_without_a_traceback(tmp_path, files, needles):
+    root = project(tmp_path / "p", files)
+    dry = run(root, "init", "--dry-run")
+    assert_answered(dry, 0, *needles)
+    assert not (root / "devenv.toml").exists()
+    result = run(root, "init")
+    assert_answered(result, 0, *needles)
+    config = tomllib.loads((root / "devenv.toml").read_text())
+    assert list(config["services"]) == ["postgres"]  # the Gemfile is still read
+    assert_answered(run(root, "status"), 0, "NAME")
+
+
+def test_init_with_an_unreadable_settings_file(tmp_path):
+    root = project(
+        tmp_path / "p",
+        {"app/settings.py": Mode("ENGINE = 'django.db.backends.postgresql'\n", 0o000)},
+    )
+    result = run(root, "init", modes_apply=True)
+    assert_answered(result, 0, "app/settings.py", "Permission denied")
+    assert "services" not in tomllib.loads((root / "devenv.toml").read_text())

@@ -137,3 +137,38 @@ def test_init_reports_a_broken_procfile_instead_of_guessing(tmp_path, line):
     assert "Traceback" not in result.stderr
     assert "Procfile:1:" in result.stderr
     assert not (tmp_path / "devenv.toml").exists()
+
+
+def test_init_dry_run_prints_the_files_and_the_reasons_and_writes_nothing(tmp_path):
+    procfile = "release: python manage.py migrate\nweb: gunicorn mysite.wsgi\ncache: redis-server\n"
+    files = {
+        "Procfile": procfile,
+        "requirements.txt": "Django==5.0.1\npsycopg2-binary==2.9.9\n",
+        "manage.py": "import django\n",
+        ".python-version": "3.12\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    result = devenv("init", "--dry-run", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # not even .gitignore
+    out = result.stdout
+    assert "nothing was written" in out
+    toml_text = out.split("--- devenv.toml\n", 1)[1].split("\n--- Procfile\n", 1)[0]
+    config = tomllib.loads(toml_text)
+    assert sorted(config["services"]) == ["postgres", "redis"]
+    assert config["hooks"]["after_ready"] == ["python manage.py migrate"]
+    assert config["prod"] == {"python": "3.12"}
+    assert "# release: python manage.py migrate" in out.split("--- Procfile\n", 1)[1]
+    why = out.split("\nWhy:\n", 1)[1]
+    assert "service postgres: requirements.txt:2: psycopg2-binary" in why
+    assert "service redis: Procfile:3: cache: redis-server" in why
+    assert "hook python manage.py migrate: Procfile:1: release: python manage.py migrate" in why
+    assert "prod python=3.12: .python-version:1: 3.12" in why
+
+    # and init itself writes what the dry run showed
+    assert devenv("init", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "devenv.toml").read_text() == toml_text + "\n"

@@ -140,7 +140,7 @@ def plan_project(root: Path, facts: ProcfileFacts | None) -> Plan:
             if kind and kind in chosen and tag and kind not in versions:
                 versions[kind] = Finding(
                     "version",
-                    f"{kind}={version}",
+                    f"{kind}={tag}",
                     compose.path,
                     service.image or "",
                     service.image_line,

@@ -50,8 +50,9 @@ class ProjectFiles:
         self._texts: dict[str, str | None] = {}
 
     def exists(self, rel: str) -> bool:
+        """Whether ``rel`` is there (a file, a folder, or a link, even a broken one)."""
         path = self.root / rel
-        return path.is_file() or path.is_dir()
+        return path.is_symlink() or path.is_file() or path.is_dir()
 
     def is_dir(self, rel: str) -> bool:
         return (self.root / rel).is_dir()
