@@ -1,7 +1,7 @@
 """The terminal UI of ``devenv up`` in a real terminal (tmux), read with ``capture-pane``.
 
 Run: .venv/bin/python benchmarks/tui.py [--runs N] [--presses N] [--dir DIR]
-     (5 runs, 10 presses, in /tmp)
+     [--only first-frame|idle|keys] (5 runs, 10 presses, in /tmp; every part)
 
 Measured (medians; the first of the first-frame runs is not counted: bytecode, cluster):
 
@@ -57,6 +57,7 @@ WIDTH, HEIGHT = 120, 36
 FIRST_FRAME_POLL = 0.005
 KEY_POLL = 0.005
 WINDOW = 10.0  # seconds of idle / flood measured
+PARTS = ["first-frame", "idle", "keys"]  # what --only may name
 
 FLOOD_PY = """\
 import itertools
@@ -539,8 +540,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="first-frame runs (default 5)")
     parser.add_argument("--presses", type=int, default=10, help="key presses (default 10)")
+    parser.add_argument(
+        "--only",
+        choices=PARTS,
+        action="append",
+        help="run only this part (repeatable; default: every part; keys: the floods)",
+    )
     _bench.dir_option(parser, "the projects")
     args = parser.parse_args()
+    parts = args.only or PARTS
     _bench.positive(parser, args, "runs", "presses")
     if shutil.which("tmux") is None:
         parser.error("tmux is not installed (./bootstrap.sh test installs it)")
@@ -559,10 +567,13 @@ def main() -> int:
             bench,
         )
         interpreter(bench, args.runs, results)
-        first_frames(bench, args.runs, results)
-        idle(bench, args.presses, results)
-        flood(bench, args.presses, results, rate=0)
-        flood(bench, args.presses, results, rate=100_000)
+        if "first-frame" in parts:
+            first_frames(bench, args.runs, results)
+        if "idle" in parts:
+            idle(bench, args.presses, results)
+        if "keys" in parts:
+            flood(bench, args.presses, results, rate=0)
+            flood(bench, args.presses, results, rate=100_000)
 
     return _bench.main_loop(
         bench,

@@ -22,6 +22,7 @@ from textual.binding import BindingType
 from textual.command import Provider
 from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
@@ -178,7 +179,8 @@ class DevenvApp(App[int]):
     ]
 
     DRAIN_EVERY = 0.08
-    """Seconds between two moves of buffered log lines into the log pane."""
+    """At most one move of buffered log lines into the log pane in this many seconds (a
+    flood is drained in batches); a line after a quiet spell goes at once."""
     SAMPLE_EVERY = 1.0
     """Seconds between two reads of ``Session.rows()``."""
 
@@ -216,7 +218,12 @@ class DevenvApp(App[int]):
         self._make_session = make_session
         self._check_parity_of = check_parity
         # More than the log pane keeps would be formatted only to be pruned at once.
-        self._buffer: LineBuffer[LogLine] = LineBuffer(maxlen=MAX_LINES)
+        # No timer polls it: its first line after a drain asks for the next (idle is quiet).
+        self._buffer: LineBuffer[LogLine] = LineBuffer(
+            maxlen=MAX_LINES, on_waiting=partial(self.call_later, self._lines_waiting)
+        )
+        self._drained_at = float("-inf")  # time.monotonic() of the last drain
+        self._dashboard: tuple[Widget, Widget] | None = None  # the log, details: once composed
         self._rows: list[Status] = []
         self._health: dict[str, str] = {}
         self._start_done = threading.Event()
@@ -263,9 +270,16 @@ class DevenvApp(App[int]):
     def _dashboard_gone(self) -> bool:
         """Whether the dashboard's widgets are gone or going (the app exits): a timer's last
         tick or a message from another thread may still come, and finds nothing to update."""
-        base = self.screen_stack[:1]  # the dashboard's own screen, under any dialog
-        views = base[0].query(LogView) if base else None
-        return not views or not views.first().query("#log") or not base[0].query("#details")
+        if self._dashboard is None:
+            base = self.screen_stack[:1]  # the dashboard's own screen, under any dialog
+            views = base[0].query(LogView) if base else None
+            if not views or not views.first().query("#log") or not base[0].query("#details"):
+                return True
+            self._dashboard = (views.first().output, base[0].query_one("#details"))
+        # Found once (a query walks the DOM: too dear for each tick); a widget removed, or an
+        # app exiting, is no longer attached.
+        log, details = self._dashboard
+        return not (log.is_attached and details.is_attached)
 
     @property
     def error_panel(self) -> ErrorPanel:
@@ -280,8 +294,7 @@ class DevenvApp(App[int]):
         self.header.status = "starting…"
         self.table.focus()
         self.watch(self.log_view, "source", self._log_source_changed, init=False)
-        self.set_interval(self.DRAIN_EVERY, self.flush_logs)
-        self.set_interval(self.SAMPLE_EVERY, self._tick_rows)
+        self.set_interval(self.SAMPLE_EVERY, self._tick)
         # The first frame goes out before any devenv work (or import) starts.
         self.call_after_refresh(self._start)
         if self._handle_signals:
@@ -638,18 +651,36 @@ class DevenvApp(App[int]):
         self.header.status = "could not start"
         self.exit_message = text
 
+    def _lines_waiting(self) -> None:
+        """Lines wait in the buffer (its first since a drain): drain them now, or once
+        DRAIN_EVERY has passed since the last drain."""
+        wait = self._drained_at + self.DRAIN_EVERY - time.monotonic()
+        if wait > 0:
+            self.set_timer(wait, self.flush_logs, name="drain")
+        else:
+            self.flush_logs()
+
     def flush_logs(self) -> None:
-        """Move the buffered lines into the log pane (a timer calls this every DRAIN_EVERY)."""
+        """Move the buffered lines into the log pane (called when lines wait, see
+        _lines_waiting; the once-a-second tick takes any left)."""
         if self._dashboard_gone():
             return
+        self._drained_at = time.monotonic()
         lines, dropped = self._buffer.drain()
         if not lines and not dropped:
-            self.log_view.keep_following()
             return
         if dropped:
             note = f"… {dropped} lines skipped here (the log files have them all)"
             lines.insert(0, ("devenv", OwnLine(self.now(), note)))
         self.log_view.add_lines(lines)
+
+    def _tick(self) -> None:
+        """Once a second: a fresh sample of the rows; the log pane at its last line."""
+        self._tick_rows()
+        if not self._dashboard_gone():
+            if len(self._buffer):  # a drain asked for before the pane was there
+                self.flush_logs()
+            self.log_view.keep_following()
 
     def _tick_rows(self) -> None:
         if self.session is not None and not self._forced:

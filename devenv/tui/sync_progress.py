@@ -10,7 +10,12 @@ from textual.widgets import Label, ProgressBar
 
 
 class SyncProgress(Horizontal):
-    """``[bar] 2/2 uv pip sync …``; the app sets the three values from the sync's events."""
+    """``[bar] 2/2 uv pip sync …``; the app sets the three values from the sync's events.
+
+    The bar (``#sync-bar``) is there only while this is on screen: Textual's ProgressBar
+    runs its timers (a 15 Hz pulse while the total is unknown, a 1 s update) even hidden,
+    and the dashboard idles with this banner hidden nearly always.
+    """
 
     total: reactive[int] = reactive(0)
     """How many steps the sync runs (0: not known yet, the bar waits)."""
@@ -20,20 +25,35 @@ class SyncProgress(Horizontal):
     """The step running now, as the core displays it."""
 
     def compose(self) -> ComposeResult:
-        yield ProgressBar(show_eta=False, id="sync-bar")
         yield Label(id="sync-step")
 
     @property
-    def bar(self) -> ProgressBar:
-        return self.query_one("#sync-bar", ProgressBar)
+    def bar(self) -> ProgressBar | None:
+        """The bar, while this is on screen."""
+        bars = self.query(ProgressBar)
+        return bars.first() if bars else None
 
-    def watch_total(self, total: int) -> None:
-        # None makes the bar pulse: the steps are being planned.
-        self.bar.update(total=total or None)
+    def on_show(self) -> None:
+        if self.bar is None:
+            bar = ProgressBar(show_eta=False, id="sync-bar")
+            self.mount(bar, before=0)
+            self._update_bar(bar)
+
+    def on_hide(self) -> None:
+        if (bar := self.bar) is not None:
+            bar.remove()
+
+    def _update_bar(self, bar: ProgressBar | None) -> None:
+        if bar is not None:
+            # None makes the bar pulse: the steps are being planned.
+            bar.update(total=self.total or None, progress=self.done)
+
+    def watch_total(self) -> None:
+        self._update_bar(self.bar)
         self._show_step()
 
-    def watch_done(self, done: int) -> None:
-        self.bar.update(progress=done)
+    def watch_done(self) -> None:
+        self._update_bar(self.bar)
         self._show_step()
 
     def watch_command(self) -> None:
