@@ -373,7 +373,7 @@ def test_a_release_script_that_migrates_is_read(tmp_path):
         ),
         pytest.param({".nvmrc": "v18.19.0\n"}, "node", "18.19.0", ".nvmrc", id="nvmrc"),
         pytest.param(
-            {"package.json": json.dumps({"engines": {"node": ">=20.x"}})},
+            {"package.json": json.dumps({"engines": {"node": "20.x"}})},
             "node",
             "20",
             "package.json",
@@ -473,12 +473,62 @@ def test_compose_list_environment_and_variable_defaults(tmp_path):
     )
     config, _ = init(tmp_path / "p", {"compose.yaml": compose})
     assert config["services"]["postgres"]["version"] == "14"
-    # the image names the database for the user; '-' is not in a plain identifier
+    # no POSTGRES_DB: the database is named for the project; '-' is not in an identifier
     assert config["services"]["postgres"]["databases"][0] == {
-        "name": "app_user",
+        "name": "p",
         "owner": "app_user",
         "extensions": [],
     }
+
+
+def test_compose_env_file_the_app_itself_and_images_that_add_to_the_server(tmp_path):
+    compose = (
+        "services:\n"
+        "  db:\n"
+        "    image: postgres:16.2\n"
+        "    env_file:\n"
+        "      - ./config/db.env\n"
+        "  geo:\n"
+        "    image: postgis/postgis:16-3.4\n"
+        "  web:\n"
+        "    build: .\n"
+        "    image: shop-web:latest\n"
+        "  worker:\n"
+        "    image: shop-web:latest\n"
+    )
+    _, text = init(
+        tmp_path / "p",
+        {"compose.yml": compose, "config/db.env": "# db\nPOSTGRES_DB=shop\nPOSTGRES_USER=shop\n"},
+    )
+    config = tomllib.loads(text)
+    assert config["services"]["postgres"]["version"] == "16.2"
+    assert config["services"]["postgres"]["databases"][0]["name"] == "shop"
+    assert "config/db.env: POSTGRES_DB: shop" in section(text, "[[services.postgres.databases]]")
+    # PostGIS is more than devenv's PostgreSQL: named as a service without a recipe; web and
+    # worker are the app itself
+    assert "compose.yml also runs geo (postgis/postgis:16-3.4): devenv has no recipe" in text
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        pytest.param(
+            {"package.json": json.dumps({"engines": {"node": ">=18 <21"}})}, id="engines-range"
+        ),
+        pytest.param({".nvmrc": "lts/iron\n"}, id="nvmrc-a-name"),
+        pytest.param({".python-version": "# pyenv\nsystem\n"}, id="python-version-a-name"),
+        pytest.param({"Dockerfile": "FROM python:latest\n"}, id="untagged-image"),
+    ],
+)
+def test_ranges_and_names_are_not_prod_versions(tmp_path, files):
+    config, _ = init(tmp_path / "p", files)
+    assert "prod" not in config
+
+
+def test_a_dockerfile_arg_is_read_into_its_from_line(tmp_path):
+    dockerfile = 'ARG NODE_VERSION="22-alpine"\nFROM node:${NODE_VERSION} AS deps\n'
+    config, _ = init(tmp_path / "p", {"Dockerfile": dockerfile})
+    assert config["prod"] == {"node": "22"}
 
 
 # ---------------------------------------------------------------- the environment

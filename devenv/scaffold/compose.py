@@ -28,6 +28,7 @@ class ComposeService:
     build: bool = False
     environment: dict[str, str] = field(default_factory=dict)
     ports: list[str] = field(default_factory=list)  # as written: "5432", "8025:8025"
+    env_files: list[str] = field(default_factory=list)  # env_file:, as written
 
 
 @dataclass
@@ -88,6 +89,7 @@ def parse_services(text: str) -> list[ComposeService]:
     key_indent: int | None = None
     env_indent: int | None = None  # the indent of the environment: key while inside it
     ports_indent: int | None = None  # the same for ports:
+    env_files_indent: int | None = None  # and for env_file:
     for number, raw in lines:
         if "\t" in raw[: len(raw) - len(raw.lstrip())]:
             raw = raw.replace("\t", "  ")
@@ -96,13 +98,14 @@ def parse_services(text: str) -> list[ComposeService]:
         if indent == 0:
             in_services = body.startswith("services:")
             service_indent = current = key_indent = env_indent = ports_indent = None
+            env_files_indent = None
             continue
         if not in_services:
             continue
         if service_indent is None:
             service_indent = indent
         if indent == service_indent:
-            env_indent = ports_indent = key_indent = None
+            env_indent = ports_indent = env_files_indent = key_indent = None
             name = body.partition(":")[0].strip().strip("\"'")
             current = ComposeService(name, number) if body.endswith(":") and name else None
             if current is not None:
@@ -119,7 +122,14 @@ def parse_services(text: str) -> list[ComposeService]:
             if body.startswith("-"):
                 current.ports.append(_scalar(body[1:]))
             continue
-        env_indent = ports_indent = None
+        if env_files_indent is not None and indent > env_files_indent:
+            item = body[1:].strip() if body.startswith("-") else body
+            if item.startswith("path:"):
+                item = item[5:]
+            if body.startswith("-") or body.startswith("path:"):
+                current.env_files.append(_scalar(item))
+            continue
+        env_indent = ports_indent = env_files_indent = None
         if indent != key_indent:
             continue
         key, colon, value = body.partition(":")
@@ -128,6 +138,14 @@ def parse_services(text: str) -> list[ComposeService]:
         key = key.strip()
         if key == "image":
             current.image, current.image_line = _scalar(value), number
+        elif key == "env_file":
+            value = value.strip()
+            if value.startswith("[") and value.endswith("]"):
+                current.env_files += [_scalar(v) for v in value[1:-1].split(",") if v.strip()]
+            elif value:
+                current.env_files.append(_scalar(value))
+            else:
+                env_files_indent = indent
         elif key == "ports":
             value = value.strip()
             if value.startswith("[") and value.endswith("]"):
@@ -161,22 +179,17 @@ def _environment_item(service: ComposeService, body: str) -> None:
         service.environment[_scalar(name)] = _scalar(value)
 
 
-# image name (its last path part) -> the bundled service it runs
-_POSTGRES_IMAGES = {
-    "postgres",
-    "postgresql",
-    "postgis",
-    "pgvector",
-    "timescaledb",
-    "timescaledb-ha",
-}
-_REDIS_IMAGES = {"redis", "redis-stack", "redis-stack-server"}
+# image name (its last path part) -> the bundled service it runs. Images that add to the server
+# (postgis, pgvector, timescaledb, redis-stack) are not taken for it: devenv's server lacks what
+# they add, so they are named as services without a recipe.
+_POSTGRES_IMAGES = {"postgres", "postgresql"}
+_REDIS_IMAGES = {"redis"}
 
 
 def image_service(image: str) -> tuple[str | None, str | None]:
-    """(the bundled service ``image`` runs, or None; the major[.minor] version its tag states,
-    or None): ``postgres:15-alpine`` -> ("postgres", "15"), ``redis:7.2`` -> ("redis", "7.2"),
-    ``postgis/postgis:16-3.4`` -> ("postgres", "16"), ``mailhog/mailhog`` -> (None, None)."""
+    """(the bundled service ``image`` runs, or None; the version its tag states, or None):
+    ``postgres:15-alpine`` -> ("postgres", "15"), ``bitnami/redis:7.2.4`` -> ("redis", "7.2.4"),
+    ``postgis/postgis:16-3.4`` and ``mailhog/mailhog`` -> (None, None)."""
     image = substitute(image).split("@", 1)[0]
     repo, _, tag = image.rpartition(":") if ":" in image.rsplit("/", 1)[-1] else (image, "", "")
     base = repo.rsplit("/", 1)[-1].lower()
@@ -186,12 +199,7 @@ def image_service(image: str) -> tuple[str | None, str | None]:
         service = "redis"
     else:
         return None, None
-    if base in {"pgvector", "timescaledb", "timescaledb-ha"}:
-        match = re.search(r"pg(\d+)", tag)
-    elif base == "redis-stack" or base == "redis-stack-server":
-        match = None
-    else:
-        match = re.match(r"(\d+(?:\.\d+)?)", tag)
+    match = re.match(r"(\d+(?:\.\d+){0,2})(?![\d.])", tag)
     return service, (match.group(1) if match else None)
 
 
@@ -203,3 +211,28 @@ def container_port(service: ComposeService) -> int | None:
         if match:
             return int(match.group(1))
     return None
+
+
+def is_the_app(service: ComposeService, compose: ComposeFile) -> bool:
+    """Whether ``service`` runs the project itself: it is built from it (``build:``), or runs
+    the image another service builds (``image: web`` beside ``web: build: .``)."""
+    if service.build:
+        return True
+    if not service.image:
+        return False
+    repo = service.image.split(":", 1)[0]
+    built = {s.name for s in compose.services if s.build}
+    built |= {s.image.split(":", 1)[0] for s in compose.services if s.build and s.image}
+    return repo in built
+
+
+def read_env_file(files: ProjectFiles, rel: str) -> dict[str, str]:
+    """``KEY=value`` lines of a compose env_file (comments and blank lines skipped)."""
+    out = {}
+    for line in (files.text(rel.removeprefix("./")) or "").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        out[key.strip()] = _scalar(value)
+    return out

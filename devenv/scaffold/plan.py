@@ -149,7 +149,7 @@ def plan_project(root: Path, facts: ProcfileFacts | None) -> Plan:
 
     database = None
     if "postgres" in chosen:
-        database = _database(name, compose, notes)
+        database = _database(name, compose, files, notes)
 
     migrations = hooks.migrations(files, declared)
     hook_list, hook_notes = hooks.after_ready(files, facts, migrations)
@@ -166,7 +166,9 @@ def plan_project(root: Path, facts: ProcfileFacts | None) -> Plan:
             kind, _ = compose_mod.image_service(service.image or "")
             if kind:
                 continue
-            if service.image:
+            if compose_mod.is_the_app(service, compose):
+                built.append(service.name)
+            elif service.image:
                 no_recipe.append(
                     NoRecipe(
                         service.name,
@@ -175,8 +177,6 @@ def plan_project(root: Path, facts: ProcfileFacts | None) -> Plan:
                         compose_mod.container_port(service),
                     )
                 )
-            elif service.build:
-                built.append(service.name)
     notes += files.notes
     return Plan(
         root=files.root,
@@ -196,14 +196,23 @@ def plan_project(root: Path, facts: ProcfileFacts | None) -> Plan:
     )
 
 
-def _database(name: str, compose: compose_mod.ComposeFile | None, notes: list[str]) -> Database:
+def _database(
+    name: str, compose: compose_mod.ComposeFile | None, files: ProjectFiles, notes: list[str]
+) -> Database:
     """The compose postgres POSTGRES_DB / POSTGRES_USER, else one named for the project."""
     if compose is not None:
         for service in compose.services:
             kind, _ = compose_mod.image_service(service.image or "")
             if kind != "postgres":
                 continue
-            env = {k: compose_mod.substitute(v) for k, v in service.environment.items()}
+            given: dict[str, str] = {}
+            where: dict[str, str] = {}
+            for env_file in service.env_files:
+                for key, value in compose_mod.read_env_file(files, env_file).items():
+                    given[key], where[key] = value, env_file.removeprefix("./")
+            for key, value in service.environment.items():
+                given[key], where[key] = value, compose.path
+            env = {k: compose_mod.substitute(v) for k, v in given.items()}
             db, user = env.get("POSTGRES_DB") or None, env.get("POSTGRES_USER") or None
             if not db and not user:
                 continue
@@ -211,7 +220,7 @@ def _database(name: str, compose: compose_mod.ComposeFile | None, notes: list[st
                 Finding(
                     "database",
                     f"{key}={env[key]}",
-                    compose.path,
+                    where[key],
                     f"{key}: {env[key]}",
                     service.line,
                     "the compose database",
@@ -219,7 +228,9 @@ def _database(name: str, compose: compose_mod.ComposeFile | None, notes: list[st
                 for key in ("POSTGRES_DB", "POSTGRES_USER")
                 if env.get(key)
             ]
-            db = db or user or ""  # the image's default: the database is named for the user
+            # No POSTGRES_DB: named for the project (the image would name it for the user, but
+            # a database named like the superuser, postgres, is not the app's own).
+            db = db or identifier(name)
             owner = user or db
             fixed_db, fixed_owner = identifier(db), identifier(owner)
             if (fixed_db, fixed_owner) != (db, owner):

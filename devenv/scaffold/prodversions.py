@@ -15,7 +15,6 @@ from devenv.scaffold.compose import ComposeFile, image_service
 from devenv.scaffold.evidence import Finding, line_of
 from devenv.scaffold.reading import ProjectFiles
 
-_VERSION = re.compile(r"(\d+(?:\.\d+){0,2})")
 _TOOL_KEYS = {
     "python": "python",
     "nodejs": "node",
@@ -28,20 +27,49 @@ _TOOL_KEYS = {
 _IMAGE_KEYS = {"python": "python", "node": "node", "ruby": "ruby"}
 
 
-def _first_version(text: str) -> str | None:
-    match = _VERSION.search(text)
+def _plain_version(text: str) -> str | None:
+    """The version ``text`` states exactly ("20", "v20.11.1", "20.x"); None for a range
+    (">=18", "^20", "18 - 20") or a name."""
+    match = re.fullmatch(r"\s*v?(\d+(?:\.\d+){0,2})(?:\.x)?\s*", text)
     return match.group(1) if match else None
+
+
+def _first_line(text: str) -> tuple[int, str] | None:
+    """The first line that is neither blank nor a comment, with its number."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip() and not line.lstrip().startswith("#"):
+            return number, line.strip()
+    return None
+
+
+def _dockerfile_args(text: str) -> dict[str, str]:
+    """``ARG NAME=default`` values, for the ``FROM`` lines that use them."""
+    out = {}
+    for match in re.finditer(r"(?im)^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)=(\S+)", text):
+        out[match.group(1)] = match.group(2).strip("\"'")
+    return out
+
+
+def _expand(image: str, args: dict[str, str]) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(3)
+        return args.get(name, match.group(2) or "")
+
+    return re.sub(
+        r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)", value, image
+    )
 
 
 def prod_findings(files: ProjectFiles, compose: ComposeFile | None) -> list[Finding]:
     """Every version the repository states, in the order above (see ``choose``)."""
     out: list[Finding] = []
-    text = files.text(".python-version")
-    if text and text.strip():
-        first = text.strip().splitlines()[0].strip()
+    found = _first_line(files.text(".python-version") or "")
+    if found:
+        number, first = found
         version = re.fullmatch(r"(?:python-?|cpython-?)?(\d+(?:\.\d+){0,2})\S*", first)
         if version:
-            out.append(Finding("prod", "python=" + version.group(1), ".python-version", first, 1))
+            py = "python=" + version.group(1)
+            out.append(Finding("prod", py, ".python-version", first, number))
     text = files.text("runtime.txt")
     if text:
         match = re.search(r"python-(\d+(?:\.\d+){0,2})", text)
@@ -72,17 +100,17 @@ def prod_findings(files: ProjectFiles, compose: ComposeFile | None) -> list[Find
                     )
                 )
     for rel in (".nvmrc", ".node-version"):
-        text = files.text(rel)
-        if text and text.strip():
-            first = text.strip().splitlines()[0].strip()
-            version = re.fullmatch(r"v?(\d+(?:\.\d+){0,2})(?:\.x)?", first)
-            if version:
-                out.append(Finding("prod", "node=" + version.group(1), rel, first, 1))
+        found = _first_line(files.text(rel) or "")
+        if found:
+            number, first = found
+            plain = _plain_version(first)
+            if plain:
+                out.append(Finding("prod", "node=" + plain, rel, first, number))
     data = files.json("package.json") if files.exists("package.json") else None
     engines = data.get("engines") if isinstance(data, dict) else None
     node = engines.get("node") if isinstance(engines, dict) else None
     if isinstance(node, str):
-        lowest = _first_version(node)
+        lowest = _plain_version(node)
         if lowest:
             text = files.text("package.json") or ""
             index = text.find('"engines"')
@@ -93,13 +121,14 @@ def prod_findings(files: ProjectFiles, compose: ComposeFile | None) -> list[Find
                     "package.json",
                     f"engines.node {node}",
                     line_of(text, index) if index >= 0 else None,
-                    "the lowest version its engines allow",
+                    "the version its engines name",
                 )
             )
     for rel in files.glob("Dockerfile*", depth=2, limit=20):
         docker = files.text(rel) or ""
+        args = _dockerfile_args(docker)
         for match in re.finditer(r"(?im)^\s*FROM\s+(?:--\S+\s+)*(\S+)", docker):
-            image = match.group(1)
+            image = _expand(match.group(1), args)
             repo, _, tag = image.partition(":")
             base = repo.rsplit("/", 1)[-1].lower()
             tag_version = re.match(r"(\d+(?:\.\d+){0,2})", tag)
