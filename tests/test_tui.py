@@ -784,7 +784,7 @@ async def test_an_action_that_fails_is_a_notification():
         await pilot.press("r")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        notes = [n.message for n in app._notifications]
+        notes = [n.message for n in app.notices]
         assert any("postgres is a service" in note for note in notes)
         assert app.is_running
 
@@ -831,7 +831,7 @@ async def test_log_path_is_notified():
         await select(app, pilot, "worker.1")
         await pilot.press("l")
         await pilot.pause()
-        notes = [(n.title, n.message) for n in app._notifications]
+        notes = [(n.title, n.message) for n in app.notices]
         assert ("worker.1 log file", "/work/shop/.devenv/logs/worker.1.log") in notes
 
 
@@ -848,7 +848,7 @@ async def test_copy_urls_and_one_url():
         app.action_copy_url("REDIS_URL")
         assert app.clipboard == "redis://:s3cr3t@127.0.0.1:6379/0"  # the real URL is copied
         await pilot.pause()
-        notes = [n.message for n in app._notifications]
+        notes = [n.message for n in app.notices]
         # Copied by the system's tool, or sent to the terminal (OSC 52): it says which.
         assert any("REDIS_URL: redis://:***@127.0.0.1:6379/0" in note for note in notes)
         assert not any("s3cr3t" in note for note in notes)

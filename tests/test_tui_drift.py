@@ -176,7 +176,7 @@ async def test_first_start_shows_the_install_then_runs_the_process_from_the_venv
 
         await pilot.press("S")  # nothing drifted: it says so, and runs nothing
         await pilot.pause()
-        assert any("Nothing to sync" in n.message for n in app._notifications)
+        assert any("Nothing to sync" in n.message for n in app.notices)
         assert not any(w.group == "sync" for w in app.workers)
 
         from devenv.tui.commands import DevenvCommands
@@ -215,7 +215,7 @@ async def test_a_lockfile_change_shows_the_banner_and_S_syncs_and_restarts(tmp_p
             m.event.message for m in messages if isinstance(getattr(m, "event", None), Notice)
         ]
         assert "restarting after the sync: app.1" in notices
-        notes = [n.message for n in app._notifications]
+        notes = [n.message for n in app.notices]
         assert "restarting after the sync: app.1" in notes
         assert banner.error == "" and not banner.syncing
         assert logged(app, "deps", "alpha==2.0")
@@ -244,7 +244,7 @@ async def test_a_failed_sync_keeps_the_banner_with_the_error_and_the_process_run
         assert "failed with exit code" in text and "the environment is as it was before" in text
         assert "alpha 9.9 locked, 1.0 installed" in text  # what still differs
         assert "Traceback" not in text
-        assert not any(n.severity == "error" for n in app._notifications)  # the banner says it
+        assert not any(n.severity == "error" for n in app.notices)  # the banner says it
         assert running_pid(app) == pid  # never stopped
         assert process(app).restarts == 0
         assert len(core_events(messages, DriftFound)) == 1  # no drift reported twice

@@ -100,7 +100,10 @@ class Terminal:
 
 
 def table(screen: str) -> dict[str, tuple[int, str, str]]:
-    """The dashboard's rows: name -> (index, state, whole line), from the header to the rule."""
+    """The dashboard's rows: name -> (index, state, whole line), from the header to the first
+    line that is not a row (the notices under the table, the log pane's rule)."""
+    from devenv.state import State
+
     rows: dict[str, tuple[int, str, str]] = {}
     inside = False
     for line in screen.splitlines():
@@ -109,11 +112,10 @@ def table(screen: str) -> dict[str, tuple[int, str, str]]:
             continue
         if not inside:
             continue
-        if line.startswith("─"):
-            break
         match = re.match(r"^ (\S+) +(\S+)", line)
-        if match:
-            rows[match[1]] = (len(rows), match[2], line)
+        if not match or match[2] not in set(State):
+            break
+        rows[match[1]] = (len(rows), match[2], line)
     return rows
 
 

@@ -54,7 +54,7 @@ async def test_t_on_a_running_process_says_it_runs_already():
         app.table.move_cursor(row=app.table.get_row_index("web.1"))  # ready
         await pilot.press("t")
         for _ in range(40):
-            notes = [n.message for n in app._notifications]
+            notes = [n.message for n in app.notices]
             if notes:
                 break
             await pilot.pause(0.05)
@@ -98,7 +98,7 @@ async def test_a_narrow_dashboard_shows_whole_values_and_widens_again():
 
 
 @asynctest
-async def test_the_start_notices_are_gathered_into_one_toast():
+async def test_the_start_notices_are_gathered_into_one_notice():
     from devenv.events import Notice
     from tests.test_tui import START_EVENTS
 
@@ -109,7 +109,7 @@ async def test_the_start_notices_are_gathered_into_one_toast():
     app, _ = make_app(start_events=[*notices, *START_EVENTS])
     async with app.run_test(size=(120, 36)) as pilot:
         assert await settle(app, pilot)
-        toasts = list(app._notifications)
+        toasts = list(app.notices)
         assert len(toasts) == 1
         assert toasts[0].title == "while starting"
         assert "devenv: running as root" in toasts[0].message
@@ -117,7 +117,7 @@ async def test_the_start_notices_are_gathered_into_one_toast():
 
 
 @asynctest
-async def test_a_failed_start_is_not_covered_by_toasts():
+async def test_a_failed_start_clears_the_notices():
     from devenv.errors import DevenvError
     from devenv.events import Notice
     from tests.test_tui import START_EVENTS
@@ -133,22 +133,72 @@ async def test_a_failed_start_is_not_covered_by_toasts():
                 break
             await pilot.pause(0.05)
         assert app.error_panel.display
-        assert list(app._notifications) == []
+        assert list(app.notices) == []
 
 
 @asynctest
-async def test_a_toast_never_covers_the_log():
+async def test_a_notice_covers_nothing_it_takes_its_place_in_the_layout():
+    """What devenv says in passing sits in a bar between the table and the log pane: no
+    toast floats over the table, the details pane or the newest log lines."""
     from textual.widgets._toast import Toast
 
     app, _ = make_app()
     async with app.run_test(size=(120, 36), notifications=True) as pilot:
         assert await settle(app, pilot)
+        log_before = app.log_view.region
+        bar = app.query_one("#notices")
         app.notify("web.1 restarted")
+        app.notify("Copied DATABASE_URL", timeout=0.3)
         for _ in range(40):
-            toasts = list(app.screen.query(Toast))
-            if toasts and toasts[0].region.height:
+            if bar.region.height == 2:
                 break
             await pilot.pause(0.05)
-        log = app.log_view.region
-        assert toasts, "no toast on screen"
-        assert not toasts[0].region.overlaps(log), (toasts[0].region, log)
+        assert bar.region.height == 2, bar.region  # one line each
+        assert [n.message for n in app.notices] == ["web.1 restarted", "Copied DATABASE_URL"]
+        assert not list(app.screen.query(Toast))
+        for widget in (app.header, app.table, app.log_view):
+            assert not bar.region.overlaps(widget.region), (bar.region, widget)
+        assert app.log_view.region.height == log_before.height - 2  # shorter, not covered
+        assert app.log_view.output.is_vertical_scroll_end  # its newest line still in view
+        # The same words again are shown once; the short one goes on its own.
+        app.notify("web.1 restarted")
+        for _ in range(40):
+            if [n.message for n in app.notices] == ["web.1 restarted"]:
+                break
+            await pilot.pause(0.05)
+        assert [n.message for n in app.notices] == ["web.1 restarted"]
+        # With the details pane open it sits between the pane and the log, over neither.
+        await pilot.press("d")
+        await pilot.pause()
+        assert app.details.is_open
+        for widget in (app.details, app.log_view):
+            assert not bar.region.overlaps(widget.region), (bar.region, widget)
+        app.clear_notifications()
+        await pilot.pause()
+        assert app.notices == [] and not bar.display
+
+
+@asynctest
+async def test_notices_are_few_and_over_another_screen_a_toast_says_it():
+    from textual.widgets._toast import Toast
+
+    from devenv.tui.notice_bar import MAX_SHOWN
+
+    app, _ = make_app()
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        assert await settle(app, pilot)
+        for n in range(MAX_SHOWN + 2):
+            app.notify(f"notice {n}", severity="warning" if n % 2 else "information")
+        await pilot.pause()
+        shown = [n.message for n in app.notices]
+        assert shown == [f"notice {n}" for n in range(2, MAX_SHOWN + 2)]  # the oldest went
+        assert app.query_one("#notices").region.height == MAX_SHOWN
+        await pilot.press("question_mark")  # the help screen: the dashboard's bar is hidden
+        await pilot.pause()
+        app.notify("said over the help")
+        for _ in range(40):
+            if list(app.screen.query(Toast)):
+                break
+            await pilot.pause(0.05)
+        assert "said over the help" in [str(t.render()) for t in app.screen.query(Toast)]
+        assert "said over the help" not in [n.message for n in app.notices]

@@ -21,6 +21,7 @@ from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
 from textual.binding import BindingType
 from textual.command import Provider
 from textual.css.query import NoMatches
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable
@@ -68,6 +69,7 @@ from devenv.tui.messages import (
     SyncDone,
     TailLoaded,
 )
+from devenv.tui.notice_bar import Note, NoticeBar
 from devenv.tui.onboarding_dock import OnboardingDock
 from devenv.tui.quit_screen import QuitScreen
 from devenv.tui.status_table import StatusTable, health_from_event
@@ -248,6 +250,7 @@ class DevenvApp(App[int]):
         yield DriftBanner(id="drift")
         yield StatusTable(id="table")
         yield DetailsPane(id="details")
+        yield NoticeBar(id="notices")
         yield LogView(id="logs")
         yield KeyFooter(self.applies)
 
@@ -266,6 +269,36 @@ class DevenvApp(App[int]):
     @property
     def details(self) -> DetailsPane:
         return self.query_one("#details", DetailsPane)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """On the dashboard, what is said goes to its notice bar, in the layout, covering
+        nothing (a toast covers the table, the details or the log); over another screen
+        (help, onboarding, quit), a toast on that screen."""
+        bars = self.screen.query(NoticeBar) if len(self.screen_stack) == 1 else None
+        if not bars:
+            super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+            return
+        seconds = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+        bars.first().add(Note(message, title, severity, seconds))
+
+    def clear_notifications(self) -> None:
+        super().clear_notifications()
+        for bar in self.screen_stack[0].query(NoticeBar) if self.screen_stack else ():
+            bar.clear()
+
+    @property
+    def notices(self) -> list[Note]:
+        """What the dashboard's notice bar shows now, oldest first."""
+        bars = self.screen_stack[0].query(NoticeBar) if self.screen_stack else None
+        return bars.first().notices if bars else []
 
     def _dashboard_gone(self) -> bool:
         """Whether the dashboard's widgets are gone or going (the app exits): a timer's last
