@@ -66,10 +66,6 @@ def no_recipe(text: str) -> list[str]:
     return re.findall(r"([\w.-]+) \([^)]*\)", match.group(1)) if match else []
 
 
-def same_version(found: str | None, expected: str) -> bool:
-    return found == expected
-
-
 @pytest.mark.parametrize(
     "expected_file", [pytest.param(p, id=p.name.removesuffix(".expected.toml")) for p in EXPECTED]
 )
