@@ -530,10 +530,19 @@ async def test_the_first_devenv_up_opens_it_esc_closes_o_reopens_and_the_app_is_
         assert offered(app, "q") and offered(app, "k") and offered(app, "escape")
         assert not offered(app, "s") and not offered(app, "o")
 
+        # As the screen's title counts: a skipped step is one the person is done with.
+        done = sum(state in ("✓ done", "– skipped") for state in states(app).values())
         await pilot.press("escape")
         await until(pilot, "the dashboard", lambda: screen_of(app) is None)
         assert offered(app, "o") and offered(app, "s")
         assert app.onboarding.dismissed
+        # The dashboard's header says where the person is, and how to go on.
+        line = app.header.query_one("#onboarding-line")
+        assert line.display
+        assert str(line.render()) == (
+            f"onboarding: {done}/10 done · next: Git hooks installed (lint on commit)"
+            " · o continues (your progress is kept)"
+        )
 
         # web stopped from the dashboard: the onboarding's app step starts it again in this
         # session, instead of a `devenv up` in the background.
@@ -541,6 +550,7 @@ async def test_the_first_devenv_up_opens_it_esc_closes_o_reopens_and_the_app_is_
         assert row_state(app, "web.1") == "stopped"
         await pilot.press("o")
         await until(pilot, "the onboarding screen again", lambda: screen_of(app) is screen)
+        assert not app.header.query_one("#onboarding-line").display  # the screen says it all
         await until(pilot, "the app step to do", lambda: states(app).get("app") == "· to do")
         await until(pilot, "the survey's end", lambda: not screen.driver.busy)
         await pilot.press("enter")
@@ -567,6 +577,9 @@ async def test_the_first_devenv_up_opens_it_esc_closes_o_reopens_and_the_app_is_
         say_hello(root)
         await until(pilot, "the done screen", lambda: screen.finished)
         assert "Done: shipped on your first day" in str(screen.done_panel.content)
+        await pilot.press("escape")
+        await until(pilot, "the dashboard", lambda: screen_of(app) is None)
+        assert str(app.header.query_one("#onboarding-line").render()) == "onboarding: done"
 
         await pilot.press("q")
         await until(pilot, "devenv to quit", lambda: app.return_code is not None)

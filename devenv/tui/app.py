@@ -239,7 +239,7 @@ class DevenvApp(App[int]):
         self.now: Callable[[], float] = time.time
         """The clock that stamps devenv's own lines (a test sets a fixed one)."""
         self._applying: frozenset[str] = frozenset()  # what applied when the footer was made
-        self.onboarding = OnboardingDock(self)
+        self.onboarding = OnboardingDock(self, show=self._show_onboarding)
         """The onboarding screen: opened by itself for a person not onboarded, and by ``o``."""
 
     # -- layout ----------------------------------------------------------------------
@@ -293,6 +293,10 @@ class DevenvApp(App[int]):
         super().clear_notifications()
         for bar in self.screen_stack[0].query(NoticeBar) if self.screen_stack else ():
             bar.clear()
+
+    def _show_onboarding(self, line: str) -> None:
+        if not self._dashboard_gone():
+            self.header.onboarding = line
 
     @property
     def notices(self) -> list[Note]:

@@ -34,12 +34,17 @@ class ProjectHeader(Vertical):
     """Versions against prod's: (name, what to show, state, message); state is ok, patch,
     minor, major or missing; the messages (with what to do) are the line's tooltip."""
 
+    onboarding: reactive[str] = reactive("")
+    """Where this person is in the project's onboarding ("onboarding: 3/10 done · next: ..."),
+    once its screen was closed; "" shows nothing."""
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="header-top"):
             yield Label(id="project")
             yield Label(id="status")
         yield Static(id="urls")
         yield Static(id="parity")
+        yield Static(id="onboarding-line", markup=False)
 
     def watch_project(self, project: str) -> None:
         self.query_one("#project", Label).update(Content.styled(f" {project} ", "bold"))
@@ -78,6 +83,11 @@ class ProjectHeader(Vertical):
         widget = self.query_one("#urls", Static)
         widget.update(Content("  ").join(parts))
         widget.display = bool(parts)
+
+    def watch_onboarding(self, line: str) -> None:
+        widget = self.query_one("#onboarding-line", Static)
+        widget.update(line)
+        widget.display = bool(line)
 
     def watch_parity(self, parity: tuple[tuple[str, str, str, str], ...]) -> None:
         parts = [

@@ -59,8 +59,11 @@ def session_processes(session: Session) -> Callable[[StepContext], None]:
 
 
 class OnboardingDock:
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, show: Callable[[str], object] = lambda line: None) -> None:
+        """``show(line)``: where the person is, for the dashboard's header, each time the
+        screen closes ("" while it is shown or there is nothing to say)."""
         self.app = app
+        self._show = show
         self.config: Config | None = None
         self.screen: OnboardingScreen | None = None
         self.dismissed = False
@@ -109,6 +112,7 @@ class OnboardingDock:
             project = self.config.project.name
             self.screen = OnboardingScreen(self._make, project=project, autorun=False)
             self.app.install_screen(self.screen, SCREEN)
+        self._show("")
         self.app.push_screen(SCREEN, callback=self._closed)
 
     @property
@@ -122,9 +126,12 @@ class OnboardingDock:
         return Onboarding(self.config, emit=emit, start_processes=session_processes(self._session))
 
     def _closed(self, result: object) -> None:
-        if not self.dismissed:
-            self.dismissed = True
-            self.app.notify("o opens it again; your progress is kept.", title="Onboarding closed")
+        self.dismissed = True
+        if self.screen is not None:
+            progress = self.screen.progress_line()
+            # The header keeps it while the dashboard is shown: o takes the person back.
+            tail = "" if progress == "done" else " · o continues (your progress is kept)"
+            self._show(f"onboarding: {progress}{tail}")
 
     def check_action(self, action: str) -> bool | None:
         """False for an action to hide and refuse now; None when the dock has no say."""

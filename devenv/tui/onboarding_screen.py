@@ -281,6 +281,18 @@ class OnboardingScreen(Screen[Result | None]):
             (f"{who} · {done}/{len(views)} done · {duration(total)} so far", "$text-muted"),
         )
 
+    def progress_line(self) -> str:
+        """Where the person is, in a line for the dashboard's header once the screen is closed:
+        "3/10 done · next: Tests pass", or "done" once every step is."""
+        if self.finished:
+            return "done"
+        views = list(self.views.values())
+        done = sum(view.state in FINISHED for view in views)
+        line = f"{done}/{len(views)} done"
+        if (view := current(views)) is not None:
+            line += f" · next: {view.title}"
+        return line
+
     def _show_now(self) -> None:
         if self.finished:
             return
