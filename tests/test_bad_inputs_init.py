@@ -130,6 +130,13 @@ INIT_CASES = [
         True,
     ),
     ("process-names-odd", {"Procfile": "web-1: a\nWeb_2: b\n"}, 0, ["wrote devenv.toml"], True),
+    (
+        "dotenv-a-folder",
+        {".env/pyvenv.cfg": "home = /usr/bin\n"},
+        2,
+        [".env", "is a folder", "init wrote nothing"],
+        False,
+    ),
 ]
 
 

@@ -584,3 +584,12 @@ def test_a_process_named_like_a_found_service_never_makes_a_rejected_config(tmp_
     )
     assert list(config["processes"]) == ["web"]
     assert sorted(config["services"]) == ["postgres", "redis"]
+
+
+def test_a_url_in_tests_or_docs_is_not_evidence(tmp_path):
+    url = 'URL = "postgresql://u@localhost/x"\n'
+    config, _ = init(
+        tmp_path / "p",
+        {"tests/test_db.py": url, "docs/conf.py": url, "test_app.py": url, "conftest.py": url},
+    )
+    assert "services" not in config

@@ -262,10 +262,12 @@ def init_project(root: Path, *, force: bool = False, dry_run: bool = False) -> I
         result.written.insert(0, config)
         load_config(config)
     except ConfigError as err:
+        # What init writes passed the check on its own (above): what fails is another file of
+        # the project that devenv reads with it (.env), which is the person's to fix.
         _put_back(undo)
-        raise DevenvError(
-            f"devenv init made a config that devenv itself rejects, which is a bug in devenv "
-            f"init; every file was put back as it was. The check said: {err}"
+        raise UsageError(
+            f"{err}; devenv reads it with devenv.toml, so init wrote nothing (every file is as "
+            "it was). Fix it, then run `devenv init` again."
         ) from None
     except BaseException:
         _put_back(undo)

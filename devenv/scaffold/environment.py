@@ -98,7 +98,8 @@ def notes(files: ProjectFiles, found: list[Finding]) -> list[str]:
 
 def existing_venv(files: ProjectFiles) -> Finding | None:
     """A virtualenv already in the project (a folder with pyvenv.cfg), .venv first."""
-    for name in (".venv", "venv", "env", ".env"):
+    # Not .env: that name is the dotenv file devenv reads ([project] env_file).
+    for name in (".venv", "venv", "env"):
         if (files.root / name / "pyvenv.cfg").is_file():
             return Finding(
                 "venv", name, f"{name}/pyvenv.cfg", "pyvenv.cfg", None, "an existing virtualenv"

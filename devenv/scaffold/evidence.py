@@ -30,7 +30,9 @@ class Finding:
 
     def why(self) -> str:
         """One line for ``devenv init --dry-run``'s list of reasons."""
-        text = f"{self.what} {self.value}: {self.where}: {self.word}"
+        text = f"{self.what} {self.value}: {self.where}"
+        if self.word not in (self.file, self.file.rsplit("/", 1)[-1]):
+            text += f": {self.word}"
         return f"{text} ({self.reason})" if self.reason else text
 
 

@@ -99,23 +99,45 @@ def _code_lines(text: str) -> Iterator[tuple[int, str]]:
         offset += len(line)
 
 
+# Code that is not the app's own configuration: a URL in a test or an example proves nothing.
+_NOT_THE_APPS_DIRS = frozenset(
+    {"tests", "test", "testing", "docs", "doc", "examples", "example", "benchmarks", "scripts"}
+)
+
+
+def _not_the_apps(rel: str) -> bool:
+    parts = rel.split("/")
+    name = parts[-1]
+    return (
+        any(part in _NOT_THE_APPS_DIRS for part in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )
+
+
 def from_settings(files: ProjectFiles) -> list[Finding]:
     """Django settings, SQLAlchemy/Alembic URLs, Rails' database.yml, Prisma's provider."""
     out: list[Finding] = []
     for rel in files.glob("*.py", depth=4, limit=400):
+        if _not_the_apps(rel):
+            continue
         text = files.text(rel)
         if not text or ("backends" not in text and "://" not in text):
             continue
+        seen: set[str] = set()  # one finding a service in a file: the first line that shows it
         for offset, line in _code_lines(text):
             for service, pattern in _DJANGO_PATTERNS:
                 match = pattern.search(line)
-                if match:
+                if match and service not in seen:
+                    seen.add(service)
                     why = "Django settings"
                     out.append(
                         Finding("service", service, rel, match.group(0), line_of(text, offset), why)
                     )
             match = _URL.search(line)
-            if match:
+            if match and "postgres" not in seen:
+                seen.add("postgres")
                 out.append(
                     Finding(
                         "service",
