@@ -222,7 +222,7 @@ def _database(
                     f"{key}={env[key]}",
                     where[key],
                     f"{key}: {env[key]}",
-                    service.line,
+                    service.line if where[key] == compose.path else None,
                     "the compose database",
                 )
                 for key in ("POSTGRES_DB", "POSTGRES_USER")

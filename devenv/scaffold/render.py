@@ -68,10 +68,13 @@ def _services(plan: Plan) -> str:
             )
         if service == "postgres" and plan.database:
             db = plan.database
-            why = f"  # {_found(db.evidence)}" if db.evidence else "  # named for the project"
+            named = [f for f in db.evidence if f.value.startswith("POSTGRES_DB=")]
+            owned = [f for f in db.evidence if f.value.startswith("POSTGRES_USER=")]
+            why = f"# {named[0].comment()}" if named else "# named for the project"
+            owner_why = f"  # {owned[0].comment()}" if owned else ""
             out.append(
-                f"\n[[services.postgres.databases]]\nname = {toml_str(db.name)}{why}\n"
-                f"owner = {toml_str(db.owner)}\nextensions = []\n"
+                f"\n[[services.postgres.databases]]\nname = {toml_str(db.name)}  {why}\n"
+                f"owner = {toml_str(db.owner)}{owner_why}\nextensions = []\n"
             )
     return "".join(out)
 
