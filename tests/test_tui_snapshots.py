@@ -145,3 +145,41 @@ def test_quitting(snap_compare):
         await drawn(pilot, log, progress_shown)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def everything_at_once():
+    """The dashboard with all it may show above the log: the URLs, prod parity, the
+    onboarding's progress, the drift banner and a notice; each a part of the layout."""
+    from tests.test_tui_drift import LOCK_DRIFT
+
+    app, _ = make_app()
+
+    async def run_before(pilot):
+        await settle(app, pilot)
+        app._event_from_core(LOCK_DRIFT)
+        app.header.parity = (
+            ("postgres", "15", "ok", ""),
+            ("redis", "7.0 (dev 6.2)", "minor", "dev runs 6.2"),
+            ("python", "3.11", "ok", ""),
+        )
+        app.header.onboarding = (
+            "onboarding: 3/10 done · next: Git hooks installed (lint on commit)"
+            " · o continues (your progress is kept)"
+        )
+        app.notify("web.1 restarted", timeout=60)
+        await pilot.pause()
+        app.flush_logs()
+        await drawn(pilot, app.log_view.output, lambda: app.drift_banner.has_class("-shown"))
+
+    return app, run_before
+
+
+def test_everything_above_the_log_80x24(snap_compare):
+    app, run_before = everything_at_once()
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_everything_above_the_log_60x20(snap_compare):
+    """Each header line cut at the width, not wrapped: the table keeps its rows."""
+    app, run_before = everything_at_once()
+    assert snap_compare(app, terminal_size=(60, 20), run_before=run_before)
