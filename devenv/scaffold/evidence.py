@@ -25,7 +25,10 @@ class Finding:
         return f"{self.file}:{self.line}" if self.line else self.file
 
     def comment(self) -> str:
-        """The short form for a comment in devenv.toml: ``found in FILE: WORD``."""
+        """The short form for a comment in devenv.toml: ``found in FILE: WORD`` (``found in
+        FILE`` when the file itself is the evidence)."""
+        if self.word in (self.file, self.file.rsplit("/", 1)[-1]):
+            return f"found in {self.file}"
         return f"found in {self.file}: {self.word}"
 
     def why(self) -> str:

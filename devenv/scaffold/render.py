@@ -18,14 +18,17 @@ def _key(name: str) -> str:
     return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else toml_str(name)
 
 
-def _found(findings: list[Finding], limit: int = 3) -> str:
-    """``found in A: x; B: y`` over the first findings, one per file."""
+def _found_lines(findings: list[Finding], limit: int = 6) -> str:
+    """One ``# found in FILE: WORD`` comment line per file (its first finding), at most
+    ``limit`` of them."""
     seen: dict[str, Finding] = {}
     for finding in findings:
         seen.setdefault(finding.file, finding)
-    shown = [f"{f.file}: {f.word}" for f in list(seen.values())[:limit]]
+    lines = [f"# {f.comment()}  ({f.reason})\n" for f in list(seen.values())[:limit]]
     more = len(seen) - limit
-    return "found in " + "; ".join(shown) + (f" (and {more} more)" if more > 0 else "")
+    if more > 0:
+        lines.append(f"# and {more} more files: `devenv init --dry-run` lists them\n")
+    return "".join(lines)
 
 
 def render_config(plan: Plan) -> str:
@@ -56,7 +59,7 @@ def _services(plan: Plan) -> str:
         )
     out = []
     for service, findings in plan.services.items():
-        out.append(f"\n[services.{service}]\n# {service}: {_found(findings)}\n")
+        out.append(f"\n[services.{service}]\n{_found_lines(findings)}")
         version = plan.versions.get(service)
         if version:
             value = version.value.partition("=")[2]
@@ -79,13 +82,30 @@ def _services(plan: Plan) -> str:
     return "".join(out)
 
 
+# The ports of images often found beside an app, for the example recipe when compose names none.
+KNOWN_PORTS = {
+    "rabbitmq": 5672,
+    "memcached": 11211,
+    "mailhog": 1025,
+    "mailpit": 1025,
+    "elasticsearch": 9200,
+    "opensearch": 9200,
+    "minio": 9000,
+    "mysql": 3306,
+    "mariadb": 3306,
+    "mongo": 27017,
+}
+
+
 def recipe_example(item: NoRecipe) -> list[str]:
     """A minimal recipe for ``item``'s image, as comment lines (the shape of services/*.toml)."""
     binary = item.image.split(":", 1)[0].rsplit("/", 1)[-1]
-    port = item.port or 0
+    port = item.port or KNOWN_PORTS.get(binary)
     return [
         f"name = {toml_str(item.name)}",
-        f"default_port = {port}" + ("  # the port it listens on" if port else "  # its port"),
+        f"default_port = {port}  # the port it listens on"
+        if port
+        else "default_port = 0  # the port it listens on: put it here",
         "[binaries]",
         f"server = {toml_str(binary)}  # its program, found on PATH",
         "[version]",
