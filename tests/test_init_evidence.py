@@ -5,6 +5,7 @@ command line is tested in test_init.py and test_init_dryrun.py)."""
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -593,3 +594,35 @@ def test_a_url_in_tests_or_docs_is_not_evidence(tmp_path):
         {"tests/test_db.py": url, "docs/conf.py": url, "test_app.py": url, "conftest.py": url},
     )
     assert "services" not in config
+
+
+def test_the_example_recipe_for_a_compose_service_is_one_devenv_reads(tmp_path):
+    """Uncommented as the note says, the example is a recipe devenv loads."""
+    from devenv.services.recipes import load_recipe, recipe_for
+
+    root = make(
+        tmp_path / "p",
+        {"compose.yaml": "services:\n  mq:\n    image: rabbitmq:3-management\n"},
+    )
+    init_project(root)
+    text = (root / "devenv.toml").read_text()
+    example = re.search(r"^# with devenv/mq\.toml:\n((?:#   .*\n)+)", text, re.M)
+    assert example, text
+    recipe = "".join(line[4:] + "\n" for line in example.group(1).splitlines())
+    (root / "devenv").mkdir()
+    (root / "devenv" / "mq.toml").write_text(recipe)
+    assert load_recipe(root / "devenv" / "mq.toml").default_port == 5672
+    with (root / "devenv.toml").open("a") as config:
+        config.write('\n[services.mq]\nrecipe = "devenv/mq.toml"\n')
+    loaded = load_config(root / "devenv.toml")
+    assert recipe_for(loaded.services["mq"]).name == "mq"
+
+
+def test_compose_notes_name_the_services_without_a_recipe_and_the_app(tmp_path):
+    root = make(tmp_path / "p", {"docker-compose.yml": COMPOSE})
+    notes = init_project(root).notes
+    assert (
+        "docker-compose.yml: mail (mailhog/mailhog:v1.0.1) has no devenv recipe; devenv.toml "
+        "shows what one looks like, to add it yourself"
+    ) in notes
+    assert any(note.startswith("docker-compose.yml: web is the app itself") for note in notes)

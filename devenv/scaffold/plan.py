@@ -177,6 +177,18 @@ def plan_project(root: Path, facts: ProcfileFacts | None) -> Plan:
                         compose_mod.container_port(service),
                     )
                 )
+    if compose is not None:
+        for item in no_recipe:
+            notes.append(
+                f"{compose.path}: {item.name} ({item.image}) has no devenv recipe; devenv.toml "
+                "shows what one looks like, to add it yourself"
+            )
+        if built:
+            notes.append(
+                f"{compose.path}: {', '.join(built)} "
+                + ("is" if len(built) == 1 else "are")
+                + " the app itself (built from the project): the Procfile runs it with devenv"
+            )
     notes += files.notes
     return Plan(
         root=files.root,
