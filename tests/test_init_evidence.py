@@ -626,3 +626,24 @@ def test_compose_notes_name_the_services_without_a_recipe_and_the_app(tmp_path):
         "shows what one looks like, to add it yourself"
     ) in notes
     assert any(note.startswith("docker-compose.yml: web is the app itself") for note in notes)
+
+
+@pytest.mark.parametrize(
+    ("files", "web"),
+    [
+        pytest.param({"manage.py": "import django\n"}, "python manage.py runserver", id="django"),
+        pytest.param({"bin/rails": "#!/usr/bin/env ruby\n"}, "bin/rails server", id="rails"),
+        pytest.param(
+            {"package.json": json.dumps({"scripts": {"start": "node server.js"}})},
+            "npm start",
+            id="node",
+        ),
+        pytest.param({}, "python3 -m http.server", id="nothing"),
+    ],
+)
+def test_a_new_procfile_runs_what_the_project_suggests(tmp_path, files, web):
+    root = make(tmp_path / "p", files)
+    init_project(root)
+    procfile = (root / "Procfile").read_text()
+    assert f"web: {web}" in procfile
+    assert list(load_config(root / "devenv.toml").processes) == ["web"]

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from devenv.errors import ConfigError, DevenvError, UsageError
-from devenv.resources import templates_dir
 
 if TYPE_CHECKING:
     from devenv.scaffold.plan import Plan
@@ -208,6 +207,7 @@ def init_project(root: Path, *, force: bool = False, dry_run: bool = False) -> I
     from devenv.config import load_config
     from devenv.scaffold.plan import plan_project
     from devenv.scaffold.render import commented_procfile, render_config
+    from devenv.scaffold.render import new_procfile as render_new_procfile
 
     root = root.resolve()
     result = InitResult(root, dry_run=dry_run)
@@ -216,7 +216,7 @@ def init_project(root: Path, *, force: bool = False, dry_run: bool = False) -> I
     plan = plan_project(root, facts)
     text = render_config(plan)
     if procfile_text is None:
-        new_procfile: str | None = (templates_dir() / "init" / "Procfile").read_text()
+        new_procfile: str | None = render_new_procfile(plan)
     else:
         new_procfile = commented_procfile(procfile_text, plan)
     result.why = [finding.why() for finding in plan.findings()]

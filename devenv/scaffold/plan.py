@@ -13,6 +13,7 @@ from pathlib import Path
 from devenv.scaffold import compose as compose_mod
 from devenv.scaffold import deps as deps_mod
 from devenv.scaffold import environment, hooks, prodversions, services
+from devenv.scaffold import procfile as procfile_mod
 from devenv.scaffold.evidence import Finding
 from devenv.scaffold.procfile import ProcfileFacts
 from devenv.scaffold.reading import ProjectFiles
@@ -56,6 +57,7 @@ class Plan:
     no_recipe: list[NoRecipe]
     built: list[str]  # compose services built from the project (the app itself)
     notes: list[str]
+    web: tuple[str, str | None] = (procfile_mod.FALLBACK_WEB, None)  # a new Procfile's web line
 
     @property
     def processes(self) -> list[str]:
@@ -205,6 +207,7 @@ def plan_project(root: Path, facts: ProcfileFacts | None) -> Plan:
         no_recipe=no_recipe,
         built=built,
         notes=notes,
+        web=procfile_mod.guess_web(files) if facts is None else (procfile_mod.FALLBACK_WEB, None),
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devenv.config.procfile import ProcfileEntry
+from devenv.scaffold.reading import ProjectFiles
 
 # A Procfile line that starts one of these runs a server devenv runs itself.
 SERVER_BINARIES = {
@@ -60,3 +61,25 @@ def read_facts(entries: dict[str, ProcfileEntry]) -> ProcfileFacts:
         servers={name: service for name, service in servers.items() if service},
         release=RELEASE if RELEASE in entries and not servers.get(RELEASE) else None,
     )
+
+
+# The web command of a project without a Procfile, by what the repository shows (first match).
+# Each listens on 127.0.0.1:$PORT, the port devenv gives the process.
+_WEB_GUESSES = (
+    ("manage.py", "python manage.py runserver 127.0.0.1:$PORT", "Django's manage.py"),
+    ("bin/rails", "bin/rails server -b 127.0.0.1 -p $PORT", "Rails' bin/rails"),
+)
+FALLBACK_WEB = "python3 -m http.server $PORT --bind 127.0.0.1"
+
+
+def guess_web(files: ProjectFiles) -> tuple[str, str | None]:
+    """The ``web:`` command for a new Procfile, and what it was guessed from (None: nothing,
+    the example command)."""
+    for rel, command, why in _WEB_GUESSES:
+        if files.exists(rel):
+            return command, why
+    data = files.json("package.json") if files.exists("package.json") else None
+    scripts = data.get("scripts") if isinstance(data, dict) else None
+    if isinstance(scripts, dict) and isinstance(scripts.get("start"), str):
+        return "npm start", "package.json's start script"
+    return FALLBACK_WEB, None

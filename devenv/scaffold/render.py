@@ -212,3 +212,12 @@ def commented_procfile(text: str, plan: Plan) -> str | None:
             "in devenv.toml"
         )
     return "\n".join(lines) + "\n"
+
+
+def new_procfile(plan: Plan) -> str:
+    """The Procfile for a project without one: its web command as the repository suggests."""
+    from devenv.resources import render_template, templates_dir
+
+    command, why = plan.web
+    said = f"web: guessed from {why}; check it." if why else "Replace this example with your app."
+    return render_template(templates_dir() / "init" / "Procfile", {"web": command, "why": said})
