@@ -249,7 +249,6 @@ def init_project(root: Path, *, force: bool = False, dry_run: bool = False) -> I
             undo.append((procfile, backup))
             procfile.write_text(new_procfile, encoding="utf-8")
             result.backups.append(backup)
-            result.notes.append(f"the old Procfile is kept as {backup.name}")
         else:
             result.kept.append(procfile)
         if existing is not None:
