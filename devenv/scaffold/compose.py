@@ -175,7 +175,7 @@ def _environment_item(service: ComposeService, body: str) -> None:
             service.environment[name.strip()] = value.strip()
         return
     name, colon, value = body.partition(":")
-    if colon and name.strip():
+    if colon and name.strip() and name.strip() != "<<":  # a merge key: nothing init can follow
         service.environment[_scalar(name)] = _scalar(value)
 
 
