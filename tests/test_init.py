@@ -172,3 +172,18 @@ def test_init_dry_run_prints_the_files_and_the_reasons_and_writes_nothing(tmp_pa
     # and init itself writes what the dry run showed
     assert devenv("init", cwd=tmp_path).returncode == 0
     assert (tmp_path / "devenv.toml").read_text() == toml_text + "\n"
+
+
+def test_init_dry_run_in_a_project_with_a_config_shows_the_proposal_and_says_init_would_stop(
+    tmp_path,
+):
+    (tmp_path / "devenv.toml").write_text('[project]\nname = "mine"\n')
+    (tmp_path / "requirements.txt").write_text("redis==5.0.1\n")
+
+    result = devenv("init", "--dry-run", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "[services.redis]" in result.stdout
+    assert "init itself would stop here" in result.stdout and "--force" in result.stdout
+    assert (tmp_path / "devenv.toml").read_text() == '[project]\nname = "mine"\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["devenv.toml", "requirements.txt"]

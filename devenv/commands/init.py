@@ -211,7 +211,14 @@ def init_project(root: Path, *, force: bool = False, dry_run: bool = False) -> I
 
     root = root.resolve()
     result = InitResult(root, dry_run=dry_run)
-    existing = _existing_config(root, force)
+    try:
+        existing = _existing_config(root, force)
+    except UsageError as err:
+        if not dry_run:
+            raise
+        # A dry run shows the proposal all the same, e.g. to compare it with the config there.
+        existing = None
+        result.notes.append(f"init itself would stop here: {err}")
     procfile, procfile_text, facts = _read_procfile(root)
     plan = plan_project(root, facts)
     text = render_config(plan)
