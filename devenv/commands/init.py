@@ -202,7 +202,7 @@ def init_project(root: Path, *, force: bool = False, dry_run: bool = False) -> I
     devenv's own checks; if it ever did not, every file is put back as it was.
 
     ``dry_run``: write nothing at all (not even .gitignore); the result's ``preview`` holds
-    each file's text and ``why`` the reasons.
+    each file's text and ``why`` the reasons; a config already there is a note, not an error.
     """
     from devenv.config import load_config
     from devenv.scaffold.plan import plan_project
