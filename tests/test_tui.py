@@ -635,15 +635,17 @@ async def test_a_flood_is_bounded_and_the_skipped_lines_are_counted():
 
 @asynctest
 async def test_a_full_log_still_repaints_its_tail():
-    from devenv.tui.log_view import MAX_LINES
+    from devenv.tui.log_view import DRAWN_AT_ONCE, MAX_LINES
 
     app, holder = make_app(lines={})
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot)
         session, log = holder["session"], app.log_view.output
-        session.on_lines("web.1", log_lines(["old"] * MAX_LINES))
-        app.flush_logs()
+        for _ in range(MAX_LINES // DRAWN_AT_ONCE):  # drains of lines all drawn, to the top
+            session.on_lines("web.1", log_lines(["old"] * DRAWN_AT_ONCE))
+            app.flush_logs()
         await pilot.pause()
+        assert len(log.lines) == MAX_LINES
         refreshed = []
         original = log.refresh
         log.refresh = lambda *a, **kw: (refreshed.append(a), original(*a, **kw))[1]

@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterable
 from typing import Final
 
+from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -38,6 +39,14 @@ from devenv.supervisor.proclog import LogLine, OwnLine
 from devenv.tui.log_styles import OWN, LineStyles
 
 MAX_LINES = 10_000
+DRAWN_AT_ONCE = 1_000
+"""At most this many of the lines one ``add_lines`` brings are drawn (the last ones), after a
+note of how many were not: a flood (100k lines a second) would spend the UI's time drawing
+lines no one can read, and keys would wait. Every line is kept: any refill draws it."""
+KEPT_HOW = "the filter, or the view shown again, shows them"
+REFILL_AT_ONCE = 500
+"""A view changed (``a``, a row, the filter cleared) shows its last this many lines at once
+and the earlier ones after that frame: a key answers before thousands of lines are formatted."""
 
 
 # One kept line: (seq, time, name, text, own). ``seq`` orders what arrived (0: a line read
@@ -53,10 +62,27 @@ OWN_: Final = 4
 
 class TailLog(Log):
     """Textual's ``Log`` whose End goes to the last line at once: an animated scroll ends
-    where the last line was when it began, short of the lines that came meanwhile."""
+    where the last line was when it began, short of the lines that came meanwhile; and whose
+    width is measured at once, cheaply."""
 
     def action_scroll_end(self) -> None:
         self.scroll_end(animate=False)
+
+    def _update_size(self, updates: int, lines: list[str]) -> None:
+        # Textual's Log measures each write's lines in a thread worker, whose description is
+        # the repr of every line (made on this thread), and whose measuring holds the GIL: in
+        # a flood (thousands of lines a write) that doubled the cost of a write and delayed
+        # keys. Plain lines (ASCII, no tab or control code: a cell a character) are measured
+        # here at C speed; the others as Log does.
+        if not lines:
+            return
+        plain = "".join(lines)
+        if plain.isascii() and plain.isprintable():
+            width = max(map(len, lines))
+        else:
+            process = self._process_line
+            width = max(cell_len(process(line)) for line in lines)
+        self._update_maximum_width(updates, width)
 
 
 class LogView(Vertical):
@@ -82,6 +108,7 @@ class LogView(Vertical):
         self._styles = LineStyles()
         self._clock_cache: tuple[int, str] = (-1, "")
         self._focus_before: Widget | None = None
+        self._refills = 0  # a refill's rest is written only if no other refill came since
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="log-bar"):
@@ -173,22 +200,30 @@ class LogView(Vertical):
             self._refill(follow=self._following)  # the earlier lines' prefixes, padded anew
             return
         if source is None:
-            shown = [self._combined(entry) for entry in batch]
+            view, render = batch, self._combined
         else:
             # A service's own log lines come from its file (seed): the copies an event
             # carried (a failure's last lines) would show twice.
             merged = source in self._files
-            shown = [
-                self._single(entry)
-                for entry in batch
-                if entry[NAME] == source and (entry[OWN_] or not merged)
-            ]
+            view = [e for e in batch if e[NAME] == source and (e[OWN_] or not merged)]
+            render = self._single
         if needle:
-            shown = [line for line in shown if needle in line.lower()]
+            view = [entry for entry in view if needle in render(entry).lower()]
+        # Past DRAWN_AT_ONCE, the earlier lines are counted, not drawn; devenv's own (a
+        # process exited, lines skipped) are drawn all the same.
+        hidden = view[:-DRAWN_AT_ONCE]
+        own = [entry for entry in hidden if entry[OWN_]]
+        shown = [render(entry) for entry in own]
+        if skipped := len(hidden) - len(own):
+            note = f"… {skipped:,} lines not drawn, too many at once (kept: {KEPT_HOW})"
+            shown.append(render((0, hidden[0][WHEN], "devenv", note, True)))
+        shown += [render(entry) for entry in view[-DRAWN_AT_ONCE:]]
         if shown:
-            self._write(shown)
+            self._write(shown, len(view))
 
-    def _write(self, shown: list[str]) -> None:
+    def _write(self, shown: list[str], came: int | None = None) -> None:
+        """Append ``shown`` to the Log; ``came``: how many lines they stand for (a note for
+        lines not drawn)."""
         log = self.output
         following = self._following
         pruned = len(log.lines) + len(shown) > MAX_LINES
@@ -202,7 +237,7 @@ class LogView(Vertical):
             # taller than the pane): scroll again once the layout has caught up.
             log.scroll_end(animate=False)
         else:
-            self._unseen += len(shown)
+            self._unseen += len(shown) if came is None else came
         self._show_notes()
 
     def seed(self, name: str, lines: Iterable[tuple[float | None, str]]) -> None:
@@ -249,7 +284,9 @@ class LogView(Vertical):
         box = self.query_one("#log-filter", Input)
         if self.app.focused is not box:
             self._focus_before = self.app.focused
-        box.focus()
+        # At once, not at the next idle moment (Widget.focus): the keys typed right after "/"
+        # are already queued, and went to the table, where "o", "r" or "s" are actions.
+        self.screen.set_focus(box)
         box.cursor_position = len(box.value)
 
     # -- what the lines look like -------------------------------------------------------
@@ -305,12 +342,18 @@ class LogView(Vertical):
                 return False
         return True
 
-    def _refill(self, follow: bool = True) -> None:
+    def _refill(self, follow: bool = True, *, whole: bool = False) -> None:
+        """Write the view anew; ``whole``: every line now, else (unfiltered) the last
+        REFILL_AT_ONCE now and the whole view again once the screen has shown them."""
+        self._refills += 1
         entries = self._entries(self.source)
         needle = self.filter_text.lower()
         if not needle and self._cleared:
             entries = [entry for entry in entries if self._visible(entry)]
         render = self._combined if self.source is None else self._single
+        if not needle and not whole and len(entries) > REFILL_AT_ONCE:
+            entries = entries[-REFILL_AT_ONCE:]
+            self.call_after_refresh(self._refill_rest, self._refills, follow)
         lines = [render(entry) for entry in entries]
         shown = [line for line in lines if needle in line.lower()] if needle else lines
         styles = self._styles
@@ -322,6 +365,10 @@ class LogView(Vertical):
             self._follow_again()
             log.scroll_end(animate=False)
         self._show_notes()
+
+    def _refill_rest(self, refill: int, follow: bool) -> None:
+        if refill == self._refills and self.is_attached:  # else a later refill wrote it
+            self._refill(follow=follow and self._following, whole=True)
 
     def _show_notes(self) -> None:
         empty = self.query_one("#log-empty", Label)
