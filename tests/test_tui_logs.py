@@ -268,3 +268,23 @@ async def test_a_services_log_merges_its_file_and_devenvs_lines_by_time():
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert shown(app)[0] == "no stamp at all"
+
+
+@asynctest
+async def test_keys_typed_right_after_slash_go_to_the_filter_not_the_table():
+    """A fast typist (or a terminal sending "/restart" at once): the keys after "/" are queued
+    before "/" is acted on; they must reach the filter, where "r" is a letter, not a restart.
+    A "/" typed in the filter is a letter too."""
+    from textual import events
+    from textual.widgets import Input
+
+    app, holder = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        for name, character in [("slash", "/"), *((c, c) for c in "restart"), ("slash", "/")]:
+            app.post_message(events.Key(name, character))
+        await pilot.pause(0.2)
+        box = app.query_one("#log-filter", Input)
+        assert app.focused is box
+        assert box.value == "restart/"
+        assert not [call for call in holder["session"].calls if call[0] == "restart"]

@@ -693,3 +693,43 @@ def test_after_a_resize_the_log_keeps_showing_the_newest_line(demo, terminal, re
         terminal.wait_until(f"tick {later} at {width}x{height}", newest_at_the_bottom)
         screen = terminal.last
         assert max(len(line) for line in screen.splitlines()) <= width, screen
+
+
+def test_filter_then_a_services_log_followed_live(demo, terminal, reachable_dir):
+    """`/` filters the log as the person types; a filter nothing matches says so; Ctrl+L clears
+    it. Then postgres's log, shown with Enter, gets the server's new lines as it writes them."""
+    env = terminal.env
+    python = shlex.quote(sys.executable)
+    up = f"env -u PORT -u NO_COLOR PATH={shlex.quote(env['PATH'])} {python} -m devenv up"
+    terminal.start(f"cd {shlex.quote(str(demo))} && {up}", cwd=reachable_dir)
+    terminal.wait_until("4/4 up", lambda s: re.search(r"^  demo  4/4 up", s, re.M))
+
+    def log_lines(screen: str) -> list[str]:
+        lines = screen.splitlines()
+        start = next(i for i, line in enumerate(lines) if line.startswith(" Logs:"))
+        return [line for line in lines[start + 1 : -1] if re.match(r"\d\d:\d\d:\d\d ", line)]
+
+    terminal.keys("/", *"worker.1", "Enter")
+
+    def only_workers(screen: str) -> bool:
+        lines = log_lines(screen)
+        every = all("worker.1" in line for line in lines)
+        return every and any("waiting for jobs" in line for line in lines)
+
+    terminal.wait_until("only worker.1's lines, its 'waiting for jobs' too", only_workers)
+    terminal.keys("/", *"zz-nothing", "Enter")
+    terminal.wait_until("no line matches", lambda s: "no line matches" in s)
+    terminal.keys("C-l")  # clears the filter first
+    terminal.wait_until("every source again", lambda s: "web.1" in "".join(log_lines(s)))
+
+    rows = table(terminal.last)
+    terminal.keys(*["Up"] * 5, *["Down"] * rows["postgres"][0], "Enter")
+    terminal.wait_until("postgres's log", lambda s: "Logs: postgres" in s)
+    # A statement that fails is one the server writes to its log file.
+    url = subprocess.run(
+        [sys.executable, "-m", "devenv", "env"], cwd=demo, env=env, capture_output=True, text=True
+    ).stdout
+    database_url = re.search(r"DATABASE_URL=(\S+)", url)[1].strip("'\"")
+    psql = shutil.which("psql") or "/usr/lib/postgresql/15/bin/psql"
+    subprocess.run([psql, database_url, "-c", "select 1/0 as seen_live"], capture_output=True)
+    terminal.wait_until("postgres's new line", lambda s: "select 1/0 as seen_live" in s)

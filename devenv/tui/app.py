@@ -25,7 +25,7 @@ from textual.css.query import NoMatches
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 from textual.worker import Worker, WorkerState
 
 from devenv.console import describe
@@ -142,7 +142,10 @@ class DevenvApp(App[int]):
         ),
         key("s", "stop_process", "Stop", "processes", "stop it (t starts it)", "Stop process"),
         key("t", "start_process", "Start", "processes", "start it", "Start process"),
-        key("slash", "filter", "Filter", "logs", "filter the log", "Filter logs"),
+        # Priority: acted on before the keys typed after it are passed on, so they reach the
+        # filter, not the table ("o", "r", "s" are actions there); check_action lets "/"
+        # through once the filter has the focus.
+        key("slash", "filter", "Filter", "logs", "filter the log", "Filter logs", priority=True),
         key(
             "a",
             "toggle_all",
@@ -783,6 +786,8 @@ class DevenvApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if (allowed := self.onboarding.check_action(action)) is not None:
             return allowed
+        if action == "filter" and isinstance(self.focused, Input):
+            return False  # "/" is typed into the filter (or any text box), not an action
         # Over the dashboard (the help, the quit dialog) its keys would act on rows unseen.
         if len(self.screen_stack) > 1 and action not in OVER_SCREENS:
             return False
