@@ -4,19 +4,15 @@ yet, and a virtualenv that already exists."""
 
 from __future__ import annotations
 
+from devenv.environment.lockfiles import LOCKFILE_TOOLS
 from devenv.scaffold.evidence import Finding
 from devenv.scaffold.reading import ProjectFiles
 
+_OWN = {"uv": "uv (devenv's own)"}
 # lockfile name -> what installs it (devenv runs it, except for the last three: devenv watches
 # those, the language's own tool installs them)
 INSTALLERS = {
-    "uv.lock": "uv (devenv's own)",
-    "poetry.lock": "poetry",
-    "Pipfile.lock": "pipenv",
-    "pdm.lock": "pdm",
-    "package-lock.json": "npm",
-    "yarn.lock": "yarn",
-    "pnpm-lock.yaml": "pnpm",
+    **{name: _OWN.get(tool, tool) for name, tool in LOCKFILE_TOOLS.items()},
     "Gemfile.lock": "bundler (`bundle install`; devenv watches it, it does not install gems)",
     "Cargo.lock": "cargo (devenv watches it only)",
     "go.sum": "go (devenv watches it only)",

@@ -116,6 +116,16 @@ def _not_the_apps(rel: str) -> bool:
     )
 
 
+def _database_url(rel: str, text: str, offset: int, line: str) -> Finding | None:
+    """A PostgreSQL URL on ``line`` (at ``offset`` of ``rel``'s ``text``) as evidence."""
+    match = _URL.search(line)
+    if match is None:
+        return None
+    return Finding(
+        "service", "postgres", rel, match.group(0), line_of(text, offset), "a database URL"
+    )
+
+
 def from_settings(files: ProjectFiles) -> list[Finding]:
     """Django settings, SQLAlchemy/Alembic URLs, Rails' database.yml, Prisma's provider."""
     out: list[Finding] = []
@@ -135,34 +145,14 @@ def from_settings(files: ProjectFiles) -> list[Finding]:
                     out.append(
                         Finding("service", service, rel, match.group(0), line_of(text, offset), why)
                     )
-            match = _URL.search(line)
-            if match and "postgres" not in seen:
+            if "postgres" not in seen and (found := _database_url(rel, text, offset, line)):
                 seen.add("postgres")
-                out.append(
-                    Finding(
-                        "service",
-                        "postgres",
-                        rel,
-                        match.group(0),
-                        line_of(text, offset),
-                        "a database URL",
-                    )
-                )
+                out.append(found)
     for rel in ("alembic.ini", *files.glob("alembic.ini", depth=2)):
-        text = files.text(rel)
-        for offset, line in _code_lines(text or ""):
-            match = _URL.search(line)
-            if match:
-                out.append(
-                    Finding(
-                        "service",
-                        "postgres",
-                        rel,
-                        match.group(0),
-                        line_of(text or "", offset),
-                        "a database URL",
-                    )
-                )
+        text = files.text(rel) or ""
+        for offset, line in _code_lines(text):
+            if found := _database_url(rel, text, offset, line):
+                out.append(found)
                 break
     text = files.text("config/database.yml")
     if text:
