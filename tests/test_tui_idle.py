@@ -150,3 +150,19 @@ async def test_the_sync_bar_is_there_only_while_its_banner_shows():
         while app.query(ProgressBar) or app.drift_banner.has_class("-shown"):
             assert time.monotonic() < deadline, "the bar stayed"
             await pilot.pause(0.01)
+
+
+@asynctest
+async def test_the_details_pane_builds_its_widgets_on_its_first_open():
+    app, _ = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        assert not app.details.children  # off the first frame: a third of the dashboard
+        await pilot.press("d")
+        name = app.table.selected_name
+        deadline = time.monotonic() + SETTLE_DEADLINE
+        while not app.query("#details-title") or f"{name} ·" not in str(
+            app.query_one("#details-title").render()
+        ):
+            assert time.monotonic() < deadline, "the pane never showed its row"
+            await pilot.pause(0.01)

@@ -22,6 +22,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Label, Sparkline, Static
 
 from devenv.events import Event, ServiceExited, ServiceFailed
@@ -152,15 +153,28 @@ class DetailsPane(VerticalScroll):
         self._figures: dict[str, Figures | None] = {}
         self._asked_at = float("-inf")  # time.monotonic() of the last insight question
         self._said: dict[str, str | Content] = {}  # what each text widget shows now
+        self._parts: str = "none"  # its widgets: "none", "mounting", "mounted"
 
     def compose(self) -> ComposeResult:
+        # Nothing yet: its widgets (a third of the dashboard's) come with the first open,
+        # off the path of the dashboard's first frame.
+        return iter(())
+
+    def _widgets(self) -> Iterable[Widget]:
         yield Label(id="details-title")
         for key, label in (("cpu", "CPU"), ("rss", "Memory"), ("exits", "Exits")):
-            with Horizontal(classes="graph"):
-                yield Label(label, classes="graph-label")
-                yield Sparkline([], id=f"details-{key}")
-                yield Label(id=f"details-{key}-value", classes="graph-value")
+            yield Horizontal(
+                Label(label, classes="graph-label"),
+                Sparkline([], id=f"details-{key}"),
+                Label(id=f"details-{key}-value", classes="graph-value"),
+                classes="graph",
+            )
         yield Static(id="details-body")
+
+    async def _mount_widgets(self) -> None:
+        await self.mount_all(self._widgets())
+        self._parts = "mounted"
+        self._render_all()
 
     # -- what the app tells it -----------------------------------------------------------
 
@@ -175,6 +189,9 @@ class DetailsPane(VerticalScroll):
     def open(self, name: str) -> None:
         # What could not be read last time is asked again (a placeholder, an error).
         self._launches = {n: got for n, got in self._launches.items() if not isinstance(got, str)}
+        if self._parts == "none":
+            self._parts = "mounting"
+            self.call_later(self._mount_widgets)  # then drawn
         self.add_class("-open")
         self.show(name)
 
@@ -276,7 +293,7 @@ class DetailsPane(VerticalScroll):
 
     def _render_graphs(self) -> None:
         name = self.shown
-        if name is None:
+        if name is None or self._parts != "mounted":
             return
         row = self._rows.get(name)
         title = f"{name} · {row.kind} · {row.state}" if row else name
@@ -323,7 +340,7 @@ class DetailsPane(VerticalScroll):
 
     def _render_body(self) -> None:
         name = self.shown
-        if name is None:
+        if name is None or self._parts != "mounted":
             return
         row = self._rows.get(name)
         parts: list[Content] = []
