@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from operator import methodcaller
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -16,11 +17,13 @@ def run_tui(config: Config) -> int:
     starting was shown on screen; it is printed again here, plainly, so it stays
     in the terminal's scrollback.
     """
-    from devenv.session import Session
     from devenv.supervisor.hangup import grace_for
     from devenv.tui.app import DevenvApp
 
     def make_session(**callbacks):
+        # Imported here, by the start's worker: the first frame does not wait for the core.
+        from devenv.session import Session
+
         return Session(config, interactive=True, **callbacks)
 
     app = DevenvApp(
@@ -28,7 +31,7 @@ def run_tui(config: Config) -> int:
         make_session,
         handle_signals=True,
         services=tuple(config.services),
-        check_parity=Session.parity if config.prod else None,
+        check_parity=methodcaller("parity") if config.prod else None,  # Session.parity
         stop_grace=grace_for(process.stop_timeout for process in config.processes.values()),
     )
     app.run()

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from textual import on, work
 from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
@@ -44,7 +44,6 @@ from devenv.events import (
     SyncStarted,
     SyncStepStarted,
 )
-from devenv.session import Session, StopSummary
 from devenv.state import DOWN, UP, State, Status
 from devenv.supervisor.events import ProcessExited, ProcessStopped
 from devenv.supervisor.hangup import GRACE, Guard
@@ -75,6 +74,9 @@ from devenv.tui.onboarding_dock import OnboardingDock
 from devenv.tui.quit_screen import QuitScreen
 from devenv.tui.status_table import StatusTable, health_from_event
 
+if TYPE_CHECKING:  # the core's session: imported by the start, after the first frame
+    from devenv.session import Session, StopSummary
+
 DEPS_EVENTS = (DriftFound, DriftCleared, SyncStarted, SyncStepStarted, SyncFinished)
 SERVICE_CHANGES = (ServiceFailed, ServiceReady, ServiceStopped)
 CLIENTS = {"psql": "postgres", "redis_cli": "redis"}  # the service each client needs
@@ -98,7 +100,7 @@ class Parity(Protocol):
     message: str  # for people, with what to do about it
 
 
-ParityCheck = Callable[[Session], Mapping[str, Parity]]
+ParityCheck = Callable[["Session"], Mapping[str, Parity]]
 
 
 def parity_entry(name: str, parity: Parity) -> tuple[str, str, str, str]:

@@ -6,11 +6,15 @@ of these (thread-safe) and the app renders it on its own loop.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
 from devenv.events import Event
-from devenv.session import StopStep
 from devenv.state import Status
+
+if TYPE_CHECKING:
+    from devenv.session import StopStep
 
 
 class CoreEvent(Message):
