@@ -166,3 +166,33 @@ async def test_the_details_pane_builds_its_widgets_on_its_first_open():
         ):
             assert time.monotonic() < deadline, "the pane never showed its row"
             await pilot.pause(0.01)
+
+
+@asynctest
+async def test_a_flush_between_drains_leaves_one_drain_due():
+    # A flush called while a drain's timer waits (the tick, a test) must not start a second
+    # chain of drains: each would add one, and a flood would be drained ever more often.
+    app, holder = make_app()
+    app.SAMPLE_EVERY = 3600
+    drains = []
+    flush = app.flush_logs
+
+    def counted() -> None:
+        drains.append(1)
+        flush()
+
+    app.flush_logs = counted
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        drains.clear()
+        session = holder["session"]
+        start = time.monotonic()
+        flushes = 0
+        for i in range(300):
+            session.on_lines("web.1", [LogLine(time.time(), f"flood {i}")])
+            if i % 30 == 15:
+                app.flush_logs()
+                flushes += 1
+            await pilot.pause(0.002)
+        elapsed = time.monotonic() - start
+        assert len(drains) <= elapsed / app.DRAIN_EVERY + 2 * flushes + 2, (len(drains), elapsed)

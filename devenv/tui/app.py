@@ -714,14 +714,19 @@ class DevenvApp(App[int]):
         wait = self._drained_at + self.DRAIN_EVERY - time.monotonic()
         if wait > 0:
             self._drain_due = True
-            self.set_timer(wait, self.flush_logs, name="drain")
+            self.set_timer(wait, self._drain_time, name="drain")
         else:
             self.flush_logs()
+
+    def _drain_time(self) -> None:
+        # Only here: a flush called meanwhile (the tick, a test) leaves this timer the one
+        # drain due; one more timer each such flush would drain ever more often.
+        self._drain_due = False
+        self.flush_logs()
 
     def flush_logs(self) -> None:
         """Move the buffered lines into the log pane (called when lines wait, see
         _lines_waiting; the once-a-second tick takes any left)."""
-        self._drain_due = False
         if self._dashboard_gone():
             return
         self._drained_at = time.monotonic()
@@ -748,7 +753,7 @@ class DevenvApp(App[int]):
     def _tick(self) -> None:
         """Once a second (after the rows' sample): the log pane at its last line."""
         if not self._dashboard_gone():
-            if len(self._buffer):  # a drain asked for before the pane was there
+            if len(self._buffer) and not self._drain_due:  # asked before the pane was there
                 self.flush_logs()
             self.log_view.keep_following()
 
