@@ -22,6 +22,7 @@ from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
 from textual.binding import BindingType
 from textual.command import Provider
 from textual.css.query import NoMatches
+from textual.driver import Driver
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import Widget
@@ -889,6 +890,15 @@ class DevenvApp(App[int]):
     @property
     def _error_shown(self) -> bool:
         return self.error_panel.has_class("-shown")
+
+    def get_driver_class(self) -> type[Driver]:
+        # Textual's terminal driver, its input thread quiet while no key comes (quiet_input).
+        driver = super().get_driver_class()
+        if driver.__name__ == "LinuxDriver":  # not Windows', an inline or a TEXTUAL_DRIVER one
+            from devenv.tui.quiet_input import QuietLinuxDriver
+
+            return QuietLinuxDriver
+        return driver
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         # Textual's (themes, its key panel, screenshots) are not devenv's: see COMMANDS.
