@@ -16,7 +16,11 @@ What a caller may rely on:
 - ``clear`` clears the view, never the data: a filter still reads every kept line,
   and with a filter set it clears the filter first;
 - a service's log (``seed``: its server's own log file) is merged with devenv's
-  lines about it by time, every line in one ``HH:MM:SS`` stamp.
+  lines about it by time, every line in one ``HH:MM:SS`` stamp;
+- a flood costs the screen a bounded amount: of one ``add_lines`` batch at most
+  DRAWN_AT_ONCE lines are drawn (the last, and devenv's own), after a note of how many
+  were not; a view shown again draws its last REFILL_AT_ONCE lines at once and every
+  kept line right after that frame.
 """
 
 from __future__ import annotations
