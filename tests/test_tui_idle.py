@@ -196,3 +196,40 @@ async def test_a_flush_between_drains_leaves_one_drain_due():
             await pilot.pause(0.002)
         elapsed = time.monotonic() - start
         assert len(drains) <= elapsed / app.DRAIN_EVERY + 2 * flushes + 2, (len(drains), elapsed)
+
+
+@asynctest
+async def test_a_drain_due_in_a_moment_comes():
+    # A drain due a microsecond from now: Textual's one-shot timers skip a turn that comes
+    # past its time, and a skipped drain held back every later one.
+    app, holder = make_app()
+    app.SAMPLE_EVERY = 3600  # no tick to catch up
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        session = holder["session"]
+        for n in range(20):
+            app._drained_at = time.monotonic() - app.DRAIN_EVERY + 1e-6
+            session.on_lines("web.1", log_lines([f"soon {n}"]))
+            deadline = time.monotonic() + SETTLE_DEADLINE
+            while not any(f"soon {n}" in line for line in shown(app)):
+                assert time.monotonic() < deadline, f"soon {n} never drained"
+                await pilot.pause(0.005)
+
+
+@asynctest
+async def test_the_tick_drains_what_an_overdue_drain_left():
+    app, holder = make_app()
+    app.SAMPLE_EVERY = 3600
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        app._drain_due, app._drain_due_at = True, time.monotonic() - 5  # a drain never seen
+        holder["session"].on_lines("web.1", log_lines(["held back"]))
+        await pilot.pause(0.2)
+        assert not any("held back" in line for line in shown(app))  # nothing else drains it
+        app._tick()
+        assert any("held back" in line for line in shown(app))
+        holder["session"].on_lines("web.1", log_lines(["and after"]))  # drains run again
+        deadline = time.monotonic() + SETTLE_DEADLINE
+        while not any("and after" in line for line in shown(app)):
+            assert time.monotonic() < deadline, "no drain after the tick's"
+            await pilot.pause(0.01)

@@ -233,6 +233,8 @@ class DevenvApp(App[int]):
         )
         self._drained_at = float("-inf")  # time.monotonic() of the last drain
         self._drain_due = False  # a timer will drain: lines that come meanwhile wait for it
+        self._drain_due_at = 0.0  # time.monotonic() when it was set
+        self._drains = 0  # the number of the drain timer that counts (older ones do nothing)
         self._sampling = threading.Event()  # set: the sampling thread ends
         self._dashboard: tuple[Widget, Widget] | None = None  # the log, details: once composed
         self._rows: list[Status] = []
@@ -714,16 +716,22 @@ class DevenvApp(App[int]):
             return
         wait = self._drained_at + self.DRAIN_EVERY - time.monotonic()
         if wait > 0:
-            self._drain_due = True
-            self.set_timer(wait, self._drain_time, name="drain")
+            self._drain_due, self._drain_due_at = True, time.monotonic()
+            self._drains += 1
+            # asyncio's timer, not Textual's set_timer: a one-shot Textual timer whose loop
+            # turn comes past its time is skipped, never called (a tiny wait, a busy loop),
+            # and this drain, and every later one, would never come.
+            loop = asyncio.get_running_loop()
+            loop.call_later(wait, self.call_later, self._drain_time, self._drains)
         else:
             self.flush_logs()
 
-    def _drain_time(self) -> None:
+    def _drain_time(self, number: int) -> None:
         # Only here: a flush called meanwhile (the tick, a test) leaves this timer the one
         # drain due; one more timer each such flush would drain ever more often.
-        self._drain_due = False
-        self.flush_logs()
+        if number == self._drains:
+            self._drain_due = False
+            self.flush_logs()
 
     def flush_logs(self) -> None:
         """Move the buffered lines into the log pane (called when lines wait, see
@@ -754,7 +762,12 @@ class DevenvApp(App[int]):
     def _tick(self) -> None:
         """Once a second (after the rows' sample): the log pane at its last line."""
         if not self._dashboard_gone():
-            if len(self._buffer) and not self._drain_due:  # asked before the pane was there
+            # Lines no drain is due for (they came before the pane was there), or a drain
+            # overdue by far (lost: never seen; it would hold every later one back).
+            overdue = self._drain_due and time.monotonic() - self._drain_due_at > 1.0
+            if len(self._buffer) and (not self._drain_due or overdue):
+                self._drains += 1  # the drain due, if it comes after all, does nothing
+                self._drain_due = False
                 self.flush_logs()
             self.log_view.keep_following()
 
