@@ -72,7 +72,9 @@ class TailLog(Log):
     def action_scroll_end(self) -> None:
         self.scroll_end(animate=False)
 
-    def _update_size(self, updates: int, lines: list[str]) -> None:
+    # Textual declares it as a @work thread worker; Log calls it as a plain method, which is
+    # what this override is (run on the UI thread, not a worker), hence the ignore.
+    def _update_size(self, updates: int, lines: list[str]) -> None:  # type: ignore[override]
         # Textual's Log measures each write's lines in a thread worker, whose description is
         # the repr of every line (made on this thread), and whose measuring holds the GIL: in
         # a flood (thousands of lines a write) that doubled the cost of a write and delayed
