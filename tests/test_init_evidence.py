@@ -449,7 +449,9 @@ def test_compose_gives_services_versions_database_and_names_the_rest(tmp_path):
 
     assert list(config["services"]) == ["postgres", "redis"]
     assert config["services"]["postgres"]["version"] == "15"
-    assert config["services"]["redis"]["version"] == "7.2"
+    # the same major as prod: "7.2" would match no Redis but a 7.2.x; [prod] keeps the tag
+    assert config["services"]["redis"]["version"] == "7"
+    assert "redis:7.2 (its major version: any 7.x)" in section(text, "[services.redis]")
     assert config["prod"] == {"postgres": "15", "redis": "7.2"}
     assert config["services"]["postgres"]["databases"] == [
         {"name": "shop", "owner": "shopper", "extensions": []}
@@ -502,7 +504,8 @@ def test_compose_env_file_the_app_itself_and_images_that_add_to_the_server(tmp_p
         {"compose.yml": compose, "config/db.env": "# db\nPOSTGRES_DB=shop\nPOSTGRES_USER=shop\n"},
     )
     config = tomllib.loads(text)
-    assert config["services"]["postgres"]["version"] == "16.2"
+    assert config["services"]["postgres"]["version"] == "16"
+    assert config["prod"]["postgres"] == "16.2"
     assert config["services"]["postgres"]["databases"][0]["name"] == "shop"
     assert "config/db.env: POSTGRES_DB: shop" in section(text, "[[services.postgres.databases]]")
     # PostGIS is more than devenv's PostgreSQL: named as a service without a recipe; web and
@@ -530,6 +533,48 @@ def test_a_dockerfile_arg_is_read_into_its_from_line(tmp_path):
     dockerfile = 'ARG NODE_VERSION="22-alpine"\nFROM node:${NODE_VERSION} AS deps\n'
     config, _ = init(tmp_path / "p", {"Dockerfile": dockerfile})
     assert config["prod"] == {"node": "22"}
+
+
+@pytest.mark.parametrize(
+    ("files", "service", "written", "prod", "local"),
+    [
+        pytest.param(
+            {"compose.yaml": "services:\n  db:\n    image: postgres:15.1-alpine\n"},
+            "postgres",
+            "15",
+            "15.1",
+            "15.18",
+            id="compose-minor-tag",
+        ),
+        pytest.param(
+            {"requirements.txt": "redis==5.0.1\n", ".tool-versions": "redis 7.2.4\n"},
+            "redis",
+            "7",
+            "7.2.4",
+            "7.0.15",
+            id="tool-versions",
+        ),
+        pytest.param(
+            {"requirements.txt": "psycopg2==2.9.9\n", "db/Dockerfile": "FROM postgres:9.6.24\n"},
+            "postgres",
+            "9.6",
+            "9.6.24",
+            "9.6.2",
+            id="dockerfile-postgres-9",
+        ),
+    ],
+)
+def test_a_services_version_is_prods_major_version(tmp_path, files, service, written, prod, local):
+    """The service's version is the major version prod runs (PostgreSQL 9's two numbers), so
+    the server a laptop has for that major matches it; [prod] keeps what the repository says."""
+    from devenv.config.versions import VersionConstraint
+
+    config, text = init(tmp_path / "p", files)
+    version = config["services"][service]["version"]
+    assert version == written
+    assert VersionConstraint.parse(version).matches(local)
+    assert config["prod"][service] == prod
+    assert f"any {written}.x" in section(text, f"[services.{service}]")
 
 
 # ---------------------------------------------------------------- the environment

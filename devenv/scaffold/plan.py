@@ -46,7 +46,9 @@ class Plan:
     root: Path
     name: str
     services: dict[str, list[Finding]]
-    versions: dict[str, Finding]  # service -> the compose/.tool-versions finding of its version
+    # service -> the finding of the version it runs in prod (a compose tag, else [prod]'s); the
+    # service's version constraint is its major version (see render.service_version)
+    versions: dict[str, Finding]
     database: Database | None
     procfile: ProcfileFacts | None
     hooks: list[Finding]
@@ -148,6 +150,10 @@ def plan_project(root: Path, facts: ProcfileFacts | None) -> Plan:
                     service.image_line,
                     f"compose service '{service.name}'",
                 )
+    for kind in chosen:
+        # No compose tag: the version production runs (.tool-versions, a Dockerfile's FROM).
+        if kind not in versions and kind in prod:
+            versions[kind] = prod[kind]
 
     database = None
     if "postgres" in chosen:

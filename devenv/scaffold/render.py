@@ -62,8 +62,11 @@ def _services(plan: Plan) -> str:
         out.append(f"\n[services.{service}]\n{_found_lines(findings)}")
         version = plan.versions.get(service)
         if version:
-            value = version.value.partition("=")[2]
-            out.append(f"version = {toml_str(value)}  # {version.comment()}\n")
+            major = service_version(version)
+            out.append(f"version = {toml_str(major)}  # {version.comment()}")
+            if version.value.partition("=")[2] != major:
+                out.append(f" (its major version: any {major}.x)")
+            out.append("\n")
         else:
             out.append(
                 f"version = {toml_str(DEFAULT_VERSIONS[service])}  "
@@ -80,6 +83,19 @@ def _services(plan: Plan) -> str:
                 f"owner = {toml_str(db.owner)}{owner_why}\nextensions = []\n"
             )
     return "".join(out)
+
+
+def service_version(found: Finding) -> str:
+    """The version constraint written for a service whose prod version ``found`` states: its
+    major version ("16" for "16.2", "7" for "7.2.4"). Dev runs the same major as prod; a minor
+    pin would match no server a laptop has (packages follow the latest minor), and [prod] keeps
+    the full version for the parity check. PostgreSQL before 10 named its majors with two
+    numbers ("9.6")."""
+    service, _, version = found.value.partition("=")
+    parts = version.split(".")
+    if service == "postgres" and parts[0].isdigit() and int(parts[0]) < 10:
+        return ".".join(parts[:2])
+    return parts[0]
 
 
 # The ports of images often found beside an app, for the example recipe when compose names none.
