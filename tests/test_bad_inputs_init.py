@@ -273,3 +273,13 @@ def test_init_with_an_unreadable_settings_file(tmp_path):
     result = run(root, "init", modes_apply=True)
     assert_answered(result, 0, "app/settings.py", "Permission denied")
     assert "services" not in tomllib.loads((root / "devenv.toml").read_text())
+
+
+def test_a_broken_manifest_is_named_once(tmp_path):
+    """package.json is read for its dependencies, its name, its engines and its start script:
+    that it is not JSON is said once, not once a reader."""
+    root = project(tmp_path / "p", {"package.json": "{not json"})
+    for args in (("init", "--dry-run"), ("init",)):
+        result = run(root, *args)
+        assert_answered(result, 0, "package.json is not valid JSON")
+        assert result.stdout.count("package.json is not valid JSON") == 1, result.stdout

@@ -100,7 +100,9 @@ class ProjectFiles:
             return None
 
     def _skip(self, rel: str, why: str) -> None:
-        self.notes.append(f"{rel} {why}; init did not read it")
+        note = f"{rel} {why}; init did not read it"
+        if note not in self.notes:  # a manifest is parsed by several readers: said once
+            self.notes.append(note)
 
     def json(self, rel: str) -> object | None:
         """The JSON value in ``rel``, or None (a note when it is there but not JSON)."""
