@@ -601,6 +601,18 @@ def test_without_a_lockfile_watch_is_left_out(tmp_path):
     assert any("package.json has no lockfile" in note for note in result.notes)
 
 
+def test_a_lockfile_devenv_cannot_read_is_named_not_called_missing(tmp_path):
+    """bun.lock beside package.json (fastapi/full-stack-fastapi-template): the project has a
+    lockfile, one devenv has no reader for; init says so instead of "no lockfile yet"."""
+    root = make(tmp_path / "p", {"package.json": json.dumps({"name": "web"}), "bun.lock": "{}"})
+    result = init_project(root)
+    assert not any("has no lockfile" in note for note in result.notes), result.notes
+    assert any(
+        note.startswith("bun.lock: devenv cannot read") and "`bun install`" in note
+        for note in result.notes
+    ), result.notes
+
+
 def test_an_existing_virtualenv_is_used(tmp_path):
     config, text = init(tmp_path / "p", {"venv/pyvenv.cfg": "home = /usr/bin\n"})
     assert config["environment"]["venv"] == "venv"

@@ -24,6 +24,12 @@ MANIFEST_LOCKS = {
     "Gemfile": "Gemfile.lock (bundle install)",
     "Pipfile": "Pipfile.lock (pipenv lock)",
 }
+# Lockfiles devenv has no reader for: a manifest beside one is not waiting for a lockfile.
+UNREAD_LOCKS = {
+    "bun.lock": ("package.json", "bun install"),
+    "bun.lockb": ("package.json", "bun install"),
+    "npm-shrinkwrap.json": ("package.json", "npm ci"),
+}
 
 
 def installer_of(name: str) -> str:
@@ -67,10 +73,19 @@ def notes(files: ProjectFiles, found: list[Finding]) -> list[str]:
                 f"{path.name} -o {path.stem}.lock`, "
                 "commit it and watch it instead ([lockfiles] watch)."
             )
+    unread = {}
+    for name, (manifest, command) in UNREAD_LOCKS.items():
+        if files.exists(name) and manifest not in unread:
+            unread[manifest] = name
+            out.append(
+                f"{name}: devenv cannot read this lockfile, so it neither installs from it nor "
+                f"watches it for drift; install with `{command}` yourself"
+            )
     for manifest, lock in MANIFEST_LOCKS.items():
         stem = lock.split(" ", 1)[0]
         if (
             files.exists(manifest)
+            and manifest not in unread
             and stem not in names
             and not (manifest == "package.json" and names & {"yarn.lock", "pnpm-lock.yaml"})
         ):
