@@ -297,6 +297,19 @@ def test_evidence_from_several_files_is_all_named(tmp_path):
             "requirements.txt",
             id="flask-migrate",
         ),
+        # the app one folder down, as in fastapi/full-stack-fastapi-template
+        pytest.param(
+            {"backend/alembic.ini": "[alembic]\n", "tests/alembic.ini": "[alembic]\n"},
+            "cd backend && alembic upgrade head",
+            "backend/alembic.ini",
+            id="alembic-in-a-folder",
+        ),
+        pytest.param(
+            {"src/manage.py": "import django\n", "requirements.txt": "Django==5.0\n"},
+            "cd src && python manage.py migrate",
+            "src/manage.py",
+            id="django-in-a-folder",
+        ),
     ],
 )
 def test_a_framework_gives_its_migration_as_the_hook(tmp_path, files, hook, file):
@@ -304,6 +317,24 @@ def test_a_framework_gives_its_migration_as_the_hook(tmp_path, files, hook, file
     assert config["hooks"]["after_ready"] == [hook]
     line = next(line for line in text.splitlines() if line.strip().startswith(json.dumps(hook)))
     assert f"found in {file}" in line
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        pytest.param({"docs/alembic.ini": "[alembic]\n"}, id="docs"),
+        pytest.param({"a/alembic.ini": "[alembic]\n", "b/alembic.ini": "[alembic]\n"}, id="two"),
+        pytest.param({"a/b/alembic.ini": "[alembic]\n"}, id="two-levels-down"),
+        # Flask-Migrate's script folder: run by `flask db upgrade` (with its dependency)
+        pytest.param(
+            {"migrations/alembic.ini": "[alembic]\n", "migrations/env.py": "# alembic\n"},
+            id="flask-migrate-script-folder",
+        ),
+    ],
+)
+def test_no_migration_from_an_alembic_ini_that_may_not_be_the_apps(tmp_path, files):
+    config, _ = init(tmp_path / "p", files)
+    assert "hooks" not in config
 
 
 def test_the_release_line_is_the_hook_not_a_process(tmp_path):

@@ -22,19 +22,48 @@ from devenv.scaffold.reading import ProjectFiles
 _MIGRATES = re.compile(r"migrate|db:prepare|db:setup|upgrade head|db upgrade|alembic upgrade")
 
 
+# Folders one level down that hold no app of the project's own.
+_NOT_THE_APP = frozenset({"tests", "test", "docs", "doc", "examples", "example", "scripts"})
+
+
+def _in_root_or_one_folder(files: ProjectFiles, name: str) -> str | None:
+    """``name`` in the root, else the one folder a level down that holds it (a monorepo's
+    backend/alembic.ini, src/manage.py); None when there is none, or several."""
+    if files.exists(name):
+        return name
+    found = [
+        rel
+        for rel in files.glob(name, depth=1, limit=10)
+        if "/" in rel
+        and rel.split("/", 1)[0] not in _NOT_THE_APP
+        # Flask-Migrate keeps an alembic.ini inside its script folder (migrations/env.py):
+        # that one is run by `flask db`, never from its own folder.
+        and not (name == "alembic.ini" and files.exists(rel.replace(name, "env.py")))
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def _run_in(rel: str, command: str) -> str:
+    """``command`` run in the folder of ``rel`` (hooks run in the project's root, by sh)."""
+    folder = rel.rpartition("/")[0]
+    return f"cd {shlex.quote(folder)} && {command}" if folder else command
+
+
 def migrations(files: ProjectFiles, deps: list[Dependency]) -> list[Finding]:
-    """The framework migrations the repository shows, each with its evidence."""
+    """The framework migrations the repository shows, each with its evidence. A manage.py or
+    alembic.ini one folder down (and only there) gives the command run in that folder."""
     names = {(d.ecosystem, d.name): d for d in deps}
     out: list[Finding] = []
-    manage = files.text("manage.py")
+    manage_py = _in_root_or_one_folder(files, "manage.py")
+    manage = files.text(manage_py) if manage_py else None
     django = names.get(("python", "django"))
-    if manage is not None and (django or "django" in manage.lower()):
+    if manage_py and manage is not None and (django or "django" in manage.lower()):
         out.append(
             Finding(
                 "hook",
-                "python manage.py migrate",
-                "manage.py",
-                "manage.py",
+                _run_in(manage_py, "python manage.py migrate"),
+                manage_py,
+                manage_py,
                 None,
                 "Django's migrations",
             )
@@ -52,13 +81,14 @@ def migrations(files: ProjectFiles, deps: list[Dependency]) -> list[Finding]:
                 "Rails: creates or migrates the database",
             )
         )
-    if files.exists("alembic.ini"):
+    alembic = _in_root_or_one_folder(files, "alembic.ini")
+    if alembic:
         out.append(
             Finding(
                 "hook",
-                "alembic upgrade head",
-                "alembic.ini",
-                "alembic.ini",
+                _run_in(alembic, "alembic upgrade head"),
+                alembic,
+                alembic,
                 None,
                 "Alembic's migrations",
             )
@@ -70,7 +100,7 @@ def migrations(files: ProjectFiles, deps: list[Dependency]) -> list[Finding]:
             )
             break
     flask_migrate = names.get(("python", "flask-migrate"))
-    if flask_migrate and files.is_dir("migrations") and not files.exists("alembic.ini"):
+    if flask_migrate and files.is_dir("migrations") and not alembic:
         out.append(
             Finding(
                 "hook",
