@@ -700,10 +700,30 @@ def test_the_example_recipe_for_a_compose_service_is_one_devenv_reads(tmp_path):
     (root / "devenv").mkdir()
     (root / "devenv" / "mq.toml").write_text(recipe)
     assert load_recipe(root / "devenv" / "mq.toml").default_port == 5672
+    # RabbitMQ's program is rabbitmq-server, not the image's name
+    assert load_recipe(root / "devenv" / "mq.toml").binaries["server"] == "rabbitmq-server"
     with (root / "devenv.toml").open("a") as config:
         config.write('\n[services.mq]\nrecipe = "devenv/mq.toml"\n')
     loaded = load_config(root / "devenv.toml")
     assert recipe_for(loaded.services["mq"]).name == "mq"
+
+
+@pytest.mark.parametrize(
+    ("image", "program", "port"),
+    [
+        ("mysql/mysql-server:5.7", "mysqld", 3306),  # miguelgrinberg/flasky
+        ("mariadb:11", "mariadbd", 3306),
+        ("mongo:7", "mongod", 27017),
+        ("getmeili/meilisearch:v1.8", "meilisearch", None),
+    ],
+)
+def test_the_example_recipe_names_the_images_program_and_port(tmp_path, image, program, port):
+    _, text = init(tmp_path / "p", {"compose.yaml": f"services:\n  x:\n    image: {image}\n"})
+    assert f'#   server = "{program}"' in text
+    if port:
+        assert f"#   default_port = {port}  # the port it listens on\n" in text
+    else:
+        assert "#   default_port = 0  # the port it listens on: put it here" in text
 
 
 def test_compose_notes_name_the_services_without_a_recipe_and_the_app(tmp_path):

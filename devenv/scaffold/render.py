@@ -108,15 +108,25 @@ KNOWN_PORTS = {
     "opensearch": 9200,
     "minio": 9000,
     "mysql": 3306,
+    "mysql-server": 3306,
     "mariadb": 3306,
     "mongo": 27017,
+}
+# Images whose server program is not named like the image.
+KNOWN_PROGRAMS = {
+    "rabbitmq": "rabbitmq-server",
+    "mysql": "mysqld",
+    "mysql-server": "mysqld",
+    "mariadb": "mariadbd",
+    "mongo": "mongod",
 }
 
 
 def recipe_example(item: NoRecipe) -> list[str]:
     """A minimal recipe for ``item``'s image, as comment lines (the shape of services/*.toml)."""
-    binary = item.image.split(":", 1)[0].rsplit("/", 1)[-1]
-    port = item.port or KNOWN_PORTS.get(binary)
+    image = item.image.split(":", 1)[0].rsplit("/", 1)[-1].lower()
+    binary = KNOWN_PROGRAMS.get(image, image)
+    port = item.port or KNOWN_PORTS.get(image)
     return [
         f"name = {toml_str(item.name)}",
         f"default_port = {port}  # the port it listens on"
