@@ -515,6 +515,25 @@ def test_compose_list_environment_and_variable_defaults(tmp_path):
     }
 
 
+def test_compose_bitnami_postgresql_names_its_database_its_own_way(tmp_path):
+    compose = (
+        "services:\n"
+        "  db:\n"
+        "    image: bitnami/postgresql:16.4.0\n"
+        "    environment:\n"
+        "      - POSTGRESQL_DATABASE=shop\n"
+        "      - POSTGRESQL_USERNAME=shopper\n"
+    )
+    config, text = init(tmp_path / "p", {"compose.yaml": compose})
+    assert config["services"]["postgres"]["databases"][0] == {
+        "name": "shop",
+        "owner": "shopper",
+        "extensions": [],
+    }
+    assert "compose.yaml: POSTGRESQL_DATABASE: shop" in text
+    assert config["services"]["postgres"]["version"] == "16"
+
+
 def test_compose_env_file_the_app_itself_and_images_that_add_to_the_server(tmp_path):
     compose = (
         "services:\n"

@@ -217,6 +217,9 @@ def plan_project(root: Path, facts: ProcfileFacts | None) -> Plan:
     )
 
 
+_BITNAMI = {"POSTGRES_DB": "POSTGRESQL_DATABASE", "POSTGRES_USER": "POSTGRESQL_USERNAME"}
+
+
 def _database(
     name: str, compose: compose_mod.ComposeFile | None, files: ProjectFiles, notes: list[str]
 ) -> Database:
@@ -234,6 +237,12 @@ def _database(
             for key, value in service.environment.items():
                 given[key], where[key] = value, compose.path
             env = {k: compose_mod.substitute(v) for k, v in given.items()}
+            # Bitnami's images name them POSTGRESQL_DATABASE and POSTGRESQL_USERNAME.
+            said = {key: key for key in _BITNAMI}  # the name the file gives each
+            for official, bitnami in _BITNAMI.items():
+                if not env.get(official) and env.get(bitnami):
+                    env[official], where[official] = env[bitnami], where[bitnami]
+                    said[official] = bitnami
             db, user = env.get("POSTGRES_DB") or None, env.get("POSTGRES_USER") or None
             if not db and not user:
                 continue
@@ -242,7 +251,7 @@ def _database(
                     "database",
                     f"{key}={env[key]}",
                     where[key],
-                    f"{key}: {env[key]}",
+                    f"{said[key]}: {env[key]}",
                     service.line if where[key] == compose.path else None,
                     "the compose database",
                 )
