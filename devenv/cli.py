@@ -399,8 +399,8 @@ def _devenv_error() -> type[DevenvError]:
 
 
 def typed_often(argv: list[str]) -> SimpleNamespace | None:
-    """``devenv status``, ``devenv status --json``, ``devenv up -d`` (``--detach``),
-    ``devenv up --no-tui`` and ``devenv down`` as ``parse_args`` parses them, without
+    """``devenv status``, ``devenv status --json``, ``devenv up`` (the dashboard: its first frame
+    waits for this), ``devenv up -d`` (``--detach``), ``devenv up --no-tui`` and ``devenv down`` as ``parse_args`` parses them, without
     importing argparse and building the parser (~10 ms: these are typed by hand, and run in
     loops by scripts); None for any other command line."""
     if argv in (["status"], ["status", "--json"]):
@@ -409,12 +409,16 @@ def typed_often(argv: list[str]) -> SimpleNamespace | None:
         return SimpleNamespace(
             command="status", directory=None, json=len(argv) == 2, func=_lazy("services", "status")
         )
-    if argv in (["up", "-d"], ["up", "--detach"], ["up", "--no-tui"]):
+    if argv in (["up"], ["up", "-d"], ["up", "--detach"], ["up", "--no-tui"]):
         from types import SimpleNamespace
 
-        detach = argv[1] != "--no-tui"
+        detach = argv[1:] in (["-d"], ["--detach"])
         return SimpleNamespace(
-            command="up", directory=None, detach=detach, no_tui=not detach, func=_cmd_up
+            command="up",
+            directory=None,
+            detach=detach,
+            no_tui=argv[1:] == ["--no-tui"],
+            func=_cmd_up,
         )
     if argv == ["down"]:
         from types import SimpleNamespace

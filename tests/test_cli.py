@@ -159,9 +159,9 @@ def test_dash_C_with_a_missing_folder_is_a_clear_error(tmp_path):
     assert result.stderr.strip() == f"devenv: -C {tmp_path / 'nope'}: no such folder"
 
 
-@pytest.mark.parametrize("argv", [["up", "-d"], ["up", "--detach"], ["up", "--no-tui"]])
-def test_up_detached_is_parsed_without_argparse_as_argparse_parses_it(argv):
-    """main() reads `up -d` and `up --no-tui` without building the parser; what it makes is
+@pytest.mark.parametrize("argv", [["up"], ["up", "-d"], ["up", "--detach"], ["up", "--no-tui"]])
+def test_up_is_parsed_without_argparse_as_argparse_parses_it(argv):
+    """main() reads `up`, `up -d` and `up --no-tui` without building the parser; what it makes is
     what parse_args makes (the attributes the up command reads)."""
     from devenv.cli import typed_often
 
