@@ -72,6 +72,24 @@ def test_a_procfile_server_becomes_a_service(tmp_path, procfile, service, left):
     assert_answered(run(root, "init"), 2, "already has a devenv config")
 
 
+@pytest.mark.parametrize(
+    ("procfile", "service", "port"),
+    [
+        ("web: python app.py\nredis: redis-server --port 6380\n", "redis", 6380),
+        ("web: x\ndb: pg_ctl -D data -o '-p 5433' start\n", "postgres", 5433),
+        ("web: x\ncache: redis-server --port 99999\n", "redis", None),
+    ],
+)
+def test_a_procfile_servers_port_is_kept(tmp_path, procfile, service, port):
+    """The app was run against the port the Procfile's server line gave: the service keeps it
+    (a port that is no port is left out, devenv chooses)."""
+    root = project(tmp_path / "p", {"Procfile": procfile})
+    assert_answered(run(root, "init"), 0, "Procfile")
+    config = tomllib.loads((root / "devenv.toml").read_text())
+    assert config["services"][service].get("port") == port
+    assert_answered(run(root, "status"), 0, "NAME")
+
+
 # (id, files, exit code, needles, whether devenv.toml may exist afterwards)
 INIT_CASES = [
     (

@@ -60,6 +60,8 @@ class Plan:
     built: list[str]  # compose services built from the project (the app itself)
     notes: list[str]
     web: tuple[str, str | None] = (procfile_mod.FALLBACK_WEB, None)  # a new Procfile's web line
+    # service -> the port the Procfile's server line started it on (redis-server --port 6380)
+    ports: dict[str, Finding] = field(default_factory=dict)
 
     @property
     def processes(self) -> list[str]:
@@ -68,6 +70,7 @@ class Plan:
     def findings(self) -> list[Finding]:
         out = [f for found in self.services.values() for f in found]
         out += list(self.versions.values())
+        out += list(self.ports.values())
         if self.database:
             out += self.database.evidence
         out += self.hooks
@@ -155,6 +158,16 @@ def plan_project(root: Path, facts: ProcfileFacts | None) -> Plan:
         if kind not in versions and kind in prod:
             versions[kind] = prod[kind]
 
+    ports: dict[str, Finding] = {}
+    for process, service in (facts.servers if facts else {}).items():
+        command = facts.entries[process].command if facts else ""
+        port = procfile_mod.server_port(service, command)
+        if port and service not in ports:
+            line = facts.entries[process].line if facts else None
+            word = f"{process}: {command}"
+            why = "the port the Procfile started it on"
+            ports[service] = Finding("port", str(port), "Procfile", word, line, why)
+
     database = None
     if "postgres" in chosen:
         database = _database(name, compose, files, notes)
@@ -214,6 +227,7 @@ def plan_project(root: Path, facts: ProcfileFacts | None) -> Plan:
         built=built,
         notes=notes,
         web=procfile_mod.guess_web(files) if facts is None else (procfile_mod.FALLBACK_WEB, None),
+        ports=ports,
     )
 
 

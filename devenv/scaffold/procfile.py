@@ -54,6 +54,23 @@ def server_of(name: str, command: str) -> str | None:
     return None
 
 
+# redis-server --port 6380 / redis-server ./redis.conf --port=6380; postgres -p 5433,
+# postgres --port=5433, pg_ctl -o "-p 5433"
+_PORT_FLAG = {
+    "redis": re.compile(r"(?:^|\s)--port[=\s]+[\"']?(\d{1,5})\b"),
+    "postgres": re.compile(r"(?:^|[\s\"'])(?:-p\s*|--port[=\s]+)[\"']?(\d{1,5})\b"),
+}
+
+
+def server_port(service: str, command: str) -> int | None:
+    """The port a Procfile line starts ``service`` on (``--port 6380``, ``-p 5433``), or None
+    when it names none (or one that is no port)."""
+    pattern = _PORT_FLAG.get(service)
+    match = pattern.search(command) if pattern else None
+    port = int(match.group(1)) if match else 0
+    return port if 0 < port < 65536 else None
+
+
 def read_facts(entries: dict[str, ProcfileEntry]) -> ProcfileFacts:
     servers = {name: server_of(name, entry.command) for name, entry in entries.items()}
     return ProcfileFacts(

@@ -72,6 +72,9 @@ def _services(plan: Plan) -> str:
                 f"version = {toml_str(DEFAULT_VERSIONS[service])}  "
                 "# the repository states no version\n"
             )
+        port = plan.ports.get(service)
+        if port:
+            out.append(f"port = {port.value}  # {port.comment()} (the port the app was run with)\n")
         if service == "postgres" and plan.database:
             db = plan.database
             named = [f for f in db.evidence if f.value.startswith("POSTGRES_DB=")]
