@@ -515,6 +515,16 @@ def test_compose_list_environment_and_variable_defaults(tmp_path):
     }
 
 
+def test_a_compose_image_set_outside_the_file_is_noted_not_given_a_recipe(tmp_path):
+    compose = "services:\n  db:\n    image: ${DB_IMAGE}\n  cache:\n    image: redis:${TAG:-7}\n"
+    root = make(tmp_path / "p", {"compose.yaml": compose})
+    result = init_project(root)
+    text = (root / "devenv.toml").read_text()
+    assert list(tomllib.loads(text)["services"]) == ["redis"]
+    assert "no recipe" not in text and "DB_IMAGE" not in text
+    assert any("db's image is ${DB_IMAGE}, set outside the file" in n for n in result.notes)
+
+
 def test_compose_bitnami_postgresql_names_its_database_its_own_way(tmp_path):
     compose = (
         "services:\n"

@@ -189,6 +189,12 @@ def plan_project(root: Path, facts: ProcfileFacts | None) -> Plan:
                 continue
             if compose_mod.is_the_app(service, compose):
                 built.append(service.name)
+            elif service.image and not compose_mod.substitute(service.image).strip(":/"):
+                notes.append(
+                    f"{compose.path}: {service.name}'s image is {service.image}, set outside the "
+                    "file: init cannot tell what it runs; add it to devenv.toml yourself if "
+                    "devenv should run it"
+                )
             elif service.image:
                 no_recipe.append(
                     NoRecipe(
