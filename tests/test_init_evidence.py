@@ -673,6 +673,31 @@ def test_a_lockfile_devenv_cannot_read_is_named_not_called_missing(tmp_path):
     ), result.notes
 
 
+def test_an_app_one_folder_down_gives_its_dependencies_and_lockfile(tmp_path):
+    """A monorepo's app in app/ or backend/ (testdrivenio/django-on-docker,
+    fastapi/full-stack-fastapi-template): its manifests are evidence, its lockfile is named;
+    tests/, docs/ and node_modules/ are not read."""
+    root = make(
+        tmp_path / "p",
+        {
+            "app/requirements.txt": "Django==4.2.3\npsycopg2-binary==2.9.6\n",
+            "app/manage.py": "import django\n",
+            "backend/pyproject.toml": '[project]\nname = "b"\ndependencies = ["redis>=5"]\n',
+            "tests/requirements.txt": "asyncpg==0.29\n",
+            "node_modules/package.json": '{"dependencies": {"pg": "1"}}',
+        },
+    )
+    result = init_project(root)
+    text = (root / "devenv.toml").read_text()
+    config = tomllib.loads(text)
+    assert sorted(config["services"]) == ["postgres", "redis"]
+    assert "found in app/requirements.txt: psycopg2-binary" in section(text, "[services.postgres]")
+    assert "found in backend/pyproject.toml: redis" in section(text, "[services.redis]")
+    assert "asyncpg" not in text
+    assert config["hooks"]["after_ready"] == ["cd app && python manage.py migrate"]
+    assert any(n.startswith("app/ holds app/requirements.txt") for n in result.notes), result.notes
+
+
 def test_an_existing_virtualenv_is_used(tmp_path):
     config, text = init(tmp_path / "p", {"venv/pyvenv.cfg": "home = /usr/bin\n"})
     assert config["environment"]["venv"] == "venv"

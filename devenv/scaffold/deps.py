@@ -32,30 +32,73 @@ def normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def requirement_files(files: ProjectFiles) -> list[str]:
-    """requirements*.txt / *.in in the root, and the .txt/.in files of a requirements/ folder."""
-    found = [
-        rel
-        for pattern in ("requirements*.txt", "requirements*.in")
-        for rel in files.glob(pattern, depth=0)
-    ]
-    for sub in ("requirements", "reqs", "requirements.d"):
-        if files.is_dir(sub):
-            found += [rel for rel in files.glob("*.txt", depth=1) if rel.startswith(f"{sub}/")]
-            found += [rel for rel in files.glob("*.in", depth=1) if rel.startswith(f"{sub}/")]
+_REQUIREMENTS_DIRS = ("requirements", "reqs", "requirements.d")
+
+
+def requirement_files(files: ProjectFiles, folder: str = "") -> list[str]:
+    """requirements*.txt / *.in in ``folder`` (the root by default), and the .txt/.in files of
+    its requirements/ folder."""
+    import fnmatch
+
+    def names(rel_dir: str, patterns: tuple[str, ...]) -> list[str]:
+        path = files.root / rel_dir
+        try:
+            children = sorted(path.iterdir()) if path.is_dir() else []
+        except OSError:  # unreadable: its files are passed over like any other
+            return []
+        return [
+            f"{rel_dir}/{child.name}".lstrip("/")
+            for child in children
+            if child.is_file() and any(fnmatch.fnmatchcase(child.name, p) for p in patterns)
+        ]
+
+    found = names(folder, ("requirements*.txt", "requirements*.in"))
+    for sub in _REQUIREMENTS_DIRS:
+        found += names(f"{folder}/{sub}".lstrip("/"), ("*.txt", "*.in"))
     return sorted(dict.fromkeys(found))
 
 
+# Folders one level down that hold no app of the project's own.
+NOT_THE_APP = frozenset({"tests", "test", "docs", "doc", "examples", "example", "scripts"})
+
+
+def app_folders(files: ProjectFiles) -> list[str]:
+    """The folders one level down that may hold an app of the project (a monorepo's backend/,
+    app/): not the ones init skips everywhere (node_modules, virtualenvs, hidden ones), nor
+    tests, docs, examples."""
+    from devenv.scaffold.reading import SKIPPED_DIRS
+
+    try:
+        children = sorted(files.root.iterdir())
+    except OSError:
+        return []
+    return [
+        child.name
+        for child in children
+        if child.is_dir()
+        and not child.is_symlink()
+        and not child.name.startswith(".")
+        and child.name not in SKIPPED_DIRS
+        and child.name not in NOT_THE_APP
+    ]
+
+
 def declared(files: ProjectFiles) -> list[Dependency]:
-    """Every dependency declared in the project's manifests, in file order."""
+    """Every dependency declared in the project's manifests, in file order: the root's, then
+    those of each folder one level down (``app_folders``: a monorepo's backend/pyproject.toml,
+    app/requirements.txt)."""
     out: list[Dependency] = []
-    for rel in requirement_files(files):
-        out += _requirements(files, rel)
-    out += _pyproject(files)
-    out += _pipfile(files)
-    out += _setup(files)
-    out += _gemfile(files)
-    out += _package_json(files)
+    # The root's requirements/ folder is read with the root.
+    folders = [f for f in app_folders(files) if f not in _REQUIREMENTS_DIRS]
+    for folder in ["", *folders]:
+        for rel in requirement_files(files, folder):
+            out += _requirements(files, rel)
+        prefix = f"{folder}/" if folder else ""
+        out += _pyproject(files, f"{prefix}pyproject.toml")
+        out += _pipfile(files, f"{prefix}Pipfile")
+        out += _setup(files, prefix)
+        out += _gemfile(files, f"{prefix}Gemfile")
+        out += _package_json(files, f"{prefix}package.json")
     return out
 
 
@@ -86,11 +129,13 @@ def _requirement_strings(value: object) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def _pyproject(files: ProjectFiles) -> list[Dependency]:
-    data = files.toml("pyproject.toml")
+def _pyproject(files: ProjectFiles, rel: str) -> list[Dependency]:
+    if not files.exists(rel):
+        return []
+    data = files.toml(rel)
     if not isinstance(data, dict):
         return []
-    text = files.text("pyproject.toml") or ""
+    text = files.text(rel) or ""
     specs: list[str] = []
     project = data.get("project")
     if isinstance(project, dict):
@@ -107,7 +152,7 @@ def _pyproject(files: ProjectFiles) -> list[Dependency]:
     for spec in specs:
         match = _PY_REQ.match(spec)
         if match:
-            out.append(_py(match.group(1), match.group(2), "pyproject.toml", None, match.group(0)))
+            out.append(_py(match.group(1), match.group(2), rel, None, match.group(0)))
     tool = data.get("tool")
     poetry = tool.get("poetry") if isinstance(tool, dict) else None
     if isinstance(poetry, dict):
@@ -127,9 +172,7 @@ def _pyproject(files: ProjectFiles) -> list[Dependency]:
                     if isinstance(extras, list)
                     else None
                 )
-                out.append(
-                    _py(name, extras_text and f"[{extras_text}]", "pyproject.toml", None, name)
-                )
+                out.append(_py(name, extras_text and f"[{extras_text}]", rel, None, name))
     return [_with_line(dep, text) for dep in out]
 
 
@@ -140,11 +183,13 @@ def _with_line(dep: Dependency, text: str) -> Dependency:
     return Dependency(dep.ecosystem, dep.name, dep.file, line_of(text, index), dep.word, dep.extras)
 
 
-def _pipfile(files: ProjectFiles) -> list[Dependency]:
-    data = files.toml("Pipfile")
+def _pipfile(files: ProjectFiles, rel: str) -> list[Dependency]:
+    if not files.exists(rel):
+        return []
+    data = files.toml(rel)
     if not isinstance(data, dict):
         return []
-    text = files.text("Pipfile") or ""
+    text = files.text(rel) or ""
     out = []
     for table in (data.get("packages"), data.get("dev-packages")):
         if isinstance(table, dict):
@@ -155,16 +200,17 @@ def _pipfile(files: ProjectFiles) -> list[Dependency]:
                     if isinstance(extras, list)
                     else None
                 )
-                out.append(_with_line(_py(name, extras_text, "Pipfile", None, name), text))
+                out.append(_with_line(_py(name, extras_text, rel, None, name), text))
     return out
 
 
 _QUOTED_REQ = re.compile(r"""["']([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]"']*\])?\s*[<>=!~;"']""")
 
 
-def _setup(files: ProjectFiles) -> list[Dependency]:
+def _setup(files: ProjectFiles, prefix: str) -> list[Dependency]:
     out = []
-    text = files.text("setup.py")
+    setup_py, setup_cfg = f"{prefix}setup.py", f"{prefix}setup.cfg"
+    text = files.text(setup_py)
     if text is not None:
         start = text.find("install_requires")
         if start >= 0:
@@ -172,8 +218,8 @@ def _setup(files: ProjectFiles) -> list[Dependency]:
             chunk = text[start : end if end > 0 else len(text)]
             for match in _QUOTED_REQ.finditer(chunk):
                 line = line_of(text, start + match.start())
-                out.append(_py(match.group(1), match.group(2), "setup.py", line, match.group(1)))
-    cfg = files.text("setup.cfg")
+                out.append(_py(match.group(1), match.group(2), setup_py, line, match.group(1)))
+    cfg = files.text(setup_cfg)
     if cfg is not None:
         inside = False
         for number, raw in enumerate(cfg.splitlines(), start=1):
@@ -190,7 +236,7 @@ def _setup(files: ProjectFiles) -> list[Dependency]:
                         _py(
                             cfg_match.group(1),
                             cfg_match.group(2),
-                            "setup.cfg",
+                            setup_cfg,
                             number,
                             cfg_match.group(0),
                         )
@@ -201,21 +247,23 @@ def _setup(files: ProjectFiles) -> list[Dependency]:
 _GEM = re.compile(r"""^\s*gem\s+["']([A-Za-z0-9._-]+)["']""", re.MULTILINE)
 
 
-def _gemfile(files: ProjectFiles) -> list[Dependency]:
-    text = files.text("Gemfile")
+def _gemfile(files: ProjectFiles, rel: str) -> list[Dependency]:
+    text = files.text(rel)
     if text is None:
         return []
     return [
-        Dependency("ruby", m.group(1).lower(), "Gemfile", line_of(text, m.start()), m.group(1))
+        Dependency("ruby", m.group(1).lower(), rel, line_of(text, m.start()), m.group(1))
         for m in _GEM.finditer(text)
     ]
 
 
-def _package_json(files: ProjectFiles) -> list[Dependency]:
-    data = files.json("package.json")
+def _package_json(files: ProjectFiles, rel: str) -> list[Dependency]:
+    if not files.exists(rel):
+        return []
+    data = files.json(rel)
     if not isinstance(data, dict):
         return []
-    text = files.text("package.json") or ""
+    text = files.text(rel) or ""
     out = []
     for key in ("dependencies", "devDependencies", "optionalDependencies"):
         table = data.get(key)
@@ -224,5 +272,5 @@ def _package_json(files: ProjectFiles) -> list[Dependency]:
                 if isinstance(name, str):
                     index = text.find(f'"{name}"')
                     line = line_of(text, index) if index >= 0 else None
-                    out.append(Dependency("node", name.lower(), "package.json", line, name))
+                    out.append(Dependency("node", name.lower(), rel, line, name))
     return out

@@ -96,6 +96,21 @@ def notes(files: ProjectFiles, found: list[Finding]) -> list[str]:
                 else f"{manifest} has no lockfile beside it yet: once {lock} exists, add it to "
                 "[lockfiles] watch"
             )
+    from devenv.config import detect_lockfiles
+    from devenv.scaffold.deps import app_folders
+
+    for folder in app_folders(files):
+        if folder in ("requirements", "reqs", "requirements.d"):
+            continue
+        below = [
+            path.relative_to(files.root).as_posix()
+            for path in detect_lockfiles(files.root / folder)
+        ]
+        if below:
+            out.append(
+                f"{folder}/ holds {', '.join(below[:5])}: devenv watches the root's lockfiles by "
+                "default; add the app's to [lockfiles] watch to have devenv install it"
+            )
     for folder in ("requirements", "reqs"):
         if files.is_dir(folder):
             listed = [r for r in files.glob("*.txt", depth=1) if r.startswith(f"{folder}/")]

@@ -13,17 +13,13 @@ from __future__ import annotations
 import re
 import shlex
 
-from devenv.scaffold.deps import Dependency
+from devenv.scaffold.deps import NOT_THE_APP, Dependency
 from devenv.scaffold.evidence import Finding
 from devenv.scaffold.procfile import ProcfileFacts
 from devenv.scaffold.reading import ProjectFiles
 
 # Words that say a command migrates a database.
 _MIGRATES = re.compile(r"migrate|db:prepare|db:setup|upgrade head|db upgrade|alembic upgrade")
-
-
-# Folders one level down that hold no app of the project's own.
-_NOT_THE_APP = frozenset({"tests", "test", "docs", "doc", "examples", "example", "scripts"})
 
 
 def _in_root_or_one_folder(files: ProjectFiles, name: str) -> str | None:
@@ -35,7 +31,7 @@ def _in_root_or_one_folder(files: ProjectFiles, name: str) -> str | None:
         rel
         for rel in files.glob(name, depth=1, limit=10)
         if "/" in rel
-        and rel.split("/", 1)[0] not in _NOT_THE_APP
+        and rel.split("/", 1)[0] not in NOT_THE_APP
         # Flask-Migrate keeps an alembic.ini inside its script folder (migrations/env.py):
         # that one is run by `flask db`, never from its own folder.
         and not (name == "alembic.ini" and files.exists(rel.replace(name, "env.py")))
