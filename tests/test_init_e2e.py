@@ -64,8 +64,9 @@ def init_and_up(project: Path) -> dict:
 # The corpus keeps only the files init reads (tests/corpus/init/flask-microblog); the migration
 # needs the app object and one revision, added here as small as they can be.
 MICROBLOG_APP = {
-    "wsgi.py": """\
-        # Added by the test: the trimmed corpus copy has no app code. `flask` finds wsgi.py.
+    "microblog.py": """\
+        # Added by the test: the trimmed corpus copy has no app code. `flask` finds it by the
+        # project's .flaskenv (FLASK_APP=microblog.py).
         import os
 
         from flask import Flask

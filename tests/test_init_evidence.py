@@ -297,6 +297,29 @@ def test_evidence_from_several_files_is_all_named(tmp_path):
             "requirements.txt",
             id="flask-migrate",
         ),
+        # flask finds no app.py/wsgi.py: the Dockerfile names it (miguelgrinberg/flasky)
+        pytest.param(
+            {
+                "requirements.txt": "Flask-Migrate==4.0\n",
+                "migrations/env.py": "# alembic\n",
+                "Dockerfile": "FROM python:3.12\nENV FLASK_APP flasky.py\n",
+            },
+            "FLASK_APP=flasky.py flask db upgrade",
+            "requirements.txt",
+            id="flask-migrate-app-named-by-the-dockerfile",
+        ),
+        # ... unless .flaskenv does, which flask reads itself (miguelgrinberg/microblog)
+        pytest.param(
+            {
+                "requirements.txt": "Flask-Migrate==4.0\n",
+                "migrations/env.py": "# alembic\n",
+                "Dockerfile": "FROM python:3.12\nENV FLASK_APP=microblog.py\n",
+                ".flaskenv": "FLASK_APP=microblog.py\n",
+            },
+            "flask db upgrade",
+            "requirements.txt",
+            id="flask-migrate-app-named-by-flaskenv",
+        ),
         # the app one folder down, as in fastapi/full-stack-fastapi-template
         pytest.param(
             {"backend/alembic.ini": "[alembic]\n", "tests/alembic.ini": "[alembic]\n"},

@@ -97,17 +97,38 @@ def migrations(files: ProjectFiles, deps: list[Dependency]) -> list[Finding]:
             break
     flask_migrate = names.get(("python", "flask-migrate"))
     if flask_migrate and files.is_dir("migrations") and not alembic:
+        app = flask_app(files)
+        command = f"FLASK_APP={shlex.quote(app[0])} flask db upgrade" if app else "flask db upgrade"
+        why = "Flask-Migrate's migrations, in migrations/"
         out.append(
             Finding(
                 "hook",
-                "flask db upgrade",
+                command,
                 flask_migrate.file,
                 flask_migrate.word,
                 flask_migrate.line,
-                "Flask-Migrate's migrations (migrations/)",
+                f"{why}; FLASK_APP as {app[1]} sets it" if app else why,
             )
         )
     return out
+
+
+_FLASK_APP_ENV = re.compile(r"(?im)^\s*ENV\s+FLASK_APP(?:\s*=\s*|\s+)[\"']?([^\s\"']+)")
+
+
+def flask_app(files: ProjectFiles) -> tuple[str, str] | None:
+    """(FLASK_APP, the file that sets it) when ``flask`` would not find the app by itself: no
+    app.py or wsgi.py in the root and no .flaskenv naming it, but a Dockerfile's ``ENV
+    FLASK_APP`` (miguelgrinberg/flasky: ``ENV FLASK_APP flasky.py``). None otherwise."""
+    if files.exists("app.py") or files.exists("wsgi.py"):
+        return None
+    if "FLASK_APP" in (files.text(".flaskenv") or ""):
+        return None  # flask reads .flaskenv itself
+    for rel in files.glob("Dockerfile*", depth=1, limit=20):
+        match = _FLASK_APP_ENV.search(files.text(rel) or "")
+        if match and "$" not in match.group(1):
+            return match.group(1), rel
+    return None
 
 
 def release_migrates(files: ProjectFiles, command: str) -> bool | None:
