@@ -832,3 +832,10 @@ def test_a_new_procfile_runs_what_the_project_suggests(tmp_path, files, web):
     procfile = (root / "Procfile").read_text()
     assert f"web: {web}" in procfile
     assert list(load_config(root / "devenv.toml").processes) == ["web"]
+
+
+def test_the_header_fits_the_line_length_with_a_long_project_name(tmp_path):
+    _, text = init(tmp_path / "fastapi-full-stack-template", {})
+    header = text.split("\n\n", 1)[0].splitlines()
+    assert header[0] == "# devenv configuration for fastapi-full-stack-template,"
+    assert all(len(line) <= 100 for line in header), header
