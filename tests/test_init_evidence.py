@@ -670,7 +670,10 @@ def test_lockfiles_are_watched_with_their_installer(tmp_path):
     )
     watch = section(text, "[lockfiles]")
     assert '"package-lock.json",  # installed with npm' in watch
-    assert '"requirements.txt",  # installed with uv pip' in watch
+    assert '"requirements.txt",  # installed with uv pip, devenv\'s own' in watch
+    # the reasons read as one sentence each: no parenthesis inside a parenthesis
+    why = init_project(tmp_path / "p", dry_run=True, force=True).why
+    assert why and not any("))" in line for line in why), why
 
 
 def test_without_a_lockfile_watch_is_left_out(tmp_path):

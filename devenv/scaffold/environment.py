@@ -8,16 +8,16 @@ from devenv.environment.lockfiles import LOCKFILE_TOOLS
 from devenv.scaffold.evidence import Finding
 from devenv.scaffold.reading import ProjectFiles
 
-_OWN = {"uv": "uv (devenv's own)"}
+_OWN = {"uv": "uv, devenv's own"}
 # lockfile name -> what installs it (devenv runs it, except for the last three: devenv watches
 # those, the language's own tool installs them)
 INSTALLERS = {
     **{name: _OWN.get(tool, tool) for name, tool in LOCKFILE_TOOLS.items()},
-    "Gemfile.lock": "bundler (`bundle install`; devenv watches it, it does not install gems)",
-    "Cargo.lock": "cargo (devenv watches it only)",
-    "go.sum": "go (devenv watches it only)",
+    "Gemfile.lock": "bundler: `bundle install`; devenv watches it, it does not install gems",
+    "Cargo.lock": "cargo; devenv watches it only",
+    "go.sum": "go; devenv watches it only",
 }
-REQUIREMENTS_INSTALLER = "uv pip (devenv's own)"
+REQUIREMENTS_INSTALLER = "uv pip, devenv's own"
 # A manifest whose lockfile a later install writes: watched from then on, if watch is left out.
 MANIFEST_LOCKS = {
     "package.json": "package-lock.json (npm install), yarn.lock or pnpm-lock.yaml",
