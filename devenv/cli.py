@@ -399,10 +399,10 @@ def _devenv_error() -> type[DevenvError]:
 
 
 def typed_often(argv: list[str]) -> SimpleNamespace | None:
-    """``devenv status``, ``devenv status --json``, ``devenv up`` (the dashboard: its first frame
-    waits for this), ``devenv up -d`` (``--detach``), ``devenv up --no-tui`` and ``devenv down`` as ``parse_args`` parses them, without
-    importing argparse and building the parser (~10 ms: these are typed by hand, and run in
-    loops by scripts); None for any other command line."""
+    """``devenv status``, ``devenv status --json``, ``devenv up`` (the dashboard),
+    ``devenv up -d`` (``--detach``), ``devenv up --no-tui`` and ``devenv down`` as
+    ``parse_args`` parses them, without importing argparse and building the parser (~10 ms:
+    these are typed by hand, and run in loops by scripts); None for any other command line."""
     if argv in (["status"], ["status", "--json"]):
         from types import SimpleNamespace
 

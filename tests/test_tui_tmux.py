@@ -614,7 +614,8 @@ def test_no_tui_stops_everything_when_its_terminal_closes(stubborn_demo, reachab
 
 def test_quitting_prints_what_was_stopped_and_what_was_left_running(demo, terminal, reachable_dir):
     """After `q` the terminal keeps a summary: the processes and services stopped, the services
-    left running because `devenv up -d` had started them, where the logs are."""
+    left running because `devenv up -d` had started them, where the logs are; and its settings
+    (echo, line editing) are as they were."""
     env = terminal.env
     python = shlex.quote(sys.executable)
     devenv = f"env -u PORT -u NO_COLOR PATH={shlex.quote(env['PATH'])} {python} -m devenv"
@@ -622,8 +623,14 @@ def test_quitting_prints_what_was_stopped_and_what_was_left_running(demo, termin
     rc_file = reachable_dir / "exit-code"
     # The shell waits for a key after devenv exits, so that the screen can be read.
     rc = shlex.quote(str(rc_file))
+    # The terminal's settings before and after: devenv's first paint turns echo and line
+    # editing off until Textual takes the terminal; both give them back.
+    stty = [reachable_dir / "stty-before", reachable_dir / "stty-after"]
+    before, after = (shlex.quote(str(path)) for path in stty)
     terminal.start(
-        f"cd {shlex.quote(str(demo))} && {devenv} up; echo $? > {rc}; read x", reachable_dir
+        f"cd {shlex.quote(str(demo))} && stty -g > {before} && {devenv} up; echo $? > {rc}; "
+        f"stty -g > {after}; read x",
+        reachable_dir,
     )
     terminal.wait_until("4/4 up", lambda s: re.search(r"^  demo  4/4 up", s, re.M))
     terminal.keys("q")
@@ -638,6 +645,8 @@ def test_quitting_prints_what_was_stopped_and_what_was_left_running(demo, termin
     assert "left running, as `devenv up -d` started them: postgres, redis" in screen, screen
     assert f"logs: {demo / '.devenv' / 'logs'}" in screen.replace("\n", ""), screen
     assert rc_file.read_text().strip() == "0"
+    terminal.wait_until("stty -g", lambda s: stty[1].exists() and stty[1].read_text())
+    assert stty[1].read_text() == stty[0].read_text()
 
 
 def test_question_mark_opens_the_help_and_escape_closes_it(demo, terminal, reachable_dir):

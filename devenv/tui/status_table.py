@@ -20,26 +20,7 @@ from devenv.events import (
 from devenv.state import State, Status
 from devenv.supervisor import events as proc
 from devenv.tui.column_widths import set_column_widths
-
-# (key, label, width). Name, Health and Detail are sized to what they hold and the terminal
-# by ``_layout``; a terminal too narrow for every column drops the least useful ones whole
-# (DROP_ORDER) rather than cut a value in the middle.
-COLUMNS = (
-    ("name", "Name", 9),
-    ("state", "State", 9),
-    ("health", "Health", 10),
-    ("pid", "PID", 7),
-    ("port", "Port", 5),
-    ("cpu", "CPU", 5),
-    ("rss", "RSS", 5),
-    ("restarts", "Rst", 3),
-    ("uptime", "Uptime", 6),
-    ("detail", "Detail", 0),
-)
-HEALTH_WIDTH = (6, 32)  # narrowest (the label), widest
-DETAIL_MIN = 12
-DROP_ORDER = ("detail", "uptime", "restarts", "pid", "cpu")  # first dropped first
-NUMERIC = frozenset({"pid", "port", "cpu", "rss", "restarts", "uptime"})
+from devenv.tui.columns import COLUMNS, HEALTH_WIDTH, NUMERIC, layout
 
 # State -> theme variable. Colour is never the only signal: the state is written out.
 STATE_COLOURS = {
@@ -174,31 +155,6 @@ def health_from_event(event: Event, current: str = "") -> str | None:
         case proc.ProcessCompleted() | proc.ProcessStopped():
             return ""
     return None
-
-
-def layout(width: int, name_width: int, health_width: int, padding: int) -> dict[str, int]:
-    """{key: width} of the columns to show in ``width`` cells, in COLUMNS order: Name as wide
-    as ``name_width``, Health as ``health_width`` (what its longest text needs, within
-    HEALTH_WIDTH), Detail the rest; when that is not enough, the columns of DROP_ORDER go
-    whole, first Detail (below DETAIL_MIN), then Uptime, Rst, PID and CPU. ``padding``: the
-    cells each shown column takes besides its width."""
-    low, high = HEALTH_WIDTH
-    widths = {key: w for key, _, w in COLUMNS}
-    widths.update(name=name_width, health=max(low, min(health_width, high)), detail=DETAIL_MIN)
-    shown = [key for key, _, _ in COLUMNS]
-
-    def needed() -> int:
-        return sum(widths[key] + padding for key in shown)
-
-    for key in DROP_ORDER:
-        if needed() <= width:
-            break
-        shown.remove(key)
-    if needed() > width:  # still too narrow: Health gives way, down to its label
-        widths["health"] = max(low, widths["health"] - (needed() - width))
-    if "detail" in shown:
-        widths["detail"] += width - needed()
-    return {key: widths[key] for key in shown}
 
 
 class StatusTable(DataTable):
