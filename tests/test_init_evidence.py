@@ -822,6 +822,11 @@ def test_compose_notes_name_the_services_without_a_recipe_and_the_app(tmp_path):
         pytest.param({"manage.py": "import django\n"}, "python manage.py runserver", id="django"),
         pytest.param({"bin/rails": "#!/usr/bin/env ruby\n"}, "bin/rails server", id="rails"),
         pytest.param(
+            {"app/manage.py": "import django\n"},
+            "cd app && python manage.py runserver",
+            id="django-in-a-folder",
+        ),
+        pytest.param(
             {"package.json": json.dumps({"scripts": {"start": "node server.js"}})},
             "npm start",
             id="node",

@@ -58,38 +58,13 @@ def requirement_files(files: ProjectFiles, folder: str = "") -> list[str]:
     return sorted(dict.fromkeys(found))
 
 
-# Folders one level down that hold no app of the project's own.
-NOT_THE_APP = frozenset({"tests", "test", "docs", "doc", "examples", "example", "scripts"})
-
-
-def app_folders(files: ProjectFiles) -> list[str]:
-    """The folders one level down that may hold an app of the project (a monorepo's backend/,
-    app/): not the ones init skips everywhere (node_modules, virtualenvs, hidden ones), nor
-    tests, docs, examples."""
-    from devenv.scaffold.reading import SKIPPED_DIRS
-
-    try:
-        children = sorted(files.root.iterdir())
-    except OSError:
-        return []
-    return [
-        child.name
-        for child in children
-        if child.is_dir()
-        and not child.is_symlink()
-        and not child.name.startswith(".")
-        and child.name not in SKIPPED_DIRS
-        and child.name not in NOT_THE_APP
-    ]
-
-
 def declared(files: ProjectFiles) -> list[Dependency]:
     """Every dependency declared in the project's manifests, in file order: the root's, then
-    those of each folder one level down (``app_folders``: a monorepo's backend/pyproject.toml,
-    app/requirements.txt)."""
+    those of each folder one level down (``ProjectFiles.app_folders``: a monorepo's
+    backend/pyproject.toml, app/requirements.txt)."""
     out: list[Dependency] = []
     # The root's requirements/ folder is read with the root.
-    folders = [f for f in app_folders(files) if f not in _REQUIREMENTS_DIRS]
+    folders = [f for f in files.app_folders() if f not in _REQUIREMENTS_DIRS]
     for folder in ["", *folders]:
         for rel in requirement_files(files, folder):
             out += _requirements(files, rel)

@@ -97,9 +97,8 @@ def notes(files: ProjectFiles, found: list[Finding]) -> list[str]:
                 "[lockfiles] watch"
             )
     from devenv.config import detect_lockfiles
-    from devenv.scaffold.deps import app_folders
 
-    for folder in app_folders(files):
+    for folder in files.app_folders():
         if folder in ("requirements", "reqs", "requirements.d"):
             continue
         below = [

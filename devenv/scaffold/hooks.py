@@ -13,36 +13,13 @@ from __future__ import annotations
 import re
 import shlex
 
-from devenv.scaffold.deps import NOT_THE_APP, Dependency
+from devenv.scaffold.deps import Dependency
 from devenv.scaffold.evidence import Finding
-from devenv.scaffold.procfile import ProcfileFacts
+from devenv.scaffold.procfile import ProcfileFacts, run_in
 from devenv.scaffold.reading import ProjectFiles
 
 # Words that say a command migrates a database.
 _MIGRATES = re.compile(r"migrate|db:prepare|db:setup|upgrade head|db upgrade|alembic upgrade")
-
-
-def _in_root_or_one_folder(files: ProjectFiles, name: str) -> str | None:
-    """``name`` in the root, else the one folder a level down that holds it (a monorepo's
-    backend/alembic.ini, src/manage.py); None when there is none, or several."""
-    if files.exists(name):
-        return name
-    found = [
-        rel
-        for rel in files.glob(name, depth=1, limit=10)
-        if "/" in rel
-        and rel.split("/", 1)[0] not in NOT_THE_APP
-        # Flask-Migrate keeps an alembic.ini inside its script folder (migrations/env.py):
-        # that one is run by `flask db`, never from its own folder.
-        and not (name == "alembic.ini" and files.exists(rel.replace(name, "env.py")))
-    ]
-    return found[0] if len(found) == 1 else None
-
-
-def _run_in(rel: str, command: str) -> str:
-    """``command`` run in the folder of ``rel`` (hooks run in the project's root, by sh)."""
-    folder = rel.rpartition("/")[0]
-    return f"cd {shlex.quote(folder)} && {command}" if folder else command
 
 
 def migrations(files: ProjectFiles, deps: list[Dependency]) -> list[Finding]:
@@ -50,14 +27,14 @@ def migrations(files: ProjectFiles, deps: list[Dependency]) -> list[Finding]:
     alembic.ini one folder down (and only there) gives the command run in that folder."""
     names = {(d.ecosystem, d.name): d for d in deps}
     out: list[Finding] = []
-    manage_py = _in_root_or_one_folder(files, "manage.py")
+    manage_py = files.in_root_or_app_folder("manage.py")
     manage = files.text(manage_py) if manage_py else None
     django = names.get(("python", "django"))
     if manage_py and manage is not None and (django or "django" in manage.lower()):
         out.append(
             Finding(
                 "hook",
-                _run_in(manage_py, "python manage.py migrate"),
+                run_in(manage_py, "python manage.py migrate"),
                 manage_py,
                 manage_py,
                 None,
@@ -77,12 +54,14 @@ def migrations(files: ProjectFiles, deps: list[Dependency]) -> list[Finding]:
                 "Rails: creates or migrates the database",
             )
         )
-    alembic = _in_root_or_one_folder(files, "alembic.ini")
+    # Not Flask-Migrate's alembic.ini inside its script folder (migrations/env.py beside it):
+    # that one is run by `flask db`, never from its own folder.
+    alembic = files.in_root_or_app_folder("alembic.ini", beside="env.py")
     if alembic:
         out.append(
             Finding(
                 "hook",
-                _run_in(alembic, "alembic upgrade head"),
+                run_in(alembic, "alembic upgrade head"),
                 alembic,
                 alembic,
                 None,

@@ -89,12 +89,22 @@ _WEB_GUESSES = (
 FALLBACK_WEB = "python3 -m http.server $PORT --bind 127.0.0.1"
 
 
+def run_in(rel: str, command: str) -> str:
+    """``command`` run in the folder of the project file ``rel`` (a Procfile line and a hook
+    run in the project's root, by sh): ``cd app && python manage.py migrate``."""
+    folder = rel.rpartition("/")[0]
+    return f"cd {shlex.quote(folder)} && {command}" if folder else command
+
+
 def guess_web(files: ProjectFiles) -> tuple[str, str | None]:
     """The ``web:`` command for a new Procfile, and what it was guessed from (None: nothing,
-    the example command)."""
+    the example command). A manage.py one folder down (app/manage.py) is run there."""
     for rel, command, why in _WEB_GUESSES:
-        if files.exists(rel):
-            return command, why
+        found = files.in_root_or_app_folder(rel) if rel == "manage.py" else rel
+        if found and files.exists(found):
+            if found == rel:
+                return command, why
+            return run_in(found, command), why.replace(rel, found)
     data = files.json("package.json") if files.exists("package.json") else None
     scripts = data.get("scripts") if isinstance(data, dict) else None
     if isinstance(scripts, dict) and isinstance(scripts.get("start"), str):

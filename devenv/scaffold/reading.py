@@ -41,6 +41,10 @@ SKIPPED_DIRS = frozenset(
 )
 
 
+# Folders one level down that hold no app of the project's own.
+NOT_THE_APP = frozenset({"tests", "test", "docs", "doc", "examples", "example", "scripts"})
+
+
 class ProjectFiles:
     """The project at ``root`` as init reads it; ``notes`` collects the files passed over."""
 
@@ -125,6 +129,38 @@ class ProjectFiles:
         except tomllib.TOMLDecodeError as err:
             self._skip(rel, f"is not valid TOML ({err})")
             return None
+
+    def app_folders(self) -> list[str]:
+        """The folders one level down that may hold an app of the project (a monorepo's
+        backend/, app/): not the ones skipped everywhere (node_modules, virtualenvs, hidden
+        ones, ``SKIPPED_DIRS``), nor tests, docs, examples (``NOT_THE_APP``)."""
+        try:
+            children = sorted(self.root.iterdir())
+        except OSError:
+            return []
+        return [
+            child.name
+            for child in children
+            if child.is_dir()
+            and not child.is_symlink()
+            and not child.name.startswith(".")
+            and child.name not in SKIPPED_DIRS
+            and child.name not in NOT_THE_APP
+        ]
+
+    def in_root_or_app_folder(self, name: str, *, beside: str | None = None) -> str | None:
+        """``name`` in the root, else in the one app folder (``app_folders``) that holds it
+        (backend/alembic.ini, src/manage.py); None when there is none, or several. ``beside``:
+        a file whose presence next to ``name`` one folder down rules that one out."""
+        if self.exists(name):
+            return name
+        found = [
+            f"{folder}/{name}"
+            for folder in self.app_folders()
+            if (self.root / folder / name).is_file()
+            and not (beside and self.exists(f"{folder}/{beside}"))
+        ]
+        return found[0] if len(found) == 1 else None
 
     def glob(self, pattern: str, *, depth: int = 4, limit: int = 500) -> list[str]:
         """Project-relative paths of the files whose name matches ``pattern`` (fnmatch), at most
