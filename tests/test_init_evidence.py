@@ -1,6 +1,7 @@
 """`devenv init` proposes services, hooks and [prod] versions from evidence in the project:
 small synthetic projects, one kind of evidence each, read by the real init in-process (the
-command line is tested in test_init.py and test_init_dryrun.py)."""
+command line is tested in test_init.py and test_bad_inputs_init.py, real projects in
+test_init_corpus.py)."""
 
 from __future__ import annotations
 
