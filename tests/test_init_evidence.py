@@ -722,7 +722,23 @@ def test_an_app_one_folder_down_gives_its_dependencies_and_lockfile(tmp_path):
     assert "found in backend/pyproject.toml: redis" in section(text, "[services.redis]")
     assert "asyncpg" not in text
     assert config["hooks"]["after_ready"] == ["cd app && python manage.py migrate"]
-    assert any(n.startswith("app/ holds app/requirements.txt") for n in result.notes), result.notes
+    # the root has no lockfile: the app's is watched (devenv installs it for the hook)
+    assert config["lockfiles"]["watch"] == ["app/requirements.txt"]
+    assert "the app's, in app/" in section(text, "[lockfiles]")
+    assert load_config(root / "devenv.toml").lockfiles.watch == (root / "app/requirements.txt",)
+    assert ".venv/" in (root / ".gitignore").read_text().splitlines()
+    assert not any(n.startswith("app/ holds") for n in result.notes), result.notes
+
+
+def test_the_lockfiles_of_several_app_folders_are_named_not_chosen(tmp_path):
+    root = make(
+        tmp_path / "p",
+        {"api/requirements.txt": "flask==3.0\n", "web/package-lock.json": "{}"},
+    )
+    result = init_project(root)
+    assert "lockfiles" not in tomllib.loads((root / "devenv.toml").read_text())
+    assert any(n.startswith("api/ holds api/requirements.txt") for n in result.notes)
+    assert any(n.startswith("web/ holds web/package-lock.json") for n in result.notes)
 
 
 def test_an_existing_virtualenv_is_used(tmp_path):

@@ -117,13 +117,13 @@ def _backup(path: Path) -> Path:
     raise AssertionError("unreachable")
 
 
-def _ensure_gitignored(root: Path, result: InitResult) -> None:
-    """.devenv/ (and .venv/, which devenv makes for a Python project) in .gitignore."""
-    from devenv.config import detect_lockfiles
+def _ensure_gitignored(root: Path, result: InitResult, lockfiles: list[Path]) -> None:
+    """.devenv/ (and .venv/, which devenv makes for a Python project: one of ``lockfiles`` is
+    Python's) in .gitignore."""
     from devenv.environment.project import ProjectEnv
 
     wanted = [(".devenv", "# devenv's local state: databases, sockets, logs")]
-    if any(ProjectEnv.ecosystem(path) == "python" for path in detect_lockfiles(root)):
+    if any(ProjectEnv.ecosystem(path) == "python" for path in lockfiles):
         wanted.append((".venv", "# the project's virtualenv, made by devenv from the lockfiles"))
     gitignore = root / ".gitignore"
     names = " and ".join(f"{name}/" for name, _ in wanted)
@@ -278,7 +278,7 @@ def init_project(root: Path, *, force: bool = False, dry_run: bool = False) -> I
     except BaseException:
         _put_back(undo)
         raise
-    _ensure_gitignored(root, result)
+    _ensure_gitignored(root, result, [root / found.value for found in plan.lockfiles])
     return result
 
 

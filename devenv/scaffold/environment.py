@@ -37,7 +37,10 @@ def installer_of(name: str) -> str:
 
 
 def lockfiles(files: ProjectFiles) -> list[Finding]:
-    """The lockfiles in the root (as devenv's own detection finds them), each with its installer."""
+    """The lockfiles in the root (as devenv's own detection finds them), each with its
+    installer. With none in the root, those of the one app folder that has some (app/
+    requirements.txt beside app/manage.py): devenv installs only what [lockfiles] watch names
+    outside the root, and the app's hooks need its packages."""
     from devenv.config import detect_lockfiles
 
     out = []
@@ -46,6 +49,21 @@ def lockfiles(files: ProjectFiles) -> list[Finding]:
         out.append(
             Finding("lockfile", rel, rel, rel, None, f"installed with {installer_of(path.name)}")
         )
+    if out:
+        return out
+    below = {
+        folder: detect_lockfiles(files.root / folder)
+        for folder in files.app_folders()
+        if folder not in ("requirements", "reqs", "requirements.d")
+    }
+    below = {folder: paths for folder, paths in below.items() if paths}
+    if len(below) != 1:
+        return out
+    ((folder, paths),) = below.items()
+    for path in paths:
+        rel = path.relative_to(files.root).as_posix()
+        why = f"installed with {installer_of(path.name)}; the app's, in {folder}/"
+        out.append(Finding("lockfile", rel, rel, rel, None, why))
     return out
 
 
@@ -105,7 +123,7 @@ def notes(files: ProjectFiles, found: list[Finding]) -> list[str]:
             path.relative_to(files.root).as_posix()
             for path in detect_lockfiles(files.root / folder)
         ]
-        if below:
+        if below and not set(below) <= names:
             out.append(
                 f"{folder}/ holds {', '.join(below[:5])}: devenv watches the root's lockfiles by "
                 "default; add the app's to [lockfiles] watch to have devenv install it"
