@@ -1,7 +1,8 @@
-"""`devenv init && devenv up -d` end to end, on three projects: real PostgreSQL (and Redis when
-init finds it), the project's dependencies installed from its lockfile by devenv, and the
-migration hook init proposed run by the framework itself (Flask-Migrate, Django, Alembic),
-changing the database. Then `devenv down`.
+"""`devenv init && devenv up -d` end to end: real PostgreSQL (and Redis when init finds it),
+the project's dependencies installed from its lockfile by devenv, and the migration hook init
+proposed run by the framework itself (Flask-Migrate on the corpus's microblog, Django, Alembic),
+changing the database; and a hook run in the app's own folder (app/manage.py). Then `devenv
+down`.
 
 The frameworks come from PyPI through the projects' pinned requirements (a few seconds with uv).
 """
@@ -293,5 +294,41 @@ def test_alembic_from_docker_compose(reachable_dir):
             == "stock"
         )
         assert sql(project, "SELECT version_num FROM alembic_version", "inventory") == "0001"
+    finally:
+        devenv(project, "down")
+
+
+# ---------------------------------------------------------------- an app one folder down
+
+# The shape of testdrivenio/django-on-docker (tests/corpus/init/django-on-docker-app-folder):
+# manage.py in app/. Its manage.py here records where and with what it ran instead of migrating,
+# so that what is tested is init's hook and devenv running it, not Django.
+APP_FOLDER = {
+    "requirements.txt": "psycopg2-binary==2.9.9\n",
+    "app/manage.py": """\
+        # django's command-line utility (stand-in: records how the hook ran it)
+        import os
+        import sys
+
+        import psycopg2
+
+        with psycopg2.connect(os.environ["DATABASE_URL"]) as db, db.cursor() as cur:
+            cur.execute("CREATE TABLE migrated (args text, cwd text)")
+            ran = (" ".join(sys.argv[1:]), os.getcwd())
+            cur.execute("INSERT INTO migrated VALUES (%s, %s)", ran)
+        """,
+}
+
+
+def test_a_migration_one_folder_down_runs_there(reachable_dir):
+    project = reachable_dir / "monorepo"
+    project.mkdir()
+    write(project, APP_FOLDER)
+    try:
+        config = init_and_up(project)
+        assert config["hooks"]["after_ready"] == ["cd app && python manage.py migrate"]
+        assert sql(project, "SELECT args || ' in ' || cwd FROM migrated") == (
+            f"migrate in {project / 'app'}"
+        )
     finally:
         devenv(project, "down")
