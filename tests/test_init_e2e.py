@@ -124,7 +124,7 @@ def test_flask_microblog_from_the_corpus(reachable_dir):
 # ---------------------------------------------------------------- Django, a release line
 
 DJANGO = {
-    # pinned (uv pip compile): devenv installs it with `uv pip sync`
+    # pinned by hand, dependencies too: devenv installs it with `uv pip install -r`
     "requirements.txt": """\
         asgiref==3.13.0
         django==5.0.7

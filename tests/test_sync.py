@@ -110,6 +110,35 @@ def test_a_failed_first_install_stops_up_before_the_hooks_and_leaves_no_half_ven
     assert not (root / ".venv").exists()  # the next `up` tries again from the start
 
 
+def test_pins_of_the_top_level_packages_alone_get_their_dependencies(tmp_path, offline, wheels):
+    """A hand-written requirements.txt pins what the app imports (Django==4.2.3), not what
+    that needs (asgiref): devenv resolves the rest; a locker's file is installed exactly."""
+    from tests.wheels import build_wheel
+
+    build_wheel(wheels, "delta", "1.0", requires=("gamma==3.0",))
+    root = project(tmp_path / "app", "")
+    (root / "requirements.lock").unlink()
+    (root / "requirements.txt").write_text("delta==1.0\n")
+
+    up = devenv(root, "up", "-d", env=offline)
+
+    assert up.returncode == 0, up.stdout + up.stderr
+    assert "uv pip install --python .venv/bin/python -r requirements.txt" in up.stdout
+    ran = devenv(root, "run", "python", "-c", "import delta, gamma; print(gamma.__version__)")
+    assert ran.stdout.strip() == "3.0", ran.stdout + ran.stderr
+    deps = json.loads(devenv(root, "status", "--json", env=offline).stdout)["deps"]
+    assert deps["requirements.txt"]["state"] == "in-sync"
+    assert deps["requirements.txt"]["extra"] == ["gamma"]  # said, never drift
+
+    # Made by a locker (its "# via" lines): exactly the lock, what is not in it removed.
+    (root / "requirements.txt").write_text("alpha==1.0\n    # via -r requirements.in\n")
+    synced = devenv(root, "sync", env=offline)
+    assert synced.returncode == 0, synced.stdout + synced.stderr
+    assert "uv pip sync --python .venv/bin/python requirements.txt" in synced.stdout
+    site = next((root / ".venv").glob("lib/python*/site-packages"))
+    assert {p.name for p in site.glob("*.dist-info")} == {"alpha-1.0.dist-info"}
+
+
 def test_ranges_are_installed_and_reported_as_not_reproducible(tmp_path, offline):
     root = project(tmp_path / "app", "")
     (root / "requirements.lock").unlink()
