@@ -1,8 +1,8 @@
 """`devenv init && devenv up -d` end to end: real PostgreSQL (and Redis when init finds it),
 the project's dependencies installed from its lockfile by devenv, and the migration hook init
-proposed run by the framework itself (Flask-Migrate on the corpus's microblog, Django, Alembic),
-changing the database; and a hook run in the app's own folder (app/manage.py). Then `devenv
-down`.
+proposed run by the framework itself (Flask-Migrate on the corpus's microblog, Django on the
+corpus's django-on-docker and on a small project, Alembic), changing the database; and a hook run
+in the app's own folder (app/manage.py). Then `devenv down`.
 
 The frameworks come from PyPI through the projects' pinned requirements (a few seconds with uv).
 """
@@ -117,6 +117,126 @@ def test_flask_microblog_from_the_corpus(reachable_dir):
         )
         ping = devenv(project, "redis-cli", "PING", timeout=30)
         assert ping.stdout.strip() == "PONG", ping.stderr
+    finally:
+        devenv(project, "down")
+
+
+# ---------------------------------------------------------------- Django in app/, from the corpus
+
+# testdrivenio/django-on-docker at the corpus's commit: the app files the trimmed corpus copy
+# leaves out (init does not read them), byte for byte from upstream. `migrate` imports every
+# INSTALLED_APPS entry and, through its checks, ROOT_URLCONF.
+DJANGO_ON_DOCKER_APP = {
+    "app/hello_django/__init__.py": "",
+    "app/hello_django/urls.py": """\
+        from django.contrib import admin
+        from django.urls import path
+        from django.conf import settings
+        from django.conf.urls.static import static
+
+        from upload.views import image_upload
+
+        urlpatterns = [
+            path("", image_upload, name="upload"),
+            path("admin/", admin.site.urls),
+        ]
+
+        if bool(settings.DEBUG):
+            urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+        """,
+    "app/upload/__init__.py": "",
+    "app/upload/migrations/__init__.py": "",
+    "app/upload/apps.py": """\
+        from django.apps import AppConfig
+
+
+        class UploadConfig(AppConfig):
+            default_auto_field = 'django.db.models.BigAutoField'
+            name = 'upload'
+        """,
+    "app/upload/models.py": """\
+        from django.db import models
+
+        # Create your models here.
+        """,
+    "app/upload/views.py": """\
+        from django.shortcuts import render
+        from django.core.files.storage import FileSystemStorage
+
+
+        def image_upload(request):
+            if request.method == "POST" and request.FILES["image_file"]:
+                image_file = request.FILES["image_file"]
+                fs = FileSystemStorage()
+                filename = fs.save(image_file.name, image_file)
+                image_url = fs.url(filename)
+                print(image_url)
+                return render(request, "upload.html", {
+                    "image_url": image_url
+                })
+            return render(request, "upload.html")
+        """,
+    # The project's README: rename .env.dev-sample to .env.dev and update it. With devenv it is
+    # .env (what devenv reads), the sample's lines with the database settings taken from
+    # devenv's variables (the sample's are docker compose's: SQL_HOST=db, SQL_PORT=5432, the
+    # compose password), and the value with spaces quoted so that a shell reads it too.
+    ".env": """\
+        DEBUG=1
+        SECRET_KEY=foo
+        DJANGO_ALLOWED_HOSTS="localhost 127.0.0.1 [::1]"
+        SQL_ENGINE=django.db.backends.postgresql
+        SQL_DATABASE=$PGDATABASE
+        SQL_USER=$PGUSER
+        SQL_PASSWORD=$PGPASSWORD
+        SQL_HOST=$PGHOST
+        SQL_PORT=$PGPORT
+        DATABASE=postgres
+        """,
+}
+
+
+def test_django_on_docker_from_the_corpus(reachable_dir):
+    """init reads compose's database and owner and proposes the migration in app/; devenv
+    installs app/requirements.txt and runs it; Django's own tables land in that database,
+    owned by that role."""
+    project = reachable_dir / "django-on-docker"
+    shutil.copytree(CORPUS / "django-on-docker-app-folder", project)
+    write(project, DJANGO_ON_DOCKER_APP)
+    try:
+        result = devenv(project, "init")
+        assert result.returncode == 0, result.stderr
+        config = tomllib.loads((project / "devenv.toml").read_text())
+        assert list(config["services"]) == ["postgres"]
+        assert config["services"]["postgres"]["databases"] == [
+            {"name": "hello_django_dev", "owner": "hello_django", "extensions": []}
+        ]
+        hook = "cd app && python manage.py migrate"
+        assert config["hooks"]["after_ready"] == [hook]
+        assert config["lockfiles"]["watch"] == ["app/requirements.txt"]
+        # devenv gives .env to the Procfile's processes, not to after_ready hooks (nor `devenv
+        # run`), and the settings fail without DJANGO_ALLOWED_HOSTS: the hook reads .env itself,
+        # in the shell, where devenv's PG* variables are set.
+        toml = project / "devenv.toml"
+        toml.write_text(
+            toml.read_text().replace(f'"{hook}"', f'"set -a && . ./.env && set +a && {hook}"')
+        )
+        up = devenv(project, "up", "-d")
+        assert up.returncode == 0, f"{up.stdout}\n{up.stderr}"
+        owners = sql(
+            project,
+            "SELECT tablename || ' ' || tableowner FROM pg_tables "
+            "WHERE tablename IN ('django_migrations', 'auth_user') ORDER BY tablename",
+            "hello_django_dev",
+        )
+        assert owners.splitlines() == ["auth_user hello_django", "django_migrations hello_django"]
+        assert (
+            sql(
+                project,
+                "SELECT count(*) > 0 FROM django_migrations WHERE app = 'auth'",
+                "hello_django_dev",
+            )
+            == "t"
+        )
     finally:
         devenv(project, "down")
 
