@@ -1,8 +1,8 @@
 """`devenv init && devenv up -d` end to end: real PostgreSQL (and Redis when init finds it),
 the project's dependencies installed from its lockfile by devenv, and the migration hook init
 proposed run by the framework itself (Flask-Migrate on the corpus's microblog, Django on the
-corpus's django-on-docker and on a small project, Alembic), changing the database; and a hook run
-in the app's own folder (app/manage.py). Then `devenv down`.
+corpus's django-on-docker and render-examples/django and on a small project, Alembic), changing
+the database; and a hook run in the app's own folder (app/manage.py). Then `devenv down`.
 
 The frameworks come from PyPI through the projects' pinned requirements (a few seconds with uv).
 """
@@ -235,6 +235,86 @@ def test_django_on_docker_from_the_corpus(reachable_dir):
                 "SELECT count(*) > 0 FROM django_migrations WHERE app = 'auth'",
                 "hello_django_dev",
             )
+            == "t"
+        )
+    finally:
+        devenv(project, "down")
+
+
+# ------------------------------------------------------ Django on DATABASE_URL, from the corpus
+
+# render-examples/django at the corpus's commit: the app files the trimmed corpus copy leaves out,
+# as upstream has them (mysite/urls.py without its docstring). `migrate` imports the
+# INSTALLED_APPS and, through its checks, ROOT_URLCONF.
+RENDER_APP = {
+    "mysite/__init__.py": "",
+    "mysite/urls.py": """\
+        from django.contrib import admin
+        from django.urls import path, include
+
+        urlpatterns = [
+            path('admin/', admin.site.urls),
+            path('', include('render.urls')),
+        ]
+        """,
+    "render/__init__.py": "",
+    "render/migrations/__init__.py": "",
+    "render/apps.py": """\
+        from django.apps import AppConfig
+
+
+        class RenderConfig(AppConfig):
+            default_auto_field = 'django.db.models.BigAutoField'
+            name = 'render'
+        """,
+    "render/models.py": """\
+        from django.db import models
+
+        # Create your models here.
+        """,
+    "render/urls.py": """\
+        from django.urls import path
+
+        from . import views
+
+        urlpatterns = [
+            path('', views.index, name='index'),
+        ]
+        """,
+    "render/views.py": """\
+        from django.shortcuts import render
+
+        # Create your views here.
+        def index(request):
+            return render(request, 'render/index.html', {})
+        """,
+}
+
+
+def test_django_on_database_url_from_the_corpus(reachable_dir):
+    """Nothing written by hand: the settings read devenv's DATABASE_URL (dj-database-url), so
+    `init && up -d` alone migrates. The tables' owner is the project's role, not the user of the
+    settings' default URL (postgres:postgres@localhost:5432/mysite)."""
+    project = reachable_dir / "mysite"
+    shutil.copytree(CORPUS / "django-render-example", project)
+    write(project, RENDER_APP)
+    try:
+        config = init_and_up(project)
+        assert list(config["services"]) == ["postgres"]
+        assert config["services"]["postgres"]["databases"] == [
+            {"name": "mysite", "owner": "mysite", "extensions": []}
+        ]
+        assert config["hooks"]["after_ready"] == ["python manage.py migrate"]
+        assert config["lockfiles"]["watch"] == ["requirements.txt"]
+        owners = sql(
+            project,
+            "SELECT tablename || ' ' || tableowner FROM pg_tables "
+            "WHERE tablename IN ('django_migrations', 'auth_user') ORDER BY tablename",
+            "mysite",
+        )
+        assert owners.splitlines() == ["auth_user mysite", "django_migrations mysite"]
+        assert (
+            sql(project, "SELECT count(*) > 0 FROM django_migrations WHERE app = 'auth'", "mysite")
             == "t"
         )
     finally:
