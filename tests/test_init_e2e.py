@@ -217,9 +217,9 @@ def test_django_on_docker_from_the_corpus(reachable_dir):
         # run`), and the settings fail without DJANGO_ALLOWED_HOSTS: the hook reads .env itself,
         # in the shell, where devenv's PG* variables are set.
         toml = project / "devenv.toml"
-        toml.write_text(
-            toml.read_text().replace(f'"{hook}"', f'"set -a && . ./.env && set +a && {hook}"')
-        )
+        text = toml.read_text()
+        assert text.count(f'"{hook}"') == 1, text
+        toml.write_text(text.replace(f'"{hook}"', f'"set -a && . ./.env && set +a && {hook}"'))
         up = devenv(project, "up", "-d")
         assert up.returncode == 0, f"{up.stdout}\n{up.stderr}"
         owners = sql(
