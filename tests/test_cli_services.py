@@ -133,6 +133,40 @@ def test_up_detached_cold_then_warm_keeps_committed_rows(project):
     assert redis_cli(project, "GET", "visits") == "7"
 
 
+def test_hooks_and_devenv_run_read_dotenv_as_the_processes_do(reachable_dir):
+    """A migration hook reads the app's settings from .env as the app does (django-on-docker's
+    SQL_* variables); the services' own variables still win, as for the processes."""
+    project = reachable_dir / "shop"
+    project.mkdir()
+    hook = (
+        "python -c \\\"import os; print('hook:', os.environ['APP_GREETING'], "
+        "os.environ['APP_CACHE'] == os.environ['REDIS_URL'], os.environ['REDIS_URL'][:8])\\\""
+    )
+    (project / "devenv.toml").write_text(
+        f'[project]\nname = "shop"\n\n[services.redis]\n\n[hooks]\nafter_ready = ["{hook}"]\n'
+    )
+    (project / ".env").write_text(
+        'APP_GREETING="hello from .env"\nAPP_CACHE=${REDIS_URL}\nREDIS_URL=redis://elsewhere\n'
+    )
+    try:
+        up = devenv(project, "up", "-d")
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert "hook: hello from .env True redis://" in up.stdout
+
+        code = "import os; print(os.environ['APP_GREETING'], os.environ['REDIS_URL'][:9])"
+        ran = devenv(project, "run", "python", "-c", code)
+        assert ran.returncode == 0, ran.stderr
+        assert ran.stdout.strip() == "hello from .env redis://:"  # the project's own Redis
+
+        (project / ".env").write_text("APP_GREETING='unclosed\n")
+        broken = devenv(project, "run", "python", "-c", "pass")
+        assert broken.returncode == 2, broken.stdout + broken.stderr
+        assert broken.stderr.startswith("devenv: .env:1: APP_GREETING:"), broken.stderr
+        assert "Traceback" not in broken.stderr
+    finally:
+        devenv(project, "down")
+
+
 def test_kill_9_of_both_servers_then_up_recovers_the_data(project):
     assert devenv(project, "up", "-d").returncode == 0
     psql(project, "CREATE TABLE t (x int); INSERT INTO t VALUES (1), (2)")

@@ -287,12 +287,19 @@ class Stack:
         return merged
 
     def child_env(self) -> dict[str, str]:
-        """What hooks and processes start from: this environment with the project's
-        virtualenv and node_modules/.bin first, and the services' variables."""
+        """What hooks, ``devenv run`` and ``devenv env`` start from, as the processes do
+        (devenv.supervisor.spec.build_specs): this environment with the project's virtualenv
+        and node_modules/.bin first, then the project's ``.env`` (a migration reads its
+        settings there as the app does), then the services' variables. A ``.env`` line that
+        cannot be read is a ConfigError naming it."""
         from devenv.environment.activation import activate
         from devenv.environment.project import ProjectEnv
+        from devenv.supervisor.spec import read_env_file
 
-        return {**activate(ProjectEnv.from_config(self.config), os.environ), **self.env()}
+        base = activate(ProjectEnv.from_config(self.config), os.environ)
+        services = self.env()
+        dotenv = read_env_file(self.config, {**base, **services})
+        return {**base, **dotenv.values, **services}
 
     def run_hooks(self) -> None:
         if not self.config.hooks.after_ready:
