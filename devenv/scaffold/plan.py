@@ -159,14 +159,14 @@ def plan_project(root: Path, facts: ProcfileFacts | None) -> Plan:
             versions[kind] = prod[kind]
 
     ports: dict[str, Finding] = {}
-    for process, service in (facts.servers if facts else {}).items():
+    for process, server in (facts.servers if facts else {}).items():
         command = facts.entries[process].command if facts else ""
-        port = procfile_mod.server_port(service, command)
-        if port and service not in ports:
+        port = procfile_mod.server_port(server, command)
+        if port and server not in ports:
             line = facts.entries[process].line if facts else None
             word = f"{process}: {command}"
             why = "the port the Procfile started it on"
-            ports[service] = Finding("port", str(port), "Procfile", word, line, why)
+            ports[server] = Finding("port", str(port), "Procfile", word, line, why)
 
     database = None
     if "postgres" in chosen:
