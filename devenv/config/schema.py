@@ -433,7 +433,8 @@ HOOKS = Table(
             "after_ready",
             "list of strings",
             [],
-            "commands run in order once the services are ready",
+            "commands run in order once the services are ready, with the processes' "
+            "environment (the venv, `.env`, the services' variables over it)",
         ),
     ),
 )
