@@ -97,6 +97,27 @@ def test_a_failed_install_leaves_the_environment_working(tmp_path, offline):
     assert ran.stdout.strip() == "1.0"
 
 
+def test_a_failed_hook_says_its_last_line_first(tmp_path, offline):
+    """The reason a hook failed is mostly its last line (a traceback's exception): the error
+    says it in its first line, where a short view (the TUI's panel, a CI summary) shows it."""
+    hook = (
+        'python -c \'import sys; print(\\"Traceback ...\\"); '
+        'sys.exit(\\"psycopg2.errors.UndefinedTable: relation notes does not exist\\")\''
+    )
+    root = project(tmp_path / "app", "alpha==1.0\n", f'[hooks]\nafter_ready = ["{hook}"]\n')
+
+    result = devenv(root, "up", "-d", env=offline)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    first = result.stderr.splitlines()[0]
+    assert first.endswith(
+        "failed with exit code 1: psycopg2.errors.UndefinedTable: relation notes does not exist "
+        "(hooks.after_ready in devenv.toml). Its last lines:"
+    ), result.stderr
+    assert "  Traceback ..." in result.stderr  # the lines are still there, below
+    assert result.stderr.rstrip().endswith("All of its output: `devenv logs hooks`")
+
+
 def test_a_failed_first_install_stops_up_before_the_hooks_and_leaves_no_half_venv(
     tmp_path, offline
 ):

@@ -329,9 +329,13 @@ class Stack:
         self.emit(HookFinished(name, command, code, time.monotonic() - started))
         if code != 0:
             last = "\n".join(f"  {line}" for line in tail)
+            # The last line a failing command prints is mostly its reason (a traceback's
+            # exception, "relation does not exist"): said first, where a short view shows it.
+            cause = next((line.strip() for line in reversed(tail) if line.strip()), "")
             raise HookFailed(
-                f"the after_ready hook `{command}` failed with exit code {code} "
-                f"(hooks.after_ready in {self.config.source.name}). Its last lines:\n{last}\n"
+                f"the after_ready hook `{command}` failed with exit code {code}"
+                + (f": {cause}" if cause else "")
+                + f" (hooks.after_ready in {self.config.source.name}). Its last lines:\n{last}\n"
                 "All of its output: `devenv logs hooks`"
             )
 
