@@ -8,6 +8,7 @@ import contextlib
 import datetime
 import functools
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -698,6 +699,50 @@ async def test_an_error_from_start_is_shown_in_the_ui():
         await pilot.pause()
     assert app.return_code == 1
     assert ("stop",) not in _["session"].calls
+
+
+@asynctest
+async def test_a_long_error_shows_its_first_line_its_cause_and_what_to_do():
+    """A hook's traceback is taller than the panel (half the screen): the panel keeps the
+    first line and the last ones (the exception, where the whole output is) on screen, says
+    how many it left out, and quitting prints the whole message."""
+    lines = [f'  File "x.py", line {n}, in frame_{n}' for n in range(40)]
+    message = "\n".join(
+        [
+            "the after_ready hook `python manage.py migrate` failed with exit code 1: "
+            "ModuleNotFoundError: No module named 'render' (hooks.after_ready in devenv.toml). "
+            "Its last lines:",
+            *lines,
+            "  ModuleNotFoundError: No module named 'render'",
+            "All of its output: `devenv logs hooks`",
+        ]
+    )
+    app, _ = make_app(start_error=DevenvError(message))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.pause()
+        screen = "\n".join(
+            "".join(segment.text for segment in strip)
+            for strip in app.screen._compositor.render_strips()
+        )
+        assert "ModuleNotFoundError: No module named 'render' (hooks.after_ready" in screen
+        assert "  ModuleNotFoundError: No module named 'render'  " in screen
+        assert "All of its output: `devenv logs hooks`" in screen
+        assert re.search(r"… \d+ more lines \(all of them are printed when you quit\)", screen)
+        assert "Fix this, then run `devenv up` again. q quits." in screen  # the hint
+        assert "frame_0" not in screen  # the middle is what gives way
+        assert app.exit_message == message
+
+        await pilot.resize_terminal(80, 40)  # more room: more of the lines come back
+        await pilot.pause()
+        await pilot.pause()
+        taller = "\n".join(
+            "".join(segment.text for segment in strip)
+            for strip in app.screen._compositor.render_strips()
+        )
+        shown_before = screen.count("in frame_")
+        assert taller.count("in frame_") > shown_before
+        assert "  ModuleNotFoundError: No module named 'render'" in taller
 
 
 @asynctest

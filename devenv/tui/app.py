@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
 from textual.binding import BindingType
 from textual.command import Provider
@@ -358,6 +358,9 @@ class DevenvApp(App[int]):
                 grace=GRACE if self._stop_grace is None else self._stop_grace,
             )
             self._guard = guard.install(asyncio.get_running_loop())
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.error_panel.refit(event.size)  # the app's own size follows a moment later
 
     def _quit_asked(self) -> None:
         if not self._stopping:  # a second action_quit would force
