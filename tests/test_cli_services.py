@@ -133,7 +133,7 @@ def test_up_detached_cold_then_warm_keeps_committed_rows(project):
     assert redis_cli(project, "GET", "visits") == "7"
 
 
-def test_hooks_and_devenv_run_read_dotenv_as_the_processes_do(reachable_dir):
+def test_hooks_devenv_run_and_env_read_dotenv_as_the_processes_do(reachable_dir):
     """A migration hook reads the app's settings from .env as the app does (django-on-docker's
     SQL_* variables); the services' own variables still win, as for the processes."""
     project = reachable_dir / "shop"
@@ -157,6 +157,12 @@ def test_hooks_and_devenv_run_read_dotenv_as_the_processes_do(reachable_dir):
         ran = devenv(project, "run", "python", "-c", code)
         assert ran.returncode == 0, ran.stderr
         assert ran.stdout.strip() == "hello from .env redis://:"  # the project's own Redis
+
+        # `eval "$(devenv env)"` gives a shell the same.
+        exports = devenv(project, "env").stdout.splitlines()
+        assert "export APP_GREETING='hello from .env'" in exports
+        redis = [line for line in exports if line.startswith("export REDIS_URL=")]
+        assert len(redis) == 1 and redis[0].startswith("export REDIS_URL=redis://:"), redis
 
         (project / ".env").write_text("APP_GREETING='unclosed\n")
         broken = devenv(project, "run", "python", "-c", "pass")
