@@ -6,7 +6,7 @@ terminal's alternate screen, what Textual's first frame shows: the header with t
 and "starting…", the table's column titles, the log pane's bar, blank log and footer rows,
 in the colours of Textual's default theme as Textual draws them. Textual then draws the same
 cells over it, and the footer's keys. tests/test_tui_first_paint.py holds ``frame`` to
-Textual's first frame, span by span, at several sizes.
+Textual's first frame, cell by cell, at several sizes.
 
 Keys typed meanwhile are neither echoed nor lost: echo and line editing are off until Textual
 takes the terminal (it reads what was typed then). ``Painted.close`` puts the terminal's own
