@@ -334,6 +334,23 @@ def test_with_the_person_there_a_failed_test_waits_for_the_fix_and_runs_again(pr
     assert git(project, "show", "HEAD:greeting.txt") == "Hello, fixed."
 
 
+def test_a_cancel_after_a_step_failed_on_its_own_leaves_the_run_failed(project):
+    """The screen shows the tests failed; the person presses Esc that instant (the run had
+    not returned yet): the run failed (exit 1), it was not cancelled (exit 4)."""
+    say_hello(project, "   \n")  # a change the tests refuse
+    holder: dict = {}
+
+    def emit(event) -> None:
+        if isinstance(event, StepChanged) and event.step.state == "failed":
+            holder["onboarding"].cancel()  # before run() has looked at how the step ended
+
+    onboarding = holder["onboarding"] = Onboarding(load_project(project), emit=emit)
+    result = onboarding.run(wait=False)
+
+    assert result.ending == "failed"
+    assert result.step is not None and (result.step.id, result.step.state) == ("tests", "failed")
+
+
 def test_cancel_stops_a_running_test_command(project):
     import psutil
 

@@ -144,7 +144,10 @@ class Onboarding:
                 return self._result("cancelled", step)
             how = self._run(step, wait=wait)
             if how in ("fail", "stop", "wait"):
-                if self._cancelled.is_set():
+                # A step shown failed failed on its own (one that cancel() stopped is shown
+                # "stopped before it finished"): a cancel that came after says nothing of it.
+                failed = how == "fail" and self._views[step.id].state == "failed"
+                if self._cancelled.is_set() and not failed:
                     return self._result("cancelled", step)
                 return self._result(policy.ending((), how), step)
         return self._finish()
