@@ -848,6 +848,27 @@ def test_compose_notes_name_the_services_without_a_recipe_and_the_app(tmp_path):
             "npm start",
             id="node",
         ),
+        pytest.param(
+            # miguelgrinberg-style and testdrivenio/flask-celery: a manage.py that is Flask's
+            {"manage.py": "from flask.cli import FlaskGroup\ncli = FlaskGroup(create_app=f)\n"},
+            "python manage.py run -h 127.0.0.1 -p $PORT",
+            id="flask-manage-py",
+        ),
+        pytest.param(
+            {"app.py": "from flask import Flask\napp = Flask(__name__)\n"},
+            "flask run -h 127.0.0.1 -p $PORT",
+            id="flask-app-py",
+        ),
+        pytest.param(
+            {"app/main.py": "from fastapi import FastAPI\n\napp = FastAPI()\n"},
+            "uvicorn app.main:app --host 127.0.0.1 --port $PORT",
+            id="fastapi",
+        ),
+        pytest.param(
+            {"manage.py": "import click\n", "app.py": "print('a script')\n"},
+            "python3 -m http.server",
+            id="a-manage-py-of-no-framework",
+        ),
         pytest.param({}, "python3 -m http.server", id="nothing"),
     ],
 )

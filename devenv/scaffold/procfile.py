@@ -80,11 +80,32 @@ def read_facts(entries: dict[str, ProcfileEntry]) -> ProcfileFacts:
     )
 
 
-# The web command of a project without a Procfile, by what the repository shows (first match).
-# Each listens on 127.0.0.1:$PORT, the port devenv gives the process.
+# The web command of a project without a Procfile, by what the repository shows (first match):
+# (file, a word the file must hold, command, why). Each listens on 127.0.0.1:$PORT, the port
+# devenv gives the process. A manage.py is Django's or, with Flask's FlaskGroup, Flask's.
 _WEB_GUESSES = (
-    ("manage.py", "python manage.py runserver 127.0.0.1:$PORT", "Django's manage.py"),
-    ("bin/rails", "bin/rails server -b 127.0.0.1 -p $PORT", "Rails' bin/rails"),
+    ("manage.py", "django", "python manage.py runserver 127.0.0.1:$PORT", "Django's manage.py"),
+    (
+        "manage.py",
+        "flaskgroup",
+        "python manage.py run -h 127.0.0.1 -p $PORT",
+        "manage.py, Flask's FlaskGroup",
+    ),
+    ("bin/rails", "", "bin/rails server -b 127.0.0.1 -p $PORT", "Rails' bin/rails"),
+    ("app.py", "flask(", "flask run -h 127.0.0.1 -p $PORT", "app.py, a Flask app"),
+    ("wsgi.py", "flask(", "flask run -h 127.0.0.1 -p $PORT", "wsgi.py, a Flask app"),
+    (
+        "main.py",
+        "app = fastapi(",
+        "uvicorn main:app --host 127.0.0.1 --port $PORT",
+        "main.py, a FastAPI app",
+    ),
+    (
+        "app/main.py",
+        "app = fastapi(",
+        "uvicorn app.main:app --host 127.0.0.1 --port $PORT",
+        "app/main.py, a FastAPI app",
+    ),
 )
 FALLBACK_WEB = "python3 -m http.server $PORT --bind 127.0.0.1"
 
@@ -98,13 +119,18 @@ def run_in(rel: str, command: str) -> str:
 
 def guess_web(files: ProjectFiles) -> tuple[str, str | None]:
     """The ``web:`` command for a new Procfile, and what it was guessed from (None: nothing,
-    the example command). A manage.py one folder down (app/manage.py) is run there."""
-    for rel, command, why in _WEB_GUESSES:
+    the example command): Django's or Flask's manage.py, Rails, a Flask app.py or wsgi.py, a
+    FastAPI main.py, package.json's start script. A manage.py one folder down (app/manage.py)
+    is run there."""
+    for rel, word, command, why in _WEB_GUESSES:
         found = files.in_root_or_app_folder(rel) if rel == "manage.py" else rel
-        if found and files.exists(found):
-            if found == rel:
-                return command, why
-            return run_in(found, command), why.replace(rel, found)
+        if not found or not files.exists(found):
+            continue
+        if word and word not in (files.text(found) or "").lower():
+            continue
+        if found == rel:
+            return command, why
+        return run_in(found, command), why.replace(rel, found)
     data = files.json("package.json") if files.exists("package.json") else None
     scripts = data.get("scripts") if isinstance(data, dict) else None
     if isinstance(scripts, dict) and isinstance(scripts.get("start"), str):
