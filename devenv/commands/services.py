@@ -208,14 +208,10 @@ def env(args: argparse.Namespace) -> int:
     from devenv.environment import activation
     from devenv.environment.project import ProjectEnv
     from devenv.events import ignore
-    from devenv.supervisor.spec import read_env_file
 
     stack = _stack(ignore)
-    services = stack.env()
     # What `devenv run` and the hooks get: .env, then the services' variables over it.
-    dotenv = read_env_file(stack.config, {**os.environ, **services}).values
-    exported = {name: value for name, value in dotenv.items() if name not in services}
-    for line in export_lines({**exported, **services}):
+    for line in export_lines(stack.project_env(os.environ)):
         print(line)
     for line in activation.export_lines(ProjectEnv.from_config(stack.config)):
         print(line)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TypeVar
 
 from devenv.config import Config, ServiceConfig
@@ -294,12 +294,17 @@ class Stack:
         cannot be read is a ConfigError naming it."""
         from devenv.environment.activation import activate
         from devenv.environment.project import ProjectEnv
-        from devenv.supervisor.spec import read_env_file
 
         base = activate(ProjectEnv.from_config(self.config), os.environ)
+        return {**base, **self.project_env(base)}
+
+    def project_env(self, base: Mapping[str, str]) -> dict[str, str]:
+        """The project's own variables over ``base``: its ``.env`` (``$VAR`` read from
+        ``base`` and the services), then the services' variables over it."""
+        from devenv.supervisor.spec import read_env_file
+
         services = self.env()
-        dotenv = read_env_file(self.config, {**base, **services})
-        return {**base, **dotenv.values, **services}
+        return {**read_env_file(self.config, {**base, **services}).values, **services}
 
     def run_hooks(self) -> None:
         if not self.config.hooks.after_ready:
